@@ -1,0 +1,36 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both set everything up on a fresh machine (a .venv with the package and what it needs).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# nbgrader runs `alembic` as a subprocess: the venv's bin must be on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help venv test test-fast bench demo clean
+
+help:
+	@echo "make test   set up .venv, then run every test (unit, doctests, end-to-end)"
+	@echo "make bench  run the speed benchmarks (writes benchmarks/README.md tables)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[course,test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Unit tests and doctests run on both cores; slow end-to-end tests (nbgrader) are marked `slow`.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+bench: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_conv.py
+
+clean:
+	rm -rf $(VENV) output demo-output release-bundle
