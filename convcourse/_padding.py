@@ -21,14 +21,13 @@ def output_length(size: int, kernel_size: int, stride: int = 1, pad_before: int 
 
     ``floor((size + pb + pa - d(k-1) - 1)/s) + 1``; with ``ceil_mode`` the
     division rounds up, except that the last window must start inside the
-    input or the left padding (torch's rule).  May return a value < 1, which
-    callers report as an error.
+    input or the left padding (torch's ``pooling_output_shape``; a kernel that
+    overshoots the padded input by less than the stride still makes one
+    window).  May return a value < 1, which callers report as an error.
     """
     if pad_after is None:
         pad_after = pad_before
     span = size + pad_before + pad_after - dilation * (kernel_size - 1) - 1
-    if span < 0:
-        return span // stride + 1 if not ceil_mode else 0
     if ceil_mode:
         out = -(-span // stride) + 1
         if (out - 1) * stride >= size + pad_before:

@@ -72,3 +72,12 @@ def test_pad_spatial_pads_trailing_axes_only():
     np.testing.assert_array_equal(out[0, 1:, :3], x[0])
     assert (out[0, 0] == -1).all() and (out[0, :, 3:] == -1).all()
     assert pad_spatial(x, ((0, 0), (0, 0))) is x
+
+
+def test_output_length_ceil_mode_kernel_overshooting_by_less_than_stride():
+    """Regression: ceil_mode made 0 windows where torch makes one (2x2 input, kernel 3, stride 2)."""
+    assert output_length(2, 3, 2, 0, 0, 1, ceil_mode=True) == 1
+    assert output_length(2, 3, 2, 0, 0, 1, ceil_mode=False) == 0
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(1, 1, 2, 2)
+    assert torch.nn.functional.max_pool2d(x, 3, 2, ceil_mode=True).shape[-1] == 1
