@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "check_int",
+    "check_bool",
     "ntuple",
     "check_choice",
     "as_network_array",
@@ -44,6 +45,13 @@ def check_int(value, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a bool; only ``bool`` and ``numpy.bool_`` pass (not 0 or 1)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {_describe(value)}")
+    return bool(value)
 
 
 def ntuple(value, n: int, name: str, *, minimum: int | None = 1) -> tuple[int, ...]:

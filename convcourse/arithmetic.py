@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ._padding import output_length, resolve_padding
-from ._validation import _describe, check_int, ntuple
+from ._validation import _describe, check_bool, check_int, ntuple
 
 __all__ = [
     "conv_output_size",
@@ -21,12 +21,6 @@ __all__ = [
     "depthwise_separable_mults",
     "receptive_field",
 ]
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {_describe(value)}")
-    return value
 
 
 def _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, nd):
@@ -112,7 +106,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mo
         if len(size) == 0:
             raise ValueError(f"size must be an int or a non-empty tuple of ints, got {size!r}")
         sizes = ntuple(size, len(size), "size")
-    _check_bool(ceil_mode, "ceil_mode")
+    check_bool(ceil_mode, "ceil_mode")
     out = _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, len(sizes))
     return out[0] if scalar else out
 
@@ -170,7 +164,7 @@ def conv_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
         kernel = ntuple(kernel_size, len(kernel_size), "kernel_size")
     else:
         kernel = ntuple(kernel_size, 2, "kernel_size")
-    _check_bool(bias, "bias")
+    check_bool(bias, "bias")
     return c_out * math.prod(kernel) * (c_in // g) + (c_out if bias else 0)
 
 

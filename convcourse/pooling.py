@@ -21,7 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._padding import output_length, pad_spatial
-from ._validation import as_network_array, check_ndim, check_shape, ntuple, result_dtype
+from ._validation import as_network_array, check_bool, check_ndim, check_shape, ntuple, result_dtype
 
 __all__ = [
     "max_pool2d",
@@ -45,13 +45,6 @@ _LAYOUT = "(N, C, H, W)"
 # Validation and geometry shared by every pooling function
 # --------------------------------------------------------------------------
 
-def _check_bool(value, name: str) -> bool:
-    """Return ``value`` as a bool; only ``bool`` and ``numpy.bool_`` pass."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
 def _check_input(x, name: str = "x") -> np.ndarray:
     """Convert ``x`` with the dtype rules and require a non-empty (N, C, H, W)."""
     x = as_network_array(x, name)
@@ -74,7 +67,7 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
     s = k if stride is None else ntuple(stride, 2, "stride")
     p = ntuple(padding, 2, "padding", minimum=0)
     d = ntuple(dilation, 2, "dilation")
-    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
+    ceil_mode = check_bool(ceil_mode, "ceil_mode")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ValueError(
             f"padding must be at most half of kernel_size in each dimension "
@@ -269,7 +262,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
     """
     x = _check_input(x)
     k, s, p, d, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    if _check_bool(return_indices, "return_indices"):
+    if check_bool(return_indices, "return_indices"):
         return _max_indices(x, k, s, p, d, out)
     win = _windows(_padded(x, k, s, p, d, out, -np.inf), k, s, d, out)
     result = win[..., 0, 0].copy()
@@ -319,7 +312,7 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1,
     x = _check_input(x)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = _geometry(
         x, kernel_size, stride, padding, dilation, ceil_mode)
-    return_indices = _check_bool(return_indices, "return_indices")
+    return_indices = check_bool(return_indices, "return_indices")
     N, C, H, W = x.shape
     out = np.empty((N, C, oh, ow), dtype=x.dtype)
     indices = np.empty((N, C, oh, ow), dtype=np.int64)
@@ -390,7 +383,7 @@ def max_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0,
     """
     x = _check_input(x)
     k, s, p, d, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    _check_bool(return_indices, "return_indices")
+    check_bool(return_indices, "return_indices")
     N, C, H, W = x.shape
     grad_output = _check_grad_output(grad_output, (N, C) + out)
     dtype = result_dtype(x, grad_output)
@@ -439,7 +432,7 @@ def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=
     """
     x = _check_input(x)
     _, _, _, _, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    _check_bool(return_indices, "return_indices")
+    check_bool(return_indices, "return_indices")
     N, C, H, W = x.shape
     grad_output = _check_grad_output(grad_output, (N, C) + out)
     _, indices = max_pool2d_naive(x, kernel_size, stride, padding, dilation,
@@ -520,7 +513,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     """
     x = _check_input(x)
     k, s, p, d, out = _geometry(x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
     win = _windows(_padded(x, k, s, p, d, out, 0), k, s, d, out)
     total = win[..., 0, 0].copy()
     for a in range(k[0]):                    # one whole-array sum per offset
@@ -568,7 +561,7 @@ def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     x = _check_input(x)
     (kh, kw), (sh, sw), (ph, pw), _, (oh, ow) = _geometry(
         x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
     N, C, H, W = x.shape
     out = np.empty((N, C, oh, ow), dtype=x.dtype)
     for n in range(N):
@@ -629,7 +622,7 @@ def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0,
     """
     x = _check_input(x)
     k, s, p, d, out = _geometry(x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
     N, C, H, W = x.shape
     grad_output = _check_grad_output(grad_output, (N, C) + out)
     dtype = result_dtype(x, grad_output)
@@ -680,7 +673,7 @@ def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=
     x = _check_input(x)
     (kh, kw), (sh, sw), (ph, pw), _, (oh, ow) = _geometry(
         x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
     N, C, H, W = x.shape
     grad_output = _check_grad_output(grad_output, (N, C, oh, ow))
     grad_input = np.zeros(x.shape, dtype=result_dtype(x, grad_output))
