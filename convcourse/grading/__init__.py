@@ -1,0 +1,95 @@
+"""Grading checks: what the notebooks' test cells call with a student's function.
+
+Each check runs fixed edge cases and random cases, compares the answers with
+the reference, names the mistake it recognises and scores by groups of cases
+(see :mod:`convcourse.grading.convolution`).  A graded run seeds the random
+cases from the environment the grader sets (``CONVCOURSE_SECRET``,
+``CONVCOURSE_STUDENT``, ``CONVCOURSE_ASSIGNMENT``, ``CONVCOURSE_NOTEBOOK``);
+:func:`reproduce` replays the cases of a printed seed.
+"""
+
+from __future__ import annotations
+
+from ._cases import ENV_VARS, PUBLIC_SECRET, derive_seed, run_exercise
+from .convolution import (EXERCISES, SOBEL_X, SOBEL_Y, check_convolve2d_valid,
+                          check_correlate2d_general, check_correlate2d_valid,
+                          check_output_size, check_pad2d, check_sobel_edges)
+
+__all__ = [
+    "check_correlate2d_valid", "check_convolve2d_valid", "check_pad2d", "check_output_size",
+    "check_correlate2d_general", "check_sobel_edges", "reproduce", "cases",
+    "derive_seed", "PUBLIC_SECRET", "ENV_VARS", "SOBEL_X", "SOBEL_Y", "EXERCISES",
+]
+
+
+def cases(exercise: str, seed: int) -> list:
+    """The cases a check runs with ``seed``: fixed edge cases, then random ones.
+
+    Parameters
+    ----------
+    exercise : str
+        The graded function's name, e.g. ``'correlate2d_valid'``.
+    seed : int
+        The seed printed in a report.
+
+    Returns
+    -------
+    list of Case
+        Each with ``group``, ``args``, ``kwargs`` and, for an error case,
+        ``error`` (the exception class the call must raise).
+
+    Examples
+    --------
+    >>> first = cases("pad2d", seed=1)[0]
+    >>> first.group, first.args[1]
+    ('int', 1)
+    """
+    return _exercise(exercise).cases(int(seed))
+
+
+def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
+    """Re-run a check with the seed printed in its report, every case shown.
+
+    Parameters
+    ----------
+    exercise : str
+        The graded function's name, e.g. ``'correlate2d_valid'``.
+    func : callable
+        The (student's) function to check.
+    seed : int
+        The seed from the report (``(seed 1234...)``).
+    points : float, optional
+        Points of the cell (default: the exercise's default points).
+    verbose : bool, optional
+        Print the report (default True).
+
+    Returns
+    -------
+    Outcome
+        With ``score``, ``group_passed``, ``mistakes`` and per-case ``results``
+        (each holds its ``case``, so the failing call can be repeated by hand).
+
+    Examples
+    --------
+    >>> def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    ...     out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+    ...     if out < 1:
+    ...         raise ValueError(f"no output for size={size}")
+    ...     return out
+    >>> outcome = reproduce("output_size", output_size, seed=7, verbose=False)
+    >>> outcome.score, outcome.points
+    (5.0, 5.0)
+    """
+    ex = _exercise(exercise)
+    points = ex.default_points if points is None else float(points)
+    outcome = run_exercise(ex, func, seed=int(seed), points=points, full=True,
+                           title=f"{exercise} (reproduced)")
+    if verbose:
+        print(outcome.report)
+    return outcome
+
+
+def _exercise(name: str):
+    if name not in EXERCISES:
+        raise ValueError(f"exercise must be one of {', '.join(map(repr, EXERCISES))}; got {name!r}")
+    return EXERCISES[name]

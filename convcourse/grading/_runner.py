@@ -1,0 +1,294 @@
+"""Calling a student's function safely.
+
+:func:`call_student` runs one call of a submitted function and records what
+happened instead of letting it escape into the notebook cell:
+
+- the function gets deep copies of the arguments, and a change to any of them
+  is reported (``mutated``);
+- warnings are recorded and ``sys.stdout`` / ``sys.stderr`` are captured (a
+  test cell that writes to stderr gets 0 points in nbgrader, so a student's
+  harmless ``RuntimeWarning`` must not reach it); only the first few thousand
+  characters are kept, so printing 100 MB costs memory of neither kind;
+- an exception, even ``SystemExit``, is caught and summarised with the line of
+  the student's code that raised it;
+- the call runs under a time limit (``signal.setitimer`` in the main thread;
+  elsewhere, without a limit);
+- every Python call and C call made during the call is inspected
+  (``sys.setprofile``), so a function that hands the job to a library is
+  caught whatever name it was imported under.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import signal
+import sys
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Forbidden", "CallResult", "CheckTimeout", "call_student", "summarise_exception"]
+
+#: characters of a student's printed output kept (the rest is counted, not stored)
+_KEEP_OUTPUT = 2000
+
+
+class CheckTimeout(BaseException):
+    """Raised inside a student's function when its time limit is up.
+
+    A ``BaseException``, so a student's ``except Exception`` does not swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """What a student's function may not call.
+
+    Parameters
+    ----------
+    modules : tuple of str
+        Module-name prefixes: a call into ``scipy.signal`` or any of its
+        submodules matches ``"scipy.signal"``.
+    functions : tuple of (str, str)
+        ``(module prefix, function name)`` pairs for single functions, such as
+        ``("numpy", "convolve")``.
+    """
+
+    modules: tuple = ()
+    functions: tuple = ()
+
+    def match(self, module: str, name: str) -> bool:
+        """True when ``module.name`` is forbidden."""
+        if not module:
+            return False
+        for prefix in self.modules:
+            if module == prefix or module.startswith(prefix + "."):
+                return True
+        for prefix, func in self.functions:
+            if name == func and (module == prefix or module.startswith(prefix + ".")):
+                return True
+        return False
+
+    def describe(self) -> str:
+        """A readable list of what is forbidden."""
+        items = [f"{m}.*" for m in self.modules]
+        items += [f"{_public_module(m)}.{f}" for m, f in self.functions]
+        return ", ".join(items)
+
+
+def _public_module(module: str) -> str:
+    """``numpy._core.numeric`` -> ``numpy``: the name a student would write."""
+    if module.split(".")[0] == "numpy":
+        return "numpy"  # numpy re-exports its functions at the top
+    parts = []
+    for part in module.split("."):
+        if part.startswith("_"):
+            break
+        parts.append(part)
+    return ".".join(parts) if parts else module
+
+
+@dataclass
+class CallResult:
+    """What happened during one call of a student's function."""
+
+    value: object = None
+    error: BaseException | None = None
+    error_summary: str = ""
+    timed_out: bool = False
+    forbidden: str | None = None
+    profiler_removed: bool = False
+    mutated: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    output: str = ""
+    output_chars: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """The call returned normally and broke none of the rules."""
+        return (self.error is None and not self.timed_out and self.forbidden is None
+                and not self.profiler_removed and not self.mutated)
+
+
+class _BoundedText(io.TextIOBase):
+    """A text stream that keeps the first characters and counts the rest."""
+
+    def __init__(self, keep: int = _KEEP_OUTPUT):
+        self.keep = keep
+        self.parts: list[str] = []
+        self.kept = 0
+        self.total = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        self.total += len(text)
+        if self.kept < self.keep:
+            piece = text[: self.keep - self.kept]
+            self.parts.append(piece)
+            self.kept += len(piece)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def summarise_exception(exc: BaseException) -> str:
+    """``"ZeroDivisionError: division by zero (line 7: out[i, j] = 1 / 0)"``.
+
+    The line is the innermost one of the student's own code (not numpy's, not
+    this package's), when there is one.
+    """
+    text = f"{type(exc).__name__}: {exc}".strip()
+    if len(text) > 300:
+        text = text[:297] + "..."
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if _is_student_file(f.filename)]
+    if own:
+        f = own[-1]
+        where = f"in {f.name}, line {f.lineno}"
+        if f.line:
+            where += f": {f.line.strip()}"
+        text += f" ({where})"
+    return text
+
+
+def _is_student_file(filename: str) -> bool:
+    """Code typed in a notebook or a script, not a library or this package."""
+    if filename.startswith("<ipython-input") or "ipykernel_" in filename:
+        return True
+    lowered = filename.replace("\\", "/")
+    if "/site-packages/" in lowered or "/dist-packages/" in lowered or "/lib/python" in lowered:
+        return False
+    return "/convcourse/" not in lowered and not lowered.startswith("<frozen")
+
+
+def _same(a, b) -> bool:
+    """Deep equality for the argument types the checks pass (arrays, ints, tuples)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden(),
+                 time_limit: float = 3.0, arg_names=None) -> CallResult:
+    """Call ``func(*args, **kwargs)`` on copies of the arguments and record what happened.
+
+    Parameters
+    ----------
+    func : callable
+        The student's function.
+    args : tuple
+        Positional arguments (copied before the call; the originals are kept to
+        detect a function that modifies its inputs).
+    kwargs : dict, optional
+        Keyword arguments (copied likewise).
+    forbidden : Forbidden
+        Modules and functions the call may not use.
+    time_limit : float
+        Seconds before the call is interrupted (main thread only).
+    arg_names : sequence of str, optional
+        Names of the positional arguments, for the report of a modified input.
+
+    Returns
+    -------
+    CallResult
+    """
+    kwargs = dict(kwargs or {})
+    call_args = copy.deepcopy(tuple(args))
+    call_kwargs = copy.deepcopy(kwargs)
+    result = CallResult()
+    hit: list[str] = []
+
+    def profiler(frame, event, arg):
+        if hit:
+            return
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+            name = frame.f_code.co_name
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            name = getattr(arg, "__name__", "")
+            if not module:
+                owner = getattr(arg, "__self__", None)
+                module = getattr(type(owner), "__module__", "") if owner is not None else ""
+        else:
+            return
+        if forbidden.match(module, name):
+            hit.append(f"{_public_module(module)}.{name}")
+
+    use_timer = threading.current_thread() is threading.main_thread() and time_limit
+    old_handler = None
+    armed = [True]  # once the call is over, a late alarm must not raise anywhere else
+    if use_timer:
+        def on_alarm(signum, frame):
+            if armed[0]:
+                raise CheckTimeout(f"still running after {time_limit:g} s")
+
+        old_handler = signal.signal(signal.SIGALRM, on_alarm)
+
+    out, err = _BoundedText(), _BoundedText()
+    old_out, old_err = sys.stdout, sys.stderr
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sys.stdout, sys.stderr = out, err
+            try:
+                if use_timer:
+                    # the interval re-raises if a bare ``except:`` swallowed the first one
+                    signal.setitimer(signal.ITIMER_REAL, time_limit, 0.05)
+                sys.setprofile(profiler)
+                try:
+                    result.value = func(*call_args, **call_kwargs)
+                finally:
+                    armed[0] = False
+                    current = sys.getprofile()
+                    sys.setprofile(None)
+                    if use_timer:
+                        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+                    if current is not profiler:
+                        result.profiler_removed = True
+            except CheckTimeout:
+                result.timed_out = True
+            except BaseException as exc:  # noqa: BLE001 - SystemExit and friends too
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                result.error = exc
+                result.error_summary = summarise_exception(exc)
+            finally:
+                sys.stdout, sys.stderr = old_out, old_err
+        result.warnings = [f"{w.category.__name__}: {w.message}" for w in caught]
+    finally:
+        armed[0] = False
+        sys.setprofile(None)
+        if use_timer:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+        sys.stdout, sys.stderr = old_out, old_err
+    result.seconds = time.perf_counter() - start
+    result.output = out.getvalue() + err.getvalue()
+    result.output_chars = out.total + err.total
+    if hit:
+        result.forbidden = hit[0]
+
+    names = list(arg_names or [])
+    for i, (before, after) in enumerate(zip(args, call_args)):
+        if not _same(before, after):
+            result.mutated.append(names[i] if i < len(names) else f"argument {i + 1}")
+    for key, before in kwargs.items():
+        if not _same(before, call_kwargs[key]):
+            result.mutated.append(key)
+    return result
