@@ -2,7 +2,9 @@
 
 Each check runs fixed edge cases and random cases, compares the answers with
 the reference, names the mistake it recognises and scores by groups of cases
-(see :mod:`convcourse.grading.convolution`).  A graded run seeds the random
+(see :mod:`convcourse.grading.convolution`).  One module per assignment
+(:data:`ASSIGNMENT_MODULES`); each defines ``EXERCISES`` and a ``check_<name>``
+per graded function, which the notebook imports from that module.  A graded run seeds the random
 cases from the environment the grader sets (``CONVCOURSE_SECRET``,
 ``CONVCOURSE_STUDENT``, ``CONVCOURSE_ASSIGNMENT``, ``CONVCOURSE_NOTEBOOK``);
 :func:`reproduce` replays the cases of a printed seed.
@@ -10,15 +12,41 @@ cases from the environment the grader sets (``CONVCOURSE_SECRET``,
 
 from __future__ import annotations
 
+from . import backprop, cnn, conv_layer, convolution, pooling, separable
 from ._cases import ENV_VARS, PUBLIC_SECRET, derive_seed, run_exercise
-from .convolution import (EXERCISES, SOBEL_X, SOBEL_Y, check_convolve2d_valid,
+from .convolution import (SOBEL_X, SOBEL_Y, check_convolve2d_valid,
                           check_correlate2d_general, check_correlate2d_valid,
                           check_output_size, check_pad2d, check_sobel_edges)
+
+#: one module of checks per assignment, in course order
+ASSIGNMENT_MODULES = {
+    "01-convolution": convolution,
+    "02-conv-layer": conv_layer,
+    "03-pooling": pooling,
+    "04-backprop": backprop,
+    "05-separable": separable,
+    "06-cnn": cnn,
+}
+
+
+def _all_exercises() -> dict:
+    """Every exercise of the course by name; names are unique across assignments."""
+    merged = {}
+    for assignment, module in ASSIGNMENT_MODULES.items():
+        for name, exercise in module.EXERCISES.items():
+            if name in merged:
+                raise RuntimeError(f"exercise {name!r} of {assignment} is defined twice")
+            merged[name] = exercise
+    return merged
+
+
+EXERCISES = _all_exercises()
 
 __all__ = [
     "check_correlate2d_valid", "check_convolve2d_valid", "check_pad2d", "check_output_size",
     "check_correlate2d_general", "check_sobel_edges", "reproduce", "cases",
     "derive_seed", "PUBLIC_SECRET", "ENV_VARS", "SOBEL_X", "SOBEL_Y", "EXERCISES",
+    "ASSIGNMENT_MODULES",
 ]
 
 

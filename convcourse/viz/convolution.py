@@ -1,4 +1,4 @@
-"""Pictures for the course notebooks.
+"""Pictures for assignment 01-convolution.
 
 Every function returns a matplotlib ``Figure`` (or, for
 :func:`animate_conv2d`, a ``FuncAnimation``) and draws nothing else, so a
@@ -23,67 +23,22 @@ import numpy as np
 from matplotlib import animation
 from matplotlib.patches import Rectangle
 
-from ._padding import output_length
-from ._validation import ntuple
+from .._padding import output_length
+from .._validation import ntuple
+from ._draw import OUTPUT_COLOR as _OUTPUT
+from ._draw import PAD_COLOR as _PAD
+from ._draw import WINDOW_COLOR as _WINDOW
+from ._draw import cell_axes as _cell_axes
+from ._draw import correlate_valid as _correlate_valid
+from ._draw import draw_cells as _draw_cells
+from ._draw import finish as _finish
+from ._draw import fmt as _fmt
 
 __all__ = [
     "sliding_dot_product_1d", "sliding_dot_product_2d", "correlation_vs_convolution",
     "conv_dimensions", "animate_conv2d", "show_animation", "image_grid", "kernel_gallery",
     "corners_overlay",
 ]
-
-_WINDOW = "#ff7f0e"   # the kernel's window on the input
-_OUTPUT = "#2ca02c"   # the output cell being computed
-_PAD = "#d9d9d9"      # padding cells
-
-
-def _correlate_valid(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Plain 'valid' cross-correlation for the pictures (1-D or 2-D)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-    windows = sliding_window_view(x, k.shape)
-    return np.einsum(windows, list(range(2 * k.ndim)), k, list(range(k.ndim, 2 * k.ndim)))
-
-
-def _finish(fig):
-    """Lay out ``fig`` and detach it from pyplot.
-
-    A notebook then shows it once, as the cell's value (pyplot would show it a
-    second time at the end of the cell).
-    """
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def _fmt(v: float) -> str:
-    v = float(v)
-    return f"{v:.0f}" if v.is_integer() else f"{v:.2g}" if abs(v) < 10 else f"{v:.0f}"
-
-
-def _draw_cells(ax, values, x0=0.0, y0=0.0, *, face="white", highlight=None,
-                highlight_color=_WINDOW, text=True, fontsize=11):
-    """Draw a 2-D array as cells, row 0 at the top, cell (i, j) at (x0 + j, y0 - i)."""
-    values = np.atleast_2d(values)
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            color = face
-            if highlight is not None and highlight[i, j]:
-                color = highlight_color
-            ax.add_patch(Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=color,
-                                   edgecolor="black", linewidth=1))
-            if text:
-                ax.text(x0 + j + 0.5, y0 - i - 0.5, _fmt(values[i, j]), ha="center",
-                        va="center", fontsize=fontsize)
-
-
-def _cell_axes(ax, width, height, title=None):
-    ax.set_xlim(-0.2, width + 0.2)
-    ax.set_ylim(-height - 0.2, 0.2)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=11)
-
 
 def sliding_dot_product_1d(signal, kernel, positions=None):
     """The kernel sliding along a 1-D signal, one dot product per position.
@@ -522,7 +477,7 @@ def kernel_gallery(image, kernels, *, absolute=()):
     >>> len(fig.axes)
     2
     """
-    from .filtering import correlate2d
+    from ..filtering import correlate2d
     image = np.asarray(image, dtype=float)
     n = len(kernels)
     fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 6.2), squeeze=False,

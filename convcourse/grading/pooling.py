@@ -1,0 +1,5 @@
+"""Checks for assignment 03-pooling (being written)."""
+
+EXERCISES: dict = {}
+
+__all__ = ["EXERCISES"]

@@ -1,0 +1,67 @@
+"""Drawing helpers shared by the picture modules of :mod:`convcourse.viz`.
+
+Arrays are drawn as grids of cells with their values written in, the way a
+convolution is worked out by hand; every picture function ends with
+:func:`finish` so a notebook shows its figure once, as the cell's value.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+__all__ = ["WINDOW_COLOR", "OUTPUT_COLOR", "PAD_COLOR", "correlate_valid", "finish", "fmt",
+           "draw_cells", "cell_axes"]
+
+WINDOW_COLOR = "#ff7f0e"   # the kernel's window on the input
+OUTPUT_COLOR = "#2ca02c"   # the output cell being computed
+PAD_COLOR = "#d9d9d9"      # padding cells
+
+
+def correlate_valid(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Plain 'valid' cross-correlation for the pictures (1-D or 2-D)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    windows = sliding_window_view(x, k.shape)
+    return np.einsum(windows, list(range(2 * k.ndim)), k, list(range(k.ndim, 2 * k.ndim)))
+
+
+def finish(fig):
+    """Lay out ``fig`` and detach it from pyplot.
+
+    A notebook then shows it once, as the cell's value (pyplot would show it a
+    second time at the end of the cell).
+    """
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def fmt(v: float) -> str:
+    v = float(v)
+    return f"{v:.0f}" if v.is_integer() else f"{v:.2g}" if abs(v) < 10 else f"{v:.0f}"
+
+
+def draw_cells(ax, values, x0=0.0, y0=0.0, *, face="white", highlight=None,
+                highlight_color=WINDOW_COLOR, text=True, fontsize=11):
+    """Draw a 2-D array as cells, row 0 at the top, cell (i, j) at (x0 + j, y0 - i)."""
+    values = np.atleast_2d(values)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            color = face
+            if highlight is not None and highlight[i, j]:
+                color = highlight_color
+            ax.add_patch(Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=color,
+                                   edgecolor="black", linewidth=1))
+            if text:
+                ax.text(x0 + j + 0.5, y0 - i - 0.5, fmt(values[i, j]), ha="center",
+                        va="center", fontsize=fontsize)
+
+
+def cell_axes(ax, width, height, title=None):
+    ax.set_xlim(-0.2, width + 0.2)
+    ax.set_ylim(-height - 0.2, 0.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)

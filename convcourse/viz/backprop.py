@@ -1,0 +1,3 @@
+"""Pictures for assignment 04-backprop (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Pictures for assignment 06-cnn (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Pictures for assignment 03-pooling (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Pictures for assignment 05-separable (being written)."""
+
+__all__: list[str] = []
