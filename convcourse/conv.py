@@ -1,0 +1,856 @@
+"""Torch-compatible convolutions ``conv1d/2d/3d`` and their gradients.
+
+These are the network convolutions of ``torch.nn.functional``: NCHW layout,
+torch's argument names and order, cross-correlation (the kernel is not
+flipped), stride, padding (int, tuple, ``'valid'``, ``'same'``), dilation,
+groups and bias.  One N-d implementation serves 1-D, 2-D and 3-D.
+
+How the fast version works
+--------------------------
+The textbook vectorisation, *im2col*, copies every input pixel ``kh*kw``
+times into a big matrix and does one matrix product.  The copies cost more
+than the arithmetic.  Here no patch matrix is built:
+
+1. Pad the input once and flatten its spatial axes, so image ``n`` is a
+   ``(C, Hp*Wp)`` matrix.
+2. For the kernel offset ``(i, j)`` the pixels the kernel tap ``w[:, :, i, j]``
+   multiplies are ``xp[n, :, i*Wp + j : i*Wp + j + L]``: a plain slice, i.e. a
+   *view* with rows ``Hp*Wp`` apart and unit stride inside a row.  BLAS takes
+   such a matrix as it is, without a copy.  So the convolution is a sum of
+   ``kh*kw`` matrix products ``w[:, :, i, j] @ view``.
+3. The result is laid out in "padded-width" coordinates: output pixel
+   ``(h, w)`` sits at column ``h*Wp + w``.  The columns with ``w >= W_out``
+   are garbage (they straddle two rows) and are sliced off at the end; they
+   cost ``(Wp - W_out)/Wp`` extra work, a few percent.
+4. Stride: split the padded input into its ``s*s`` *polyphase* components
+   ``xp[..., a::s, b::s]`` (one copy of the input in total).  Offset ``(i, j)``
+   reads component ``(i % s, j % s)`` shifted by ``(i // s, j // s)``, with
+   stride 1 again; dilation only changes the offsets.
+5. Few input channels per group (a first layer, a depthwise convolution):
+   each tap's product is then a thin matrix, slow in BLAS, and the
+   accumulation passes dominate.  There we copy the ``kh*kw`` views of a few
+   images into one ``(kh*kw*C, L)`` matrix (im2col, but only on a chunk that
+   stays in cache) and make a single product.
+6. Images are processed in chunks small enough to keep the accumulator in
+   cache.  The chunks are shared among as many threads as numpy's BLAS has,
+   each running BLAS single-threaded (see :func:`_map_chunks` for why).
+
+The backward pass reuses the same views: ``grad_weight[:, :, i, j]`` is
+``grad_out_wide @ view.T`` summed over images, and ``grad_input`` scatters
+``w[:, :, i, j].T @ grad_out_wide`` back into the same view (the garbage
+columns of ``grad_out_wide`` are zeros, so they add nothing).  No flipped
+kernel and no zero-inserted gradient are needed, whatever the stride.
+
+Timings against torch are in ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+
+from ._padding import output_length, pad_spatial, resolve_padding
+from ._validation import as_network_array, check_int, check_shape, ntuple, result_dtype
+
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv1d_backward",
+    "conv2d_backward",
+    "conv3d_backward",
+    "conv2d_naive",
+    "conv2d_backward_naive",
+]
+
+# Layout strings used in error messages, per number of spatial dimensions.
+_X_LAYOUT = {1: "(N, C_in, L)", 2: "(N, C_in, H, W)", 3: "(N, C_in, D, H, W)"}
+_W_LAYOUT = {1: "(C_out, C_in/groups, kL)", 2: "(C_out, C_in/groups, kH, kW)",
+             3: "(C_out, C_in/groups, kD, kH, kW)"}
+
+# The accumulator of a chunk of images should fit in a core's L2 cache.
+_CHUNK_BYTES = 1 << 20
+_PARALLEL_FLOPS = 1e8  # below this, one thread (about a millisecond of one core)
+_THIN_CHANNELS = 32  # fewer input channels per group than this: one im2col product
+_BLAS = False  # threadpoolctl's view of numpy's BLAS, looked up on first use
+_POOL = None  # ((pid, workers), ThreadPoolExecutor)
+
+
+class _Spec(NamedTuple):
+    """Validated convolution arguments."""
+
+    stride: tuple
+    dilation: tuple
+    pads: tuple  # ((before, after), ...) per spatial axis
+    groups: int
+    out_size: tuple  # spatial output size
+    dtype: np.dtype
+
+
+# --------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------
+
+def _fmt(t: tuple):
+    """A tuple for a message, unwrapped when it has one element."""
+    return t[0] if len(t) == 1 else t
+
+
+def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=None,
+           has_grad_output=False):
+    """Check and convert every argument; return arrays in the result dtype and a _Spec."""
+    x = as_network_array(x, "x")
+    weight = as_network_array(weight, "weight")
+    if x.ndim == nd + 1:
+        raise ValueError(
+            f"x must be a batched {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape "
+            f"{x.shape} (unbatched input is not supported: add a batch axis with x[None])"
+        )
+    if x.ndim != nd + 2:
+        raise ValueError(f"x must be a {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape {x.shape}")
+    if weight.ndim != nd + 2:
+        raise ValueError(
+            f"weight must be a {nd + 2}-D array of shape {_W_LAYOUT[nd]}, got shape {weight.shape}"
+        )
+    groups = check_int(groups, "groups", minimum=1)
+    stride = ntuple(stride, nd, "stride", minimum=1)
+    dilation = ntuple(dilation, nd, "dilation", minimum=1)
+
+    c_in, c_out, kernel = x.shape[1], weight.shape[0], weight.shape[2:]
+    if min(kernel) < 1:
+        raise ValueError(f"weight must have a kernel size >= 1 on every axis, got shape {weight.shape}")
+    if c_in % groups:
+        raise ValueError(f"groups={groups} must divide the input channels of x, C_in={c_in}")
+    if c_out % groups:
+        raise ValueError(
+            f"groups={groups} must divide the output channels of weight, C_out={c_out} "
+            f"(weight shape {weight.shape})"
+        )
+    if c_in != weight.shape[1] * groups:
+        raise ValueError(
+            f"x has C_in={c_in} channels but weight expects weight.shape[1] * groups = "
+            f"{weight.shape[1]} * {groups} = {weight.shape[1] * groups} "
+            f"(x shape {x.shape}, weight shape {weight.shape})"
+        )
+
+    pads = resolve_padding(padding, kernel, stride, dilation)
+    out_size = tuple(
+        output_length(n, k, s, pb, pa, d)
+        for n, k, s, (pb, pa), d in zip(x.shape[2:], kernel, stride, pads, dilation)
+    )
+    if min(out_size) < 1:
+        padded = tuple(n + pb + pa for n, (pb, pa) in zip(x.shape[2:], pads))
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        raise ValueError(
+            f"weight's kernel size {_fmt(kernel)} (dilation {_fmt(dilation)}: spans "
+            f"{_fmt(span)}) is larger than the padded input {_fmt(padded)} of x "
+            f"(shape {x.shape}, padding {padding!r}); the output size would be {_fmt(out_size)}"
+        )
+
+    if bias is not None:
+        bias = as_network_array(bias, "bias")
+        check_shape(bias, (c_out,), "bias")
+    if has_grad_output:
+        grad_output = as_network_array(grad_output, "grad_output")
+        check_shape(grad_output, (x.shape[0], c_out) + out_size, "grad_output")
+
+    dtype = result_dtype(x, weight, bias, grad_output)
+    arrays = [None if a is None else a.astype(dtype, copy=False)
+              for a in (x, weight, bias, grad_output)]
+    return arrays, _Spec(stride, dilation, pads, groups, out_size, dtype)
+
+
+# --------------------------------------------------------------------------
+# the shared N-d core
+# --------------------------------------------------------------------------
+
+class _Layout(NamedTuple):
+    """Where each kernel tap reads in the flattened polyphase input."""
+
+    taps: list  # per kernel offset (row-major): (phase index, flat start)
+    q_shape: tuple  # spatial shape of one polyphase component
+    wide_len: int  # O_1 * Q_2 * ... * Q_nd: the "padded-width" output buffer
+    length: int  # L: the columns actually computed (the last valid one + 1)
+
+
+def _layout(padded_shape, kernel, stride, dilation, out_size) -> _Layout:
+    """Where each kernel tap reads, in the flattened polyphase components.
+
+    Tap ``i`` (per axis) sits at ``pos = i * dilation`` in the padded input;
+    output ``o`` reads ``o * stride + pos``, which is element ``o + pos // stride``
+    of polyphase component ``pos % stride``.  Flattened with the component's
+    strides ``q_strides``, consecutive outputs are consecutive columns, so
+    each tap reads one contiguous run of ``length`` columns from ``start``.
+    """
+    q_shape = tuple(-(-p // s) for p, s in zip(padded_shape, stride))
+    q_strides = [math.prod(q_shape[d + 1:]) for d in range(len(q_shape))]
+    taps = []
+    for index in itertools.product(*(range(k) for k in kernel)):
+        pos = [i * d for i, d in zip(index, dilation)]
+        phase = int(np.ravel_multi_index([p % s for p, s in zip(pos, stride)], stride))
+        start = sum((p // s) * qs for p, s, qs in zip(pos, stride, q_strides))
+        taps.append((phase, start))
+    wide_len = out_size[0] * q_strides[0]
+    length = sum((o - 1) * qs for o, qs in zip(out_size, q_strides)) + 1
+    return _Layout(taps, q_shape, wide_len, length)
+
+
+def _to_phases(xp, stride, q_shape):
+    """(N, C, *Sp) -> (prod(stride), N, C, prod(Q)): the polyphase components, flattened.
+
+    Component ``(a, b)`` holds ``xp[..., a::s0, b::s1]``.  With stride 1 this is
+    a free reshape of ``xp``.
+    """
+    n, c, nd = xp.shape[0], xp.shape[1], len(stride)
+    if all(s == 1 for s in stride):
+        return xp.reshape(1, n, c, math.prod(q_shape))
+    full = pad_spatial(xp, [(0, q * s - p) for q, s, p in zip(q_shape, stride, xp.shape[2:])])
+    split = full.reshape((n, c) + tuple(v for q, s in zip(q_shape, stride) for v in (q, s)))
+    # axes: n, c, q0, s0, q1, s1, ...  ->  s0, s1, ..., n, c, q0, q1, ...
+    order = tuple(3 + 2 * d for d in range(nd)) + (0, 1) + tuple(2 + 2 * d for d in range(nd))
+    return np.ascontiguousarray(split.transpose(order)).reshape(
+        math.prod(stride), n, c, math.prod(q_shape))
+
+
+def _from_phases(phases, stride, q_shape, padded_shape):
+    """Inverse of :func:`_to_phases`: (P, N, C, prod(Q)) -> (N, C, *Sp)."""
+    n, c, nd = phases.shape[1], phases.shape[2], len(stride)
+    if all(s == 1 for s in stride):
+        return phases.reshape((n, c) + tuple(padded_shape))
+    split = phases.reshape(tuple(stride) + (n, c) + tuple(q_shape))
+    order = (nd, nd + 1) + tuple(v for d in range(nd) for v in (nd + 2 + d, d))
+    full = split.transpose(order).reshape((n, c) + tuple(q * s for q, s in zip(q_shape, stride)))
+    return full[(Ellipsis,) + tuple(slice(0, p) for p in padded_shape)]
+
+
+def _blas():
+    """threadpoolctl's handle on numpy's BLAS, or None without threadpoolctl."""
+    global _BLAS
+    if _BLAS is False:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # then BLAS threads the products themselves
+            _BLAS = None
+        else:
+            _BLAS = ThreadpoolController().select(user_api="blas")
+    return _BLAS
+
+
+def _executor(workers):
+    """A thread pool, created once per process (a forked child makes its own)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != (os.getpid(), workers):
+        if _POOL is not None and _POOL[0][0] == os.getpid():
+            _POOL[1].shutdown(wait=False)  # the BLAS thread count changed
+        _POOL = ((os.getpid(), workers), ThreadPoolExecutor(workers, thread_name_prefix="convcourse"))
+    return _POOL[1]
+
+
+def _map_chunks(fn, n_images, bytes_per_image, flops):
+    """Call ``fn(n0, n1)`` on chunks of images; return the results in order.
+
+    A chunk holds as many images as keep its accumulator in cache.  On
+    threads: numpy's BLAS splits every matrix product over its threads, which
+    then wait for each other at the end of the product.  We make many
+    small products, and on a machine whose cores are busy with other work a
+    thread that lost its core stalls the others at every one of them (we
+    measured 5x slowdowns).  So, when threadpoolctl is available, we use the
+    same number of threads differently: each takes whole chunks of images and
+    runs its products single-threaded, with nothing to wait for but the end.
+    Small problems (under ``_PARALLEL_FLOPS``) run on the calling thread,
+    BLAS single-threaded too: waking threads costs more than they take.  While the pool runs, BLAS is
+    single-threaded for the whole process (threadpoolctl's limit is global).
+    """
+    blas = _blas()
+    workers = max((lib["num_threads"] for lib in blas.info()), default=1) if blas else 1
+    per_chunk = max(1, min(_CHUNK_BYTES // max(bytes_per_image, 1), -(-n_images // workers)))
+    chunks = [(n0, min(n_images, n0 + per_chunk)) for n0 in range(0, n_images, per_chunk)]
+    if blas is None:
+        return [fn(n0, n1) for n0, n1 in chunks]
+    with blas.limit(limits=1):
+        if workers < 2 or len(chunks) < 2 or flops < _PARALLEL_FLOPS:
+            return [fn(n0, n1) for n0, n1 in chunks]
+        return list(_executor(workers).map(lambda chunk: fn(*chunk), chunks))
+
+
+def _crop_wide(wide, out_size, q_shape):
+    """(..., O_1 * Q_2 * ... ) -> (..., O_1, O_2, ...): drop the garbage columns."""
+    shaped = wide.reshape(wide.shape[:-1] + (out_size[0],) + tuple(q_shape[1:]))
+    return shaped[(Ellipsis,) + tuple(slice(0, o) for o in out_size)]
+
+
+def _weight_matrix(weight, groups):
+    """(C_out, C_in/g, *k) -> (g, C_out/g, taps, C_in/g), contiguous.
+
+    ``w[:, :, t, :]`` is tap ``t``'s matrix per group; the reshape to
+    ``(g, C_out/g, taps * C_in/g)`` is the im2col weight matrix.
+    """
+    c_out, cg = weight.shape[:2]
+    w = weight.reshape(groups, c_out // groups, cg, math.prod(weight.shape[2:]))
+    return np.ascontiguousarray(w.transpose(0, 1, 3, 2))
+
+
+def _stack_taps(weight, groups):
+    """Whether to copy the taps into one tall matrix (im2col on a chunk).
+
+    With few input channels per group a tap's product is a thin matrix times
+    a wide one: slow in BLAS, and its output is written once per tap.  Copying
+    the taps' views into one ``(taps * C_in/g, L)`` matrix and making a single
+    product is then cheaper.  With many channels the per-tap products are
+    efficient and the copies would cost more than the accumulation.
+    """
+    return weight.shape[1] < _THIN_CHANNELS
+
+
+def _padded_size(x, pads):
+    return tuple(s + pb + pa for s, (pb, pa) in zip(x.shape[2:], pads))
+
+
+def _conv_forward(x, weight, bias, spec: _Spec):
+    n, c_in = x.shape[:2]
+    c_out, groups = weight.shape[0], spec.groups
+    kg, cg = c_out // groups, c_in // groups
+    lay = _layout(_padded_size(x, spec.pads), weight.shape[2:], spec.stride, spec.dilation,
+                  spec.out_size)
+    taps, L = len(lay.taps), lay.length
+    w = _weight_matrix(weight, groups)
+    stacked = _stack_taps(weight, groups)
+    out = np.empty((n, c_out) + spec.out_size, dtype=spec.dtype)
+    bias_b = None if bias is None else bias.reshape((c_out,) + (1,) * len(spec.out_size))
+
+    def images(n0, n1):
+        m = n1 - n0
+        xp = np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads))  # unit inner stride, for BLAS
+        phases = _to_phases(xp, spec.stride, lay.q_shape)
+        wide = np.empty((m, groups, kg, lay.wide_len), dtype=spec.dtype)
+        acc = wide[..., :L]
+        # tap k reads (m, C_in, L): a strided view, seen as (m, groups, C_in/g, L); no copy
+        views = (phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
+                 for phase, start in lay.taps)
+        if stacked:
+            cols = np.empty((m, groups, taps, cg, L), dtype=spec.dtype)
+            for k, view in enumerate(views):
+                cols[:, :, k] = view
+            np.matmul(w.reshape(groups, kg, taps * cg), cols.reshape(m, groups, taps * cg, L), out=acc)
+        else:
+            tmp = np.empty(acc.shape, dtype=spec.dtype)
+            for k, view in enumerate(views):
+                if k == 0:
+                    np.matmul(w[:, :, k], view, out=acc)
+                else:
+                    np.matmul(w[:, :, k], view, out=tmp)
+                    acc += tmp
+        result = _crop_wide(wide.reshape(m, c_out, lay.wide_len), spec.out_size, lay.q_shape)
+        if bias_b is None:
+            out[n0:n1] = result
+        else:
+            np.add(result, bias_b, out=out[n0:n1])
+
+    rows = c_out + (c_in * taps if stacked else 0)
+    _map_chunks(images, n, rows * lay.wide_len * spec.dtype.itemsize, 2 * n * c_out * cg * taps * L)
+    return out
+
+
+def _conv_backward(grad_output, x, weight, spec: _Spec):
+    n, c_in = x.shape[:2]
+    c_out, groups = weight.shape[0], spec.groups
+    kg, cg = c_out // groups, c_in // groups
+    padded = _padded_size(x, spec.pads)
+    lay = _layout(padded, weight.shape[2:], spec.stride, spec.dilation, spec.out_size)
+    taps, L = len(lay.taps), lay.length
+    w = _weight_matrix(weight, groups)
+    stacked = _stack_taps(weight, groups)
+    crop = tuple(slice(pb, pb + s) for (pb, _), s in zip(spec.pads, x.shape[2:]))
+    grad_input = np.empty(x.shape, dtype=spec.dtype)
+    grad_bias = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+
+    def images(n0, n1):
+        m = n1 - n0
+        xp = np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads))
+        phases = _to_phases(xp, spec.stride, lay.q_shape)
+        # grad_output in the forward's padded-width layout, zeros in the garbage columns
+        wide = np.zeros((m, c_out, lay.wide_len), dtype=spec.dtype)
+        _crop_wide(wide, spec.out_size, lay.q_shape)[...] = grad_output[n0:n1]
+        g = wide.reshape(m, groups, kg, lay.wide_len)[..., :L]
+        g_phases = np.zeros_like(phases)
+        # where tap k read its input, and where its input gradient goes
+        reads = [phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
+                 for phase, start in lay.taps]
+        writes = [g_phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
+                  for phase, start in lay.taps]
+        if stacked:
+            cols = np.empty((m, groups, taps, cg, L), dtype=spec.dtype)
+            for k, view in enumerate(reads):
+                cols[:, :, k] = view
+            cols = cols.reshape(m, groups, taps * cg, L)
+            # grad_weight: grad_out times the im2col matrix, summed over images
+            gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(groups, kg, taps, cg)
+            # grad of the im2col matrix, scattered back to where each tap read
+            g_cols = np.matmul(w.reshape(groups, kg, taps * cg).swapaxes(-1, -2), g)
+            g_cols = g_cols.reshape(m, groups, taps, cg, L)
+            for k, target in enumerate(writes):
+                target += g_cols[:, :, k]
+        else:
+            gw = np.empty((groups, kg, taps, cg), dtype=spec.dtype)
+            tmp = np.empty((m, groups, cg, L), dtype=spec.dtype)
+            for k, (view, target) in enumerate(zip(reads, writes)):
+                # grad_weight, tap k: sum over images and positions of grad_out * input
+                gw[:, :, k] = np.matmul(g, view.swapaxes(-1, -2)).sum(axis=0)
+                # grad_input: scatter the tap's contribution back where it was read
+                np.matmul(w[:, :, k].swapaxes(-1, -2), g, out=tmp)
+                target += tmp
+        gxp = _from_phases(g_phases, spec.stride, lay.q_shape, padded)
+        grad_input[n0:n1] = gxp[(Ellipsis,) + crop]
+        return gw
+
+    rows = max(c_in, c_out) + (2 * c_in * taps if stacked else 0)
+    parts = _map_chunks(images, n, rows * lay.wide_len * spec.dtype.itemsize, 4 * n * c_out * cg * taps * L)
+    gw = sum(parts) if parts else np.zeros((groups, kg, taps, cg), dtype=spec.dtype)
+    grad_weight = gw.transpose(0, 1, 3, 2).reshape(weight.shape)
+    return grad_input, grad_weight, grad_bias
+
+
+def _forward(nd, x, weight, bias, stride, padding, dilation, groups):
+    (x, weight, bias, _), spec = _parse(x, weight, bias, stride, padding, dilation, groups, nd)
+    return _conv_forward(x, weight, bias, spec)
+
+
+def _backward(nd, grad_output, x, weight, stride, padding, dilation, groups):
+    (x, weight, _, grad_output), spec = _parse(
+        x, weight, None, stride, padding, dilation, groups, nd,
+        grad_output=grad_output, has_grad_output=True,
+    )
+    return _conv_backward(grad_output, x, weight, spec)
+
+
+# --------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) over a batch, as ``torch.nn.functional.conv2d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+        Input batch.  The batch axis is required.
+    weight : ndarray, shape (C_out, C_in/groups, kH, kW)
+        Filters.
+    bias : ndarray, shape (C_out,), optional
+        Added to every output position of each output channel.
+    stride : int or tuple (sH, sW), optional
+        Step of the kernel, >= 1.
+    padding : int or tuple (pH, pW) or str {'valid', 'same'}, optional
+        Zeros added on both sides of each spatial axis.  ``'valid'`` is no
+        padding; ``'same'`` pads so the output has the input's size (stride
+        must be 1; an odd total is split as torch does: the extra zero goes
+        after).
+    dilation : int or tuple (dH, dW), optional
+        Spacing between kernel taps, >= 1 (1 means none).
+    groups : int, optional
+        Split the input and output channels into ``groups`` independent
+        convolutions; ``groups == C_in`` is a depthwise convolution.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, H_out, W_out)
+        Float dtype: the input dtypes promoted (integer and bool inputs give
+        float64).
+
+    Raises
+    ------
+    ValueError
+        Wrong number of dimensions (including an unbatched input), channel
+        mismatch, ``groups`` not dividing the channels, non-positive stride or
+        dilation, negative padding, ``'same'`` with stride > 1, a kernel larger
+        than the padded input, or a bias of the wrong shape.
+    TypeError
+        Complex, object or string arrays; non-integer stride, padding,
+        dilation or groups.
+
+    See Also
+    --------
+    conv2d_backward : the gradients.
+    conv2d_naive : the same computation written as loops.
+
+    Notes
+    -----
+    With ``g`` the group of output channel ``k`` and ``C_g = C_in/groups``:
+
+    ``out[n, k, i, j] = bias[k] + sum_{c < C_g, u < kH, v < kW}
+    weight[k, c, u, v] * xp[n, g*C_g + c, i*sH + u*dH, j*sW + v*dW]``
+
+    where ``xp`` is ``x`` zero-padded.  The kernel is not flipped (this is
+    cross-correlation, as in every deep-learning library).  Output size:
+    ``H_out = floor((H + 2*pH - dH*(kH - 1) - 1) / sH) + 1``, likewise ``W_out``.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> w = np.ones((1, 1, 2, 2))
+    >>> conv2d(x, w)
+    array([[[[10., 14., 18.],
+             [26., 30., 34.],
+             [42., 46., 50.]]]])
+    >>> conv2d(x, w, stride=2, bias=np.array([0.5]))
+    array([[[[10.5, 18.5],
+             [42.5, 50.5]]]])
+    >>> conv2d(x, w, padding="same").shape
+    (1, 1, 4, 4)
+    """
+    return _forward(2, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) over a batch, as ``torch.nn.functional.conv1d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, L)
+        Input batch.  The batch axis is required.
+    weight : ndarray, shape (C_out, C_in/groups, kL)
+        Filters.
+    bias : ndarray, shape (C_out,), optional
+        Added to each output channel.
+    stride : int or tuple (sL,), optional
+        Step of the kernel, >= 1.
+    padding : int or tuple (pL,) or str {'valid', 'same'}, optional
+        Zeros on both ends; ``'same'`` needs stride 1.
+    dilation : int or tuple (dL,), optional
+        Spacing between kernel taps, >= 1.
+    groups : int, optional
+        Number of independent channel groups.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, L_out)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d`.
+
+    Notes
+    -----
+    ``out[n, k, i] = bias[k] + sum_{c, u} weight[k, c, u] * xp[n, g*C_g + c, i*s + u*d]``,
+    ``L_out = floor((L + 2p - d(kL - 1) - 1) / s) + 1``.
+
+    Examples
+    --------
+    >>> conv1d(np.array([[[1.0, 2.0, 3.0, 4.0]]]), np.array([[[1.0, -1.0]]]))
+    array([[[-1., -1., -1.]]])
+    """
+    return _forward(1, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution (cross-correlation) over a batch, as ``torch.nn.functional.conv3d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, D, H, W)
+        Input batch.  The batch axis is required.
+    weight : ndarray, shape (C_out, C_in/groups, kD, kH, kW)
+        Filters.
+    bias : ndarray, shape (C_out,), optional
+        Added to each output channel.
+    stride : int or tuple (sD, sH, sW), optional
+        Step of the kernel, >= 1.
+    padding : int or tuple (pD, pH, pW) or str {'valid', 'same'}, optional
+        Zeros on both sides of each spatial axis; ``'same'`` needs stride 1.
+    dilation : int or tuple (dD, dH, dW), optional
+        Spacing between kernel taps, >= 1.
+    groups : int, optional
+        Number of independent channel groups.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, D_out, H_out, W_out)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d`.
+
+    Notes
+    -----
+    As :func:`conv2d` with a third spatial axis;
+    ``D_out = floor((D + 2*pD - dD*(kD - 1) - 1) / sD) + 1``.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 1, 3, 3, 3))
+    >>> conv3d(x, np.ones((2, 1, 2, 2, 2))).shape
+    (1, 2, 2, 2, 2)
+    >>> float(conv3d(x, np.ones((1, 1, 3, 3, 3)))[0, 0, 0, 0, 0])
+    27.0
+    """
+    return _forward(3, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_backward(grad_output, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients of :func:`conv2d` with respect to its input, weight and bias.
+
+    Parameters
+    ----------
+    grad_output : ndarray, shape (N, C_out, H_out, W_out)
+        Gradient of the loss with respect to the output of ``conv2d``; must
+        have exactly the forward output's shape.
+    x : ndarray, shape (N, C_in, H, W)
+        The forward input.
+    weight : ndarray, shape (C_out, C_in/groups, kH, kW)
+        The forward weight.
+    stride, padding, dilation, groups
+        The forward arguments (see :func:`conv2d`).
+
+    Returns
+    -------
+    grad_input : ndarray, shape (N, C_in, H, W)
+    grad_weight : ndarray, shape (C_out, C_in/groups, kH, kW)
+    grad_bias : ndarray, shape (C_out,)
+        Always returned, whether or not the forward had a bias.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d`, and when ``grad_output`` does not have the forward
+        output's shape.
+
+    Notes
+    -----
+    With ``G = grad_output`` and the forward's ``xp`` (padded ``x``):
+
+    - ``grad_bias[k] = sum_{n, i, j} G[n, k, i, j]``
+    - ``grad_weight[k, c, u, v] = sum_{n, i, j} G[n, k, i, j] xp[n, g*C_g + c, i*sH + u*dH, j*sW + v*dW]``
+    - ``grad_xp[n, g*C_g + c, i*sH + u*dH, j*sW + v*dW] += G[n, k, i, j] weight[k, c, u, v]``,
+      and ``grad_input`` is ``grad_xp`` without its padding.
+
+    Input pixels that no window reaches get a zero gradient.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> w = np.ones((1, 1, 2, 2))
+    >>> gx, gw, gb = conv2d_backward(np.ones((1, 1, 2, 2)), x, w)
+    >>> gx[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> gw[0, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    >>> gb
+    array([4.])
+    """
+    return _backward(2, grad_output, x, weight, stride, padding, dilation, groups)
+
+
+def conv1d_backward(grad_output, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients of :func:`conv1d` with respect to its input, weight and bias.
+
+    Parameters
+    ----------
+    grad_output : ndarray, shape (N, C_out, L_out)
+        Gradient with respect to the forward output (exactly its shape).
+    x : ndarray, shape (N, C_in, L)
+        The forward input.
+    weight : ndarray, shape (C_out, C_in/groups, kL)
+        The forward weight.
+    stride, padding, dilation, groups
+        The forward arguments (see :func:`conv1d`).
+
+    Returns
+    -------
+    grad_input : ndarray, shape (N, C_in, L)
+    grad_weight : ndarray, shape (C_out, C_in/groups, kL)
+    grad_bias : ndarray, shape (C_out,)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d_backward`.
+
+    Notes
+    -----
+    The 1-D case of the formulas in :func:`conv2d_backward`.
+
+    Examples
+    --------
+    >>> gx, gw, gb = conv1d_backward(np.ones((1, 1, 2)), np.array([[[1.0, 2.0, 3.0]]]),
+    ...                              np.array([[[1.0, -1.0]]]))
+    >>> gx, gw, gb
+    (array([[[ 1.,  0., -1.]]]), array([[[3., 5.]]]), array([2.]))
+    """
+    return _backward(1, grad_output, x, weight, stride, padding, dilation, groups)
+
+
+def conv3d_backward(grad_output, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients of :func:`conv3d` with respect to its input, weight and bias.
+
+    Parameters
+    ----------
+    grad_output : ndarray, shape (N, C_out, D_out, H_out, W_out)
+        Gradient with respect to the forward output (exactly its shape).
+    x : ndarray, shape (N, C_in, D, H, W)
+        The forward input.
+    weight : ndarray, shape (C_out, C_in/groups, kD, kH, kW)
+        The forward weight.
+    stride, padding, dilation, groups
+        The forward arguments (see :func:`conv3d`).
+
+    Returns
+    -------
+    grad_input : ndarray, shape (N, C_in, D, H, W)
+    grad_weight : ndarray, shape (C_out, C_in/groups, kD, kH, kW)
+    grad_bias : ndarray, shape (C_out,)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d_backward`.
+
+    Notes
+    -----
+    The 3-D case of the formulas in :func:`conv2d_backward`.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 1, 2, 2, 2))
+    >>> gx, gw, gb = conv3d_backward(np.ones((1, 3, 1, 1, 1)), x, np.ones((3, 1, 2, 2, 2)))
+    >>> gx[0, 0, 0]
+    array([[3., 3.],
+           [3., 3.]])
+    >>> gb
+    array([1., 1., 1.])
+    """
+    return _backward(3, grad_output, x, weight, stride, padding, dilation, groups)
+
+
+# --------------------------------------------------------------------------
+# readable loop versions
+# --------------------------------------------------------------------------
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """:func:`conv2d` written as explicit loops over output positions (slow, readable).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in/groups, kH, kW)
+    bias : ndarray, shape (C_out,), optional
+    stride, padding, dilation, groups
+        As :func:`conv2d` (validated the same way).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, H_out, W_out)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d`.
+
+    Notes
+    -----
+    Each output value is the dot product of one filter with the window of
+    the padded input it covers: the formula in :func:`conv2d`, one position
+    at a time.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> conv2d_naive(x, np.ones((1, 1, 2, 2)), stride=2)
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    """
+    (x, weight, bias, _), spec = _parse(x, weight, bias, stride, padding, dilation, groups, 2)
+    n_images = x.shape[0]
+    c_out, c_group, kh, kw = weight.shape
+    (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.out_size
+    xp = pad_spatial(x, spec.pads)
+    out = np.zeros((n_images, c_out, h_out, w_out), dtype=spec.dtype)
+    filters_per_group = c_out // spec.groups
+    for n in range(n_images):
+        for k in range(c_out):
+            first = (k // filters_per_group) * c_group  # first input channel of k's group
+            for i in range(h_out):
+                for j in range(w_out):
+                    top, left = i * sh, j * sw
+                    window = xp[n, first:first + c_group,
+                                top:top + dh * (kh - 1) + 1:dh,
+                                left:left + dw * (kw - 1) + 1:dw]
+                    out[n, k, i, j] = np.sum(window * weight[k])
+            if bias is not None:
+                out[n, k] += bias[k]
+    return out
+
+
+def conv2d_backward_naive(grad_output, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """:func:`conv2d_backward` written as explicit loops (slow, readable).
+
+    Parameters
+    ----------
+    grad_output : ndarray, shape (N, C_out, H_out, W_out)
+    x : ndarray, shape (N, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in/groups, kH, kW)
+    stride, padding, dilation, groups
+        As :func:`conv2d`.
+
+    Returns
+    -------
+    grad_input : ndarray, shape (N, C_in, H, W)
+    grad_weight : ndarray, shape (C_out, C_in/groups, kH, kW)
+    grad_bias : ndarray, shape (C_out,)
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`conv2d_backward`.
+
+    Notes
+    -----
+    Every output value ``out[n, k, i, j]`` was ``sum(window * weight[k])``, so
+    its gradient ``G = grad_output[n, k, i, j]`` flows back as
+    ``G * weight[k]`` into the window of the padded input and as
+    ``G * window`` into ``weight[k]``; ``bias[k]`` receives ``G``.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> gx, gw, gb = conv2d_backward_naive(np.ones((1, 1, 2, 2)), x, np.ones((1, 1, 2, 2)))
+    >>> gw[0, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    (x, weight, _, grad_output), spec = _parse(
+        x, weight, None, stride, padding, dilation, groups, 2,
+        grad_output=grad_output, has_grad_output=True,
+    )
+    n_images = x.shape[0]
+    c_out, c_group, kh, kw = weight.shape
+    (sh, sw), (dh, dw), (h_out, w_out) = spec.stride, spec.dilation, spec.out_size
+    xp = pad_spatial(x, spec.pads)
+    grad_xp = np.zeros(xp.shape, dtype=spec.dtype)
+    grad_weight = np.zeros(weight.shape, dtype=spec.dtype)
+    grad_bias = np.zeros(c_out, dtype=spec.dtype)
+    filters_per_group = c_out // spec.groups
+    for n in range(n_images):
+        for k in range(c_out):
+            first = (k // filters_per_group) * c_group
+            for i in range(h_out):
+                for j in range(w_out):
+                    g = grad_output[n, k, i, j]
+                    window = (n, slice(first, first + c_group),
+                              slice(i * sh, i * sh + dh * (kh - 1) + 1, dh),
+                              slice(j * sw, j * sw + dw * (kw - 1) + 1, dw))
+                    grad_weight[k] += g * xp[window]
+                    grad_xp[window] += g * weight[k]
+                    grad_bias[k] += g
+    (pt, _), (pl, _) = spec.pads
+    grad_input = grad_xp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]].copy()
+    return grad_input, grad_weight, grad_bias
