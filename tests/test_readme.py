@@ -1,0 +1,47 @@
+"""The README tells the truth: its example prints what it says, its course map matches the notebooks."""
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _section(title):
+    start = README.index(title)
+    end = README.find("\n## ", start + len(title))
+    return README[start:end if end != -1 else None]
+
+
+def test_ten_line_example_prints_what_the_readme_says():
+    section = _section("## A ten-line example")
+    code, printed = re.findall(r"```(?:python)?\n(.*?)```", section, flags=re.S)
+    assert len([line for line in code.splitlines() if line.strip()]) <= 14
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README example", "exec"), {})
+    assert out.getvalue() == printed
+
+
+def _graded_points(notebook):
+    points = {}
+    for cell in json.loads(notebook.read_text())["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            name = re.sub(r"_(visible|hidden)$", "", meta["grade_id"])
+            points[name] = points.get(name, 0) + meta["points"]
+    return points
+
+
+def test_course_map_lists_every_assignment_with_its_graded_functions_and_points():
+    rows = re.findall(r"^\| `([\w-]+)` \|[^|]*\|([^|]*)\| (\d+) \|$", _section("## The course"), flags=re.M)
+    assignments = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    assert [name for name, _, _ in rows] == assignments
+    for name, functions, total in rows:
+        listed = {f: float(p) for f, p in re.findall(r"`(\w+)` \(([\d.]+)\)", functions)}
+        actual = _graded_points(ROOT / "solutions" / name / f"{name}.ipynb")
+        assert listed == actual, name
+        assert float(total) == sum(actual.values()), name
