@@ -1,0 +1,694 @@
+"""Run student code, and Jupyter kernels, inside a bubblewrap sandbox.
+
+The sandbox is built from `bubblewrap <https://github.com/containers/bubblewrap>`_
+(``bwrap``) and util-linux (``setpriv``, ``prlimit``):
+
+- a fresh root file system that holds only what a kernel needs, read-only:
+  ``/usr`` (``/bin``, ``/lib*``, ``/sbin`` as on the host: symlinks or binds), a few
+  files of ``/etc``, the Python installation (``sys.base_prefix``), the virtual
+  environment (``sys.prefix``) and the package directories named in
+  :class:`SandboxConfig` (``convcourse`` itself: public and importable, bound at its
+  own path so that an editable install still finds it; nothing else of the
+  repository is mounted);
+- the working folder (a private copy of one student's notebook folder) read-write
+  at ``/home/student``, a private ``/tmp`` and ``/dev/shm`` (size-capped tmpfs), a
+  fresh ``/proc`` and a minimal ``/dev``;
+- new PID, network, IPC, UTS and (where possible) cgroup namespaces: no network at
+  all, no other process of the machine visible; ``--die-with-parent`` and
+  ``--new-session``;
+- an environment cleared down to a short allow-list (never ``CONVCOURSE_SECRET``
+  unless a caller passes it on purpose);
+- limits (rlimits set by ``prlimit`` just before the command runs): CPU seconds,
+  address space, tasks (processes and threads), file size, open files, no core
+  files. The caller owns the wall clock: :func:`run_sandboxed` kills the whole
+  sandbox on its ``timeout``; a kernel is killed by its kernel manager.
+
+Who runs the code. ``RLIMIT_NPROC`` never binds root, so student code must not run
+as root. When the grader is root (CI), ``bwrap`` runs as root without a user
+namespace and the command is started by ``setpriv`` as an unprivileged uid/gid
+(65534, *nobody*, by default) with every capability dropped and
+``no_new_privs`` set: the process limit is then counted for that uid (give
+parallel sandboxes distinct uids, see :class:`SandboxConfig`). When the grader is
+an ordinary user, ``bwrap`` creates a user namespace (``--unshare-user``,
+``--disable-userns``); the command keeps the user's uid and the process limit
+counts the tasks of that namespace.
+
+Where bubblewrap cannot run (no ``bwrap``, no user namespaces, not Linux),
+:func:`sandbox_available` says so and why; callers then run unsandboxed and must
+say so loudly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "SandboxConfig",
+    "SandboxStatus",
+    "SandboxResult",
+    "SANDBOX_HOME",
+    "sandbox_available",
+    "sandbox_mode",
+    "sandboxed_command",
+    "prepare_workdir",
+    "run_sandboxed",
+    "SandboxedKernelManager",
+    "execute_notebook_sandboxed",
+]
+
+#: Where the working folder appears inside the sandbox (also ``HOME``).
+SANDBOX_HOME = "/home/student"
+
+_MODES = ("auto", "root", "userns")
+
+# Variables a caller's environment may hand to sandboxed code (by name, checked
+# against this list); everything else is dropped.  The course secret is not here.
+_DEFAULT_PASS_ENV = (
+    "CONVCOURSE_STUDENT",
+    "CONVCOURSE_ASSIGNMENT",
+    "CONVCOURSE_NOTEBOOK",
+    "PYTHONHASHSEED",
+    "MPLBACKEND",
+)
+
+# /etc entries a Python kernel may read (dynamic linker, time zone, alternatives
+# symlinks that /usr/bin points into).  No passwd, no shadow, no ssl, no hosts.
+_ETC_ENTRIES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/alternatives",
+    "/etc/fonts",
+)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Limits and contents of a sandbox.
+
+    Parameters
+    ----------
+    cpu_seconds : int, optional
+        ``RLIMIT_CPU``: CPU seconds of each process (SIGXCPU, then SIGKILL a second
+        later).
+    memory_bytes : int, optional
+        ``RLIMIT_AS``: address space of each process; an allocation beyond it fails
+        (``MemoryError`` in Python).
+    max_processes : int, optional
+        ``RLIMIT_NPROC``: tasks (processes *and threads*) of the sandbox's user; a
+        kernel with numpy needs about 15.
+    max_file_bytes : int, optional
+        ``RLIMIT_FSIZE``: largest file the code may write (SIGXFSZ beyond);
+        also caps what it can print when its output goes to a file.
+    max_open_files : int, optional
+        ``RLIMIT_NOFILE``.
+    tmp_bytes : int, optional
+        Size of the private ``/tmp`` and ``/dev/shm`` (each a tmpfs, in memory).
+    uid, gid : int, optional
+        The unprivileged identity the code runs as when the caller is root.
+        ``RLIMIT_NPROC`` counts every task of that uid on the machine: sandboxes
+        that run at the same time should use distinct uids (e.g. ``65534 - slot``).
+    packages : tuple of str, optional
+        Importable packages whose directory is bound read-only at its own path
+        (for an editable install, the package directory only, not the repository).
+    ro_binds : tuple of str, optional
+        Further host paths bound read-only at the same path.
+    pass_env : tuple of str, optional
+        Names of variables copied from the caller's ``env`` into the sandbox.
+    env : tuple of (str, str), optional
+        Variables set inside the sandbox (after the defaults).
+    mode : str {'auto', 'root', 'userns'}, optional
+        'root': bwrap as root, the command dropped to ``uid``/``gid`` by
+        ``setpriv``; 'userns': bwrap in a user namespace, as the caller;
+        'auto': 'root' when the caller is root, else 'userns'.
+
+    Examples
+    --------
+    >>> SandboxConfig(memory_bytes=2**30).memory_bytes
+    1073741824
+    >>> SandboxConfig(mode="docker")
+    Traceback (most recent call last):
+    ...
+    ValueError: mode must be one of 'auto', 'root', 'userns'; got 'docker'
+    """
+
+    cpu_seconds: int = 300
+    memory_bytes: int = 4 * 2**30
+    max_processes: int = 64
+    max_file_bytes: int = 256 * 2**20
+    max_open_files: int = 1024
+    tmp_bytes: int = 256 * 2**20
+    uid: int = 65534
+    gid: int = 65534
+    packages: tuple = ("convcourse",)
+    ro_binds: tuple = ()
+    pass_env: tuple = _DEFAULT_PASS_ENV
+    env: tuple = ()
+    mode: str = "auto"
+
+    def __post_init__(self):
+        for name in ("cpu_seconds", "memory_bytes", "max_processes", "max_file_bytes",
+                     "max_open_files", "tmp_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int; got {value!r}")
+        for name in ("uid", "gid"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive int (not root); got {value!r}")
+        if self.mode not in _MODES:
+            raise ValueError("mode must be one of 'auto', 'root', 'userns'; "
+                             f"got {self.mode!r}")
+        for name in ("packages", "ro_binds", "pass_env", "env"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+                raise TypeError(f"{name} must be a tuple; got {value!r}")
+            object.__setattr__(self, name, tuple(value))
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether a sandbox can be created here, and why not.
+
+    True in a boolean context when it can; ``reason`` says what was found.
+    """
+
+    available: bool
+    reason: str
+    mode: str = ""
+
+    def __bool__(self):
+        return self.available
+
+
+@dataclass
+class SandboxResult:
+    """What :func:`run_sandboxed` returns.
+
+    ``returncode`` is negative (``-signal``) when the command was killed by a signal;
+    ``timed_out`` is True when the wall clock ran out and the sandbox was killed.
+    ``stdout`` and ``stderr`` hold at most ``max_output`` characters each.
+    """
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    seconds: float = 0.0
+    argv: list = field(default_factory=list, repr=False)
+
+
+def sandbox_mode(config=None):
+    """The mode a config resolves to here: 'root' or 'userns'.
+
+    Parameters
+    ----------
+    config : SandboxConfig, optional
+
+    Returns
+    -------
+    mode : str {'root', 'userns'}
+
+    Examples
+    --------
+    >>> sandbox_mode(SandboxConfig(mode="userns"))
+    'userns'
+    """
+    config = SandboxConfig() if config is None else config
+    if config.mode == "auto":
+        return "root" if os.geteuid() == 0 else "userns"
+    elif config.mode in ("root", "userns"):
+        return config.mode
+    else:
+        raise ValueError(f"mode must be one of {_MODES}; got {config.mode!r}")
+
+
+def _tool(name):
+    return shutil.which(name) or shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin") or name
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_supports(option):
+    try:
+        out = subprocess.run([_tool("bwrap"), "--help"], capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option in out.stdout + out.stderr
+
+
+def _package_dirs(names):
+    import importlib.util
+
+    dirs = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            raise ValueError(f"packages: cannot find package {name!r}")
+        if spec.submodule_search_locations:
+            dirs.extend(str(Path(p).resolve()) for p in spec.submodule_search_locations)
+        elif spec.origin:
+            dirs.append(str(Path(spec.origin).resolve()))
+        else:
+            raise ValueError(f"packages: {name!r} has no location on disk")
+    return dirs
+
+
+class _Mounts:
+    """bwrap arguments, creating each parent directory readable (0755) on the way."""
+
+    def __init__(self):
+        self.args = []
+        self.dirs = {"/"}
+
+    def parents(self, dest):
+        missing = []
+        for parent in Path(dest).parents:
+            if str(parent) in self.dirs:
+                break
+            missing.append(str(parent))
+        for parent in reversed(missing):
+            self.args += ["--perms", "0755", "--dir", parent]
+            self.dirs.add(parent)
+
+    def add(self, option, src, dest):
+        self.parents(dest)
+        self.args += [option, src, dest]
+        self.dirs.add(dest)
+
+    def system(self, path):
+        """A top-level system path as on the host: a symlink or a read-only bind."""
+        if os.path.islink(path):
+            self.args += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            self.add("--ro-bind", path, path)
+
+
+def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
+    """The argv that runs ``argv`` inside a sandbox around ``workdir``.
+
+    Parameters
+    ----------
+    argv : sequence of str, length >= 1
+        The command as it would run outside (absolute paths: the sandbox's ``PATH``
+        holds only the environment's ``bin`` and ``/usr/bin``, ``/bin``).
+    workdir : str or Path
+        The private working folder: bound read-write at ``SANDBOX_HOME``, the
+        command's current directory.
+    config : SandboxConfig, optional
+    env : mapping, optional
+        The caller's environment; only the names in ``config.pass_env`` are kept.
+    rw_binds : sequence of str, optional
+        Host folders bound read-write at the same path (a kernel's IPC folder).
+
+    Returns
+    -------
+    argv : list of str
+        Starts with ``env -i bwrap`` (an empty environment even for bwrap's own
+        pid 1, whose ``/proc/1/environ`` the sandbox could otherwise read).
+
+    Notes
+    -----
+    Mode 'root': ``bwrap`` (root, capabilities dropped but CAP_SETUID, CAP_SETGID,
+    CAP_SETPCAP) then ``setpriv --reuid uid --regid gid --clear-groups
+    --no-new-privs --inh-caps=-all --bounding-set=-all`` then ``prlimit``.
+    Mode 'userns': ``bwrap --unshare-user --disable-userns`` then ``prlimit``.
+
+    Examples
+    --------
+    >>> cmd = sandboxed_command(["/usr/bin/true"], "/tmp", SandboxConfig(mode="root"))
+    >>> "--unshare-net" in cmd and "--die-with-parent" in cmd
+    True
+    >>> cmd[cmd.index("--bind") + 1:cmd.index("--bind") + 3]
+    ['/tmp', '/home/student']
+    >>> cmd[-2:]
+    ['--', '/usr/bin/true']
+    """
+    config = SandboxConfig() if config is None else config
+    if isinstance(argv, (str, bytes)) or len(argv) == 0:
+        raise ValueError(f"argv must be a non-empty list of strings; got {argv!r}")
+    argv = [os.fspath(a) for a in argv]
+    workdir = Path(workdir).resolve()
+    if not workdir.is_dir():
+        raise ValueError(f"workdir must be an existing folder; got {str(workdir)!r}")
+    mode = sandbox_mode(config)
+
+    cmd = [_tool("env"), "-i", _tool("bwrap"),
+           "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+           "--unshare-cgroup-try", "--hostname", "sandbox",
+           "--die-with-parent", "--new-session"]
+    if mode == "root":
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                "--cap-add", "CAP_SETPCAP"]
+    elif mode == "userns":
+        cmd += ["--unshare-user"]
+        if _bwrap_supports("--disable-userns"):
+            cmd += ["--disable-userns"]
+    else:
+        raise ValueError(f"mode must be 'root' or 'userns'; got {mode!r}")
+
+    m = _Mounts()
+    m.add("--ro-bind", "/usr", "/usr")
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        m.system(top)
+    m.parents("/etc/x")
+    for entry in _ETC_ENTRIES:
+        if os.path.lexists(entry):
+            m.args += ["--ro-bind-try", entry, entry]
+    m.args += ["--proc", "/proc", "--dev", "/dev"]
+    m.dirs |= {"/proc", "/dev"}
+    m.args += ["--perms", "1777", "--size", str(config.tmp_bytes), "--tmpfs", "/dev/shm"]
+    m.args += ["--perms", "1777", "--size", str(config.tmp_bytes), "--tmpfs", "/tmp"]
+    m.dirs |= {"/dev/shm", "/tmp"}
+    python_dirs = dict.fromkeys(str(Path(p).resolve()) for p in
+                                (sys.base_prefix, sys.base_exec_prefix, sys.prefix))
+    for path in [*python_dirs, *_package_dirs(config.packages), *config.ro_binds]:
+        if not path.startswith(("/usr/", "/bin/", "/lib")) and path not in m.dirs:
+            m.add("--ro-bind", path, path)
+    for path in rw_binds:
+        path = str(Path(path).resolve())
+        m.add("--bind", path, path)
+    m.add("--bind", str(workdir), SANDBOX_HOME)
+    cmd += m.args + ["--remount-ro", "/", "--chdir", SANDBOX_HOME]
+
+    bindir = str(Path(sys.executable).parent)
+    variables = {
+        "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": SANDBOX_HOME, "USER": "student", "LOGNAME": "student",
+        "LANG": "C.UTF-8", "TMPDIR": "/tmp", "SHELL": "/bin/sh",
+        "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+        "IPYTHONDIR": "/tmp/ipython", "JUPYTER_CONFIG_DIR": "/tmp/jupyter",
+        "JUPYTER_DATA_DIR": "/tmp/jupyter-data", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
+        "JUPYTER_PLATFORM_DIRS": "1", "XDG_CACHE_HOME": "/tmp/cache",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+    if os.environ.get("VIRTUAL_ENV") or sys.prefix != sys.base_prefix:
+        variables["VIRTUAL_ENV"] = sys.prefix
+    for name in config.pass_env:
+        if env is not None and name in env:
+            variables[name] = str(env[name])
+    variables.update(dict(config.env))
+    for name, value in variables.items():
+        cmd += ["--setenv", name, value]
+
+    cmd += ["--"]
+    if mode == "root":
+        cmd += [_tool("setpriv"), f"--reuid={config.uid}", f"--regid={config.gid}",
+                "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+                "--"]
+    cmd += [_tool("prlimit"),
+            f"--cpu={config.cpu_seconds}:{config.cpu_seconds + 1}",
+            f"--as={config.memory_bytes}",
+            f"--nproc={config.max_processes}",
+            f"--fsize={config.max_file_bytes}",
+            f"--nofile={config.max_open_files}",
+            "--core=0", "--"]
+    return cmd + argv
+
+
+def prepare_workdir(workdir, config=None):
+    """Make ``workdir`` writable by the sandbox's user (mode 'root': chown to uid/gid).
+
+    The folder itself also gets search permission for everyone (``o+x``), which
+    bwrap needs to enter it after dropping its capabilities.  Symlinks are changed themselves, never followed.  In mode 'userns' the folder
+    already belongs to the caller and nothing changes.
+
+    Parameters
+    ----------
+    workdir : str or Path
+    config : SandboxConfig, optional
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     prepare_workdir(d, SandboxConfig(mode="userns"))
+    """
+    config = SandboxConfig() if config is None else config
+    if sandbox_mode(config) != "root":
+        return
+    if os.geteuid() != 0:
+        raise PermissionError(f"mode 'root' needs the caller to be root; euid={os.geteuid()}")
+    workdir = Path(workdir)
+    os.chown(workdir, config.uid, config.gid)
+    # bwrap (root, capabilities dropped) must be able to enter it: --chdir
+    os.chmod(workdir, os.stat(workdir).st_mode & 0o7777 | 0o711)
+    for root, dirs, files in os.walk(workdir):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), config.uid, config.gid, follow_symlinks=False)
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_sandboxed(argv, workdir, timeout, config=None, *, env=None, stdin=None,
+                  max_output=1_000_000):
+    """Run ``argv`` in a sandbox around ``workdir``; kill it all after ``timeout`` s.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        The command (absolute path of the program).
+    workdir : str or Path
+        Private working folder (made writable by the sandbox's user first).
+    timeout : float
+        Wall-clock seconds; then the whole sandbox is killed (SIGKILL).
+    config : SandboxConfig, optional
+    env : mapping, optional
+        Caller's environment; only ``config.pass_env`` names pass.
+    stdin : str, optional
+        Text fed to the command's standard input.
+    max_output : int, optional
+        Characters kept of each of stdout and stderr (they go to files outside the
+        sandbox, so ``config.max_file_bytes`` caps what the command can write).
+
+    Returns
+    -------
+    result : SandboxResult
+
+    Notes
+    -----
+    The command runs in its own process group and PID namespace; when it returns
+    (or the timeout strikes) the group is killed, bwrap's pid 1 dies and the kernel
+    kills every process left in the namespace.
+
+    Examples
+    --------
+    >>> import sys, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> r = (run_sandboxed([sys.executable, "-c", "print(6 * 7)"], d, timeout=60)
+    ...      if sandbox_available() else None)
+    >>> r is None or r.stdout.strip() == "42"
+    True
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+    config = SandboxConfig() if config is None else config
+    prepare_workdir(workdir, config)
+    cmd = sandboxed_command(argv, workdir, config, env=env)
+    start = time.monotonic()
+    timed_out = False
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else
+                                subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        try:
+            proc.communicate(input=None if stdin is None else stdin.encode(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc)
+            proc.wait()
+        texts = []
+        for f in (out, err):
+            f.seek(0)
+            texts.append(f.read(max_output).decode("utf-8", errors="replace"))
+    return SandboxResult(proc.returncode, texts[0], texts[1], timed_out,
+                         time.monotonic() - start, cmd)
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(mode):
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(False, f"bubblewrap needs Linux; this is {sys.platform}")
+    missing = [t for t in ("bwrap", "env", "prlimit") + (("setpriv",) if mode == "root" else ())
+               if shutil.which(t, path="/usr/bin:/bin:/usr/sbin:/sbin") is None
+               and shutil.which(t) is None]
+    if missing:
+        hint = " (Debian: apt-get install bubblewrap)" if "bwrap" in missing else ""
+        return SandboxStatus(False, f"not found: {', '.join(missing)}{hint}", mode)
+    config = SandboxConfig(mode=mode, packages=())
+    with tempfile.TemporaryDirectory(prefix="convcourse-probe-") as d:
+        try:
+            result = run_sandboxed([sys.executable, "-c", "import os; print(os.getuid())"],
+                                   d, timeout=60, config=config)
+        except OSError as exc:
+            return SandboxStatus(False, f"bwrap could not start: {exc}", mode)
+    if result.returncode != 0 or result.timed_out:
+        why = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return SandboxStatus(False, f"bwrap failed (exit {result.returncode}): {why}", mode)
+    uid = result.stdout.strip()
+    if uid == "0":
+        return SandboxStatus(False, "sandboxed code ran as root", mode)
+    return SandboxStatus(True, f"bubblewrap works (mode {mode!r}, code runs as uid {uid})",
+                         mode)
+
+
+def sandbox_available(config=None):
+    """Whether a sandbox can be created here, and why not.
+
+    Runs a trivial Python program in a sandbox once per mode (cached).
+
+    Parameters
+    ----------
+    config : SandboxConfig, optional
+
+    Returns
+    -------
+    status : SandboxStatus
+        True in a boolean context when it works; ``status.reason`` explains.
+
+    Examples
+    --------
+    >>> status = sandbox_available()
+    >>> isinstance(status.reason, str) and bool(status) == status.available
+    True
+    """
+    return _probe(sandbox_mode(config))
+
+
+try:  # the kernel manager needs jupyter_client (an extra of the course tooling)
+    from jupyter_client.manager import AsyncKernelManager as _AsyncKernelManager
+    from traitlets import Any as _AnyTrait
+    from traitlets import Unicode as _UnicodeTrait
+except ImportError:  # pragma: no cover - the course extra is not installed
+    _AsyncKernelManager = None
+
+
+if _AsyncKernelManager is not None:
+
+    class SandboxedKernelManager(_AsyncKernelManager):
+        """A Jupyter kernel manager whose kernel runs in the sandbox (IPC transport).
+
+        The kernel gets no network, so it talks ZMQ over Unix sockets in a private
+        folder bound into the sandbox at the same path; the connection file lives
+        there too.  Interrupts go as messages (a signal to bwrap would not reach the
+        kernel in its own session).  The working folder is ``workdir`` or, when
+        unset, the ``cwd`` that nbclient passes (the notebook's folder).
+
+        Use it with nbclient: ``NotebookClient(nb, km=SandboxedKernelManager(...))``
+        or ``kernel_manager_class=SandboxedKernelManager``.
+        """
+
+        sandbox_config = _AnyTrait(None, allow_none=True,
+                                   help="SandboxConfig; None: the defaults").tag(config=True)
+        workdir = _UnicodeTrait("", help="working folder; '': the kernel's cwd").tag(config=True)
+
+        def __init__(self, **kwargs):
+            self._ipc_dir = tempfile.mkdtemp(prefix="convcourse-kernel-")
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(self._ipc_dir, "kernel"))
+            kwargs.setdefault("connection_file", os.path.join(self._ipc_dir, "kernel.json"))
+            super().__init__(**kwargs)
+            if self.transport != "ipc":
+                raise ValueError(f"transport must be 'ipc' in a sandbox; got {self.transport!r}")
+            self.sandbox_argv = []
+
+        @property
+        def _config(self):
+            return SandboxConfig() if self.sandbox_config is None else self.sandbox_config
+
+        def write_connection_file(self, **kwargs):
+            super().write_connection_file(**kwargs)
+            prepare_workdir(self._ipc_dir, self._config)
+
+        async def _async_pre_start_kernel(self, **kw):
+            cmd, kw = await super()._async_pre_start_kernel(**kw)
+            self.kernel_spec.interrupt_mode = "message"
+            return cmd, kw
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            workdir = self.workdir or kw.get("cwd") or os.getcwd()
+            # JPY_PARENT_PID=1: ipykernel neither polls its parent (its parent is
+            # bwrap's pid 1, which the poller would take for "orphaned": the reason
+            # others reach for --as-pid-1) nor prints its console banner.
+            config = dataclasses.replace(
+                self._config, env=self._config.env + (("JPY_PARENT_PID", "1"),))
+            prepare_workdir(workdir, config)
+            self.sandbox_argv = sandboxed_command(kernel_cmd, workdir, config,
+                                                  env=kw.get("env"), rw_binds=[self._ipc_dir])
+            return await super()._async_launch_kernel(self.sandbox_argv, **kw)
+
+        async def _async_cleanup_resources(self, restart=False):
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+        def __del__(self):
+            shutil.rmtree(getattr(self, "_ipc_dir", ""), ignore_errors=True)
+            parent_del = getattr(super(), "__del__", None)
+            if parent_del is not None:
+                parent_del()
+
+else:  # pragma: no cover
+    SandboxedKernelManager = None
+
+
+def execute_notebook_sandboxed(nb, workdir, config=None, *, timeout=60, env=None,
+                               startup_timeout=60):
+    """Execute a notebook with nbclient, its kernel in a sandbox around ``workdir``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Executed in place (outputs filled in).
+    workdir : str or Path
+        The notebook's private folder (the kernel's working folder).
+    config : SandboxConfig, optional
+    timeout : float, optional
+        Seconds per cell (nbclient's ``timeout``).
+    env : mapping, optional
+        Caller's environment for ``config.pass_env``.
+    startup_timeout : float, optional
+        Seconds for the kernel to start.
+
+    Returns
+    -------
+    nb : nbformat.NotebookNode
+
+    Examples
+    --------
+    >>> import nbformat, tempfile
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("6 * 7")])
+    >>> d = tempfile.mkdtemp()
+    >>> out = execute_notebook_sandboxed(nb, d) if sandbox_available() else None
+    >>> out is None or out.cells[0].outputs[0]["data"]["text/plain"] == "42"
+    True
+    """
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    # the client creates (and so shuts down) the kernel manager, as nbgrader's would
+    c = Config()
+    c.SandboxedKernelManager.sandbox_config = config
+    c.SandboxedKernelManager.workdir = str(Path(workdir).resolve())
+    client = NotebookClient(nb, kernel_manager_class=SandboxedKernelManager, config=c,
+                            timeout=timeout, startup_timeout=startup_timeout,
+                            resources={"metadata": {"path": str(workdir)}})
+    return client.execute() if env is None else client.execute(env=dict(env))

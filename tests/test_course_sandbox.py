@@ -1,0 +1,470 @@
+"""Red-team tests of convcourse.course.sandbox: each attack runs in the sandbox and fails.
+
+Every attack is a small Python program run with ``run_sandboxed`` (or, at the end, a
+notebook executed by nbclient through ``SandboxedKernelManager``).  The tests that need
+a working bubblewrap skip with the reason ``sandbox_available()`` gives.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import convcourse
+from convcourse.course import sandbox
+from convcourse.course.sandbox import (
+    SANDBOX_HOME,
+    SandboxConfig,
+    prepare_workdir,
+    run_sandboxed,
+    sandbox_available,
+    sandbox_mode,
+    sandboxed_command,
+)
+
+STATUS = sandbox_available()
+needs_sandbox = pytest.mark.skipif(not STATUS, reason=f"no sandbox here: {STATUS.reason}")
+
+REPO = Path(convcourse.__file__).resolve().parents[1]
+# A uid of the tests' own, so that "no process of the sandbox is left" can be checked
+# by uid (mode 'root'); mode 'userns' checks by a unique token in the command line.
+TEST_UID = 64321
+CONFIG = SandboxConfig(uid=TEST_UID, gid=TEST_UID)
+
+
+def host_processes_with(token=None, uid=None):
+    """Host pids whose command line holds ``token`` or whose real uid is ``uid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if token is not None and token in (entry / "cmdline").read_bytes().decode(
+                    errors="replace"):
+                found.append(int(entry.name))
+            elif uid is not None and (entry / "status").read_text().count(
+                    f"\nUid:\t{uid}\t") == 1:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_until_gone(token=None, uid=None, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = host_processes_with(token, uid)
+        if not left:
+            return []
+        time.sleep(0.05)
+    return host_processes_with(token, uid)
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A course folder like the real one, and alice's private working copy."""
+    root = tmp_path / "course"
+    (root / "solutions" / "01").mkdir(parents=True)
+    (root / "solutions" / "01" / "01.ipynb").write_text("SOLUTION-CELL")
+    (root / "output" / "submitted" / "bob" / "01").mkdir(parents=True)
+    (root / "output" / "submitted" / "bob" / "01" / "01.ipynb").write_text("BOB-WORK")
+    (root / "output" / "gradebook.db").write_text("GRADEBOOK")
+    work = root / "output" / "autograded" / "alice" / "01"
+    work.mkdir(parents=True)
+    (work / "01.ipynb").write_text("ALICE-WORK")
+    return root, work
+
+
+def run_py(code, workdir, timeout=30, config=CONFIG, env=None):
+    return run_sandboxed([sys.executable, "-c", textwrap.dedent(code)], workdir,
+                         timeout=timeout, config=config, env=env)
+
+
+# -- building the command (no bubblewrap needed) -----------------------------------
+
+
+@pytest.mark.parametrize("mode, present, absent", [
+    ("root", ["setpriv", "--reuid=64321", "--cap-drop", "--no-new-privs"], ["--unshare-user"]),
+    ("userns", ["--unshare-user"], ["setpriv", "--reuid=64321", "--cap-drop"]),
+])
+def test_command_per_mode(tmp_path, mode, present, absent):
+    config = SandboxConfig(uid=TEST_UID, gid=TEST_UID, mode=mode)
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, config)
+    words = {Path(w).name if w.startswith("/") else w for w in cmd}
+    for option in ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent",
+                   "--new-session", "-i", *present]:
+        assert option in words, option
+    for option in absent:
+        assert option not in words, option
+    assert cmd[cmd.index("--bind") + 1:cmd.index("--bind") + 3] == [str(tmp_path), SANDBOX_HOME]
+    assert "--nproc=64" in cmd and "--core=0" in cmd
+
+
+def test_command_mounts_the_package_not_the_repository(tmp_path):
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, CONFIG)
+    sources = [Path(cmd[i + 1]) for i, w in enumerate(cmd) if w in ("--bind", "--ro-bind")]
+    assert REPO / "convcourse" in sources
+    for path in sources:
+        if path == REPO or REPO in path.parents:
+            assert path in (REPO / "convcourse", Path(sys.prefix).resolve()), path
+
+
+def test_command_keeps_only_allowed_variables(tmp_path):
+    env = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "alice", "HOME": "/root"}
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, CONFIG, env=env)
+    assert "s3cret" not in cmd and "CONVCOURSE_SECRET" not in cmd
+    i = cmd.index("CONVCOURSE_STUDENT")
+    assert cmd[i - 1:i + 2] == ["--setenv", "CONVCOURSE_STUDENT", "alice"]
+    assert cmd[cmd.index("HOME") + 1] == SANDBOX_HOME
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"cpu_seconds": 0}, ValueError, "cpu_seconds must be a positive int; got 0"),
+    ({"memory_bytes": 1.5}, ValueError, "memory_bytes must be a positive int; got 1.5"),
+    ({"uid": 0}, ValueError, r"uid must be a positive int \(not root\); got 0"),
+    ({"mode": "docker"}, ValueError, "mode must be one of .*; got 'docker'"),
+    ({"packages": "convcourse"}, TypeError, "packages must be a tuple; got 'convcourse'"),
+])
+def test_config_rejects(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        SandboxConfig(**kwargs)
+
+
+def test_command_rejects(tmp_path):
+    with pytest.raises(ValueError, match="argv must be a non-empty list"):
+        sandboxed_command([], tmp_path)
+    with pytest.raises(ValueError, match="argv must be a non-empty list of strings; got 'ls'"):
+        sandboxed_command("ls", tmp_path)
+    with pytest.raises(ValueError, match="workdir must be an existing folder; got .*nope"):
+        sandboxed_command(["/usr/bin/true"], tmp_path / "nope")
+    with pytest.raises(ValueError, match="packages: cannot find package 'no_such_pkg_x'"):
+        sandboxed_command(["/usr/bin/true"], tmp_path, SandboxConfig(packages=("no_such_pkg_x",)))
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds; got 0"):
+        run_sandboxed(["/usr/bin/true"], tmp_path, timeout=0)
+
+
+def test_unavailable_says_why(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda *a, **k: None)
+    status = sandbox._probe.__wrapped__("root")
+    assert not status and "bwrap" in status.reason and "apt-get install bubblewrap" in status.reason
+    monkeypatch.setattr(sandbox.sys, "platform", "darwin")
+    status = sandbox._probe.__wrapped__("userns")
+    assert not status and "needs Linux; this is darwin" in status.reason
+
+
+def test_status_explains():
+    assert isinstance(STATUS.reason, str) and STATUS.reason
+    if STATUS:
+        assert STATUS.mode == sandbox_mode() and "uid" in STATUS.reason
+
+
+# -- honest code works ---------------------------------------------------------------
+
+
+@needs_sandbox
+def test_honest_code_works(course):
+    _, work = course
+    result = run_py("""
+        import os, numpy as np, scipy.signal, matplotlib
+        import matplotlib.pyplot as plt
+        from convcourse.conv import conv2d
+        x = np.arange(16.0).reshape(1, 1, 4, 4); w = np.ones((1, 1, 2, 2))
+        y = conv2d(x, w)
+        assert np.allclose(y[0, 0], scipy.signal.correlate2d(x[0, 0], w[0, 0], 'valid'))
+        plt.plot([0, 1]); plt.savefig('fig.png')
+        open('/tmp/scratch', 'w').write('ok')
+        print(matplotlib.get_backend().lower(), y[0, 0, 0, 0], os.getcwd(), sorted(os.listdir('.')))
+    """, work)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # nbgrader fails a cell that writes to stderr
+    assert result.stdout.split()[:3] == ["agg", "10.0", SANDBOX_HOME]
+    assert (work / "fig.png").stat().st_size > 0
+    assert "'01.ipynb'" in result.stdout and "'fig.png'" in result.stdout
+
+
+# -- reading what it must not ------------------------------------------------------
+
+
+@needs_sandbox
+def test_cannot_read_course_gradebook_other_students_or_home(course):
+    root, work = course
+    targets = [root / "solutions" / "01" / "01.ipynb", root / "output" / "gradebook.db",
+               root / "output" / "submitted" / "bob" / "01" / "01.ipynb",
+               REPO / "solutions", REPO / "pyproject.toml", REPO / "nbgrader_config.py",
+               REPO / ".git" / "config", REPO / "tests", REPO / "examples",
+               Path.home() / ".config" / "convcourse", Path.home() / ".bashrc",
+               Path.home() / ".ssh", "/etc/shadow", "/etc/passwd",
+               f"{SANDBOX_HOME}/../../{root}/solutions"]
+    result = run_py(f"""
+        import json, os
+        out = {{}}
+        for path in {json.dumps([str(t) for t in targets])}:
+            try:
+                out[path] = os.listdir(path) if os.path.isdir(path) else open(path).read()
+            except OSError as exc:
+                out[path] = type(exc).__name__
+        out['..'] = sorted(os.listdir('..'))
+        out['/root'] = sorted(os.listdir('/root')) if os.path.isdir('/root') else []
+        out['repo'] = sorted(os.listdir({str(REPO)!r})) if os.path.isdir({str(REPO)!r}) else []
+        print(json.dumps(out))
+    """, work)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    for target in targets:
+        assert seen[str(target)] in ("FileNotFoundError", "PermissionError"), target
+    assert seen[".."] == ["student"]
+    # the repository shows only the package and the environment it runs in
+    assert set(seen["repo"]) <= {"convcourse", Path(sys.prefix).name}
+    # /root holds at most the way to the Python installation
+    allowed = {Path(p).resolve().relative_to("/root").parts[0]
+               for p in (sys.base_prefix, sys.prefix) if Path(p).resolve().is_relative_to("/root")}
+    assert set(seen["/root"]) <= allowed
+    for text in ("SOLUTION-CELL", "GRADEBOOK", "BOB-WORK"):
+        assert text not in result.stdout
+
+
+@needs_sandbox
+def test_secret_not_visible_in_environment_or_proc(course, monkeypatch):
+    _, work = course
+    secret = "sekrit-" + uuid.uuid4().hex
+    monkeypatch.setenv("CONVCOURSE_SECRET", secret)
+    result = run_py(f"""
+        import os
+        dump = [repr(dict(os.environ))]
+        for pid in os.listdir('/proc') + ['{os.getpid()}', '{os.getppid()}']:
+            for name in ('environ', 'cmdline'):
+                try:
+                    dump.append(pid + name + open(f'/proc/{{pid}}/{{name}}', 'rb').read().decode())
+                except OSError as exc:
+                    dump.append(pid + name + type(exc).__name__)
+        print(os.getppid(), '\\n'.join(dump))
+    """, work, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    assert secret not in result.stdout
+    assert "CONVCOURSE_SECRET" not in result.stdout
+    assert result.stdout.split()[0] == "1"  # its parent is the sandbox's pid 1
+    assert "1environPermissionError" in result.stdout or "1environ\n" in result.stdout
+
+
+# -- writing where it must not ------------------------------------------------------
+
+
+@needs_sandbox
+def test_cannot_write_outside_its_folder(course):
+    root, work = course
+    marker = "convcourse-sandbox-" + uuid.uuid4().hex
+    targets = [f"/tmp/{marker}", str(root / "solutions" / marker),
+               str(root / "output" / "submitted" / "bob" / marker), str(REPO / "convcourse" / marker),
+               f"{sys.prefix}/{marker}", f"/usr/{marker}", f"/etc/{marker}", f"/{marker}",
+               f"/home/{marker}"]
+    result = run_py(f"""
+        import json
+        out = {{}}
+        for path in {json.dumps(targets)} + ['own.txt']:
+            try:
+                open(path, 'w').write('x'); out[path] = 'written'
+            except OSError as exc:
+                out[path] = type(exc).__name__
+        print(json.dumps(out))
+    """, work)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["own.txt"] == "written" and (work / "own.txt").read_text() == "x"
+    assert seen[f"/tmp/{marker}"] == "written"  # its private /tmp ...
+    for path in targets:
+        assert not Path(path).exists(), path  # ... and nothing reached the host
+        if not path.startswith("/tmp/"):
+            assert seen[path] in ("FileNotFoundError", "PermissionError", "OSError"), path
+
+
+# -- network, processes, memory, time -------------------------------------------------
+
+
+@needs_sandbox
+def test_no_network(course):
+    _, work = course
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.setblocking(False)
+    port = server.getsockname()[1]
+    try:
+        result = run_py(f"""
+            import socket
+            for host in ('127.0.0.1', 'localhost', '1.1.1.1'):
+                try:
+                    socket.create_connection((host, {port}), timeout=2); print(host, 'connected')
+                except OSError as exc:
+                    print(host, type(exc).__name__)
+            print(sorted(n for _, n in socket.if_nameindex()))
+        """, work)
+        with pytest.raises(BlockingIOError):
+            server.accept()  # nobody connected
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    assert "connected" not in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "['lo']"
+
+
+@needs_sandbox
+def test_fork_bomb_is_stopped_by_the_process_limit(course):
+    _, work = course
+    config = SandboxConfig(uid=TEST_UID, gid=TEST_UID, max_processes=12)
+    # counted: how far does forking get?
+    result = run_py("""
+        import os, time
+        made, error = 0, None
+        for _ in range(200):
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                error = type(exc).__name__; break
+            if pid == 0:
+                time.sleep(20); os._exit(0)
+            made += 1
+        print(made, error)
+    """, work, timeout=20, config=config)
+    made, error = result.stdout.split()
+    assert error == "BlockingIOError" and int(made) < 12
+    # the real thing, every process forking forever: bounded, then killed at the timeout
+    token = uuid.uuid4().hex
+    result = run_py(f"""
+        import os  # {token}
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """, work, timeout=1.5, config=config)
+    assert result.timed_out
+    assert wait_until_gone(token=token) == []
+    if sandbox_mode(config) == "root":
+        assert wait_until_gone(uid=TEST_UID) == []
+
+
+@needs_sandbox
+def test_memory_bomb_is_stopped_by_the_memory_limit(course):
+    _, work = course
+    config = SandboxConfig(uid=TEST_UID, gid=TEST_UID, memory_bytes=768 * 2**20)
+    result = run_py("""
+        chunks = []
+        try:
+            for _ in range(32):  # at most 2 GiB, even if the limit were broken
+                chunks.append(b'x' * 2**26)  # 64 MiB, touched
+            print('no MemoryError after', len(chunks) * 64, 'MiB')
+        except MemoryError:
+            print('MemoryError after', len(chunks) * 64, 'MiB')
+    """, work, config=config)
+    assert result.returncode == 0, result.stderr
+    words = result.stdout.split()
+    assert words[0] == "MemoryError" and int(words[2]) < 768
+
+
+@needs_sandbox
+def test_sleep_past_the_wall_clock_is_killed(course):
+    _, work = course
+    token = uuid.uuid4().hex
+    start = time.monotonic()
+    result = run_py(f"import time; print('start', flush=True); time.sleep(60)  # {token}",
+                    work, timeout=1.0)
+    assert result.timed_out and result.returncode != 0
+    assert result.stdout == "start\n"
+    assert time.monotonic() - start < 10
+    assert wait_until_gone(token=token) == []
+
+
+@needs_sandbox
+def test_cpu_time_limit(course):
+    _, work = course
+    config = SandboxConfig(uid=TEST_UID, gid=TEST_UID, cpu_seconds=1)
+    result = run_py("while True: pass\nprint('finished')", work, timeout=20, config=config)
+    assert not result.timed_out and result.returncode != 0
+    assert result.seconds < 10 and "finished" not in result.stdout
+
+
+@needs_sandbox
+def test_background_process_is_gone_after_exit(course):
+    _, work = course
+    token = uuid.uuid4().hex
+    daemon = (f"import time  # {token}\n"
+              "for i in range(600):\n"
+              "    open('bg.txt', 'w').write(str(i)); time.sleep(0.05)\n")
+    result = run_py(f"""
+        import subprocess, sys, time
+        subprocess.Popen([sys.executable, '-c', {daemon!r}], start_new_session=True)
+        time.sleep(0.5)
+        print('main exits')
+    """, work)
+    assert result.returncode == 0 and result.stdout == "main exits\n", result.stderr
+    assert wait_until_gone(token=token, seconds=2) == []
+    seen = (work / "bg.txt").read_text()
+    time.sleep(0.3)
+    assert (work / "bg.txt").read_text() == seen  # nothing edits the folder any more
+
+
+@needs_sandbox
+def test_nothing_left_when_the_grader_dies(course, tmp_path):
+    """A killed grader (SIGKILL, no cleanup) takes its sandbox with it: --die-with-parent."""
+    _, work = course
+    prepare_workdir(work, CONFIG)
+    token = uuid.uuid4().hex
+    argv = sandboxed_command([sys.executable, "-c", f"import time; time.sleep(60)  # {token}"],
+                             work, CONFIG)
+    grader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import subprocess, time
+        subprocess.Popen({argv!r})
+        time.sleep(60)
+    """)])
+    try:
+        deadline = time.monotonic() + 10
+        while not host_processes_with(token=token) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert host_processes_with(token=token), "the sandbox did not start"
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+        assert wait_until_gone(token=token) == []
+    finally:
+        grader.kill()
+
+
+# -- a notebook, executed by nbclient through the sandboxed kernel -------------------
+
+
+@needs_sandbox
+def test_notebook_runs_in_sandboxed_kernel(course, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
+    root, work = course
+    monkeypatch.setenv("CONVCOURSE_SECRET", "sekrit-kernel")
+    cells = [
+        "import os, numpy as np\nfrom convcourse.conv import conv2d\n"
+        "print(os.getuid() != 0, os.getcwd(), conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))).sum())",
+        "print(os.environ.get('CONVCOURSE_SECRET'), os.environ.get('CONVCOURSE_STUDENT'))",
+        f"print(os.path.exists({str(root / 'solutions')!r}), os.path.exists({str(REPO / 'solutions')!r}))",
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+        "except OSError as exc:\n    print(type(exc).__name__)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    km = sandbox.SandboxedKernelManager(sandbox_config=CONFIG, workdir=str(work))
+    from nbclient import NotebookClient
+    client = NotebookClient(nb, km=km, timeout=30, startup_timeout=60)
+    # nbclient shuts down only kernels it created, unless told (cleanup_kc=True)
+    client.execute(env={**os.environ, "CONVCOURSE_STUDENT": "alice"}, cleanup_kc=True)
+    texts = ["".join(o.get("text", "") for o in cell.outputs) for cell in nb.cells]
+    assert texts[0] == f"True {SANDBOX_HOME} 16.0\n"
+    assert texts[1] == "None alice\n"
+    assert texts[2] == "False False\n"
+    assert texts[3] in ("ConnectionRefusedError\n", "OSError\n")
+    assert km.transport == "ipc" and "--unshare-net" in km.sandbox_argv
+    ipc_dir = Path(km.connection_file).parent
+    assert wait_until_gone(token=str(ipc_dir)) == []  # the kernel is gone ...
+    assert not ipc_dir.exists()  # ... and so are its sockets
