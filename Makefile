@@ -32,5 +32,11 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_conv.py
 
+# Release the notebooks, then grade the bundled sample class: prints the grade table and
+# where the feedback and the summary picture are (demo-output/).
+demo: $(STAMP)
+	$(BIN)/python -m convcourse.cli release
+	$(BIN)/python -m convcourse.cli demo --output demo-output --jobs 2
+
 clean:
 	rm -rf $(VENV) output demo-output release-bundle

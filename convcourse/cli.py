@@ -1,0 +1,100 @@
+"""``convcourse``: the instructor's command line.
+
+::
+
+    convcourse release                      # notebooks/ from solutions/, and the student bundle
+    convcourse validate                     # solutions pass, stubs fail, ids unique, release fresh
+    convcourse grade SUBMISSIONS [--output DIR] [--jobs N] [--db URL] [--roster CSV] [--student ID]
+    convcourse demo [--output DIR]          # grade the bundled sample class
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``convcourse`` (one sub-command per step)."""
+    parser = argparse.ArgumentParser(prog="convcourse", description="Release, validate and grade the course.")
+    parser.add_argument("--course", default=None,
+                        help="the course directory (default: found from the current directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="regenerate notebooks/ from solutions/ and write the student bundle")
+    p.add_argument("--bundle", default=None, help="bundle zip (default release-bundle/convcourse-student.zip)")
+    p.add_argument("--no-bundle", action="store_true", help="do not write the bundle")
+
+    p = sub.add_parser("validate", help="check solutions, stubs, grade ids, points and the release")
+    p.add_argument("--output", default=None, help="scratch folder for the grading run (default: a temporary one)")
+
+    for name, helptext in (("grade", "autograde a class of submissions"),
+                           ("demo", "grade the bundled sample class")):
+        p = sub.add_parser(name, help=helptext)
+        if name == "grade":
+            p.add_argument("submissions", help="nbgrader's submitted layout <student>/<assignment>/<notebook>.ipynb, or a zip of it")
+            p.add_argument("--output", default="output", help="output folder (default: output)")
+            p.add_argument("--roster", default=None, help="CSV of student ids; each gets a row, 0 without a submission")
+            p.add_argument("--student", default=None, help="regrade only this student")
+            p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: SQLite in the output folder)")
+            p.add_argument("--secret-file", default=None, help="file holding the course secret")
+        else:
+            p.add_argument("--output", default="demo-output", help="output folder (default: demo-output)")
+        p.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
+        default = 60 if name == "grade" else 30
+        p.add_argument("--timeout", type=int, default=default,
+                       help=f"seconds a notebook cell may run (default {default})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``convcourse``; return the exit status (0 on success).
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["grade", "subs", "--jobs", "2"]).jobs
+    2
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "release":
+            from .course.config import course_root
+            from .course.release import release
+
+            bundle = False if args.no_bundle else args.bundle
+            result = release(course_root(args.course), bundle=bundle)
+            print(f"released {', '.join(result['assignments'])} into {result['notebooks']}")
+            if result["bundle"]:
+                print(f"student bundle: {result['bundle']}")
+            return 0
+        elif args.command == "validate":
+            from .course.validate import validate
+
+            problems = validate(args.course, output=args.output)
+            for problem in problems:
+                print(f"FAIL {problem}")
+            print("validate: ok" if not problems else f"validate: {len(problems)} problem(s)")
+            return 1 if problems else 0
+        elif args.command == "grade":
+            from .course.grade import grade
+
+            result = grade(args.submissions, output=args.output, jobs=args.jobs, db_url=args.db,
+                           roster=args.roster, student=args.student, timeout=args.timeout,
+                           secret_file=args.secret_file, course=args.course)
+            return 1 if result["failures"] else 0
+        elif args.command == "demo":
+            from .course.demo import demo
+
+            result = demo(output=args.output, jobs=args.jobs, timeout=args.timeout, course=args.course)
+            return 1 if result["failures"] else 0
+        else:
+            raise ValueError(f"command must be release, validate, grade or demo, got {args.command!r}")
+    except (FileNotFoundError, ValueError, TypeError, RuntimeError) as exc:
+        print(f"convcourse {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Course layout, the course secret, and the nbgrader configuration.
+
+The repository root is an nbgrader course: ``solutions/`` is nbgrader's source
+directory, ``notebooks/`` its release directory.  A grading run works in an
+output folder of its own (``output/`` by default, ignored by git), laid out as
+an nbgrader course directory with ``source/``, ``release/``, ``submitted/``,
+``autograded/``, ``feedback/`` and ``gradebook.db``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+__all__ = [
+    "PUBLIC_SECRET",
+    "course_root",
+    "assignments",
+    "notebook_names",
+    "resolve_secret",
+    "nbgrader_config",
+    "kernel_env",
+]
+
+#: The fixed secret that demo runs and tests use; grading with it prints a warning.
+PUBLIC_SECRET = "convcourse-public-demo-secret"
+
+_SECRET_FILE = Path("~/.config/convcourse/secret")
+
+
+def course_root(start: str | os.PathLike | None = None) -> Path:
+    """Return the course directory: the nearest folder holding ``solutions/``.
+
+    Parameters
+    ----------
+    start : path, optional
+        Where to start looking (default: the current directory, then the
+        folder that holds the ``convcourse`` package).
+
+    Returns
+    -------
+    root : Path
+        The absolute course directory.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no parent folder holds ``solutions/``.
+    """
+    candidates = [Path(start or os.getcwd()).resolve()]
+    candidates.append(Path(__file__).resolve().parents[2])
+    for candidate in candidates:
+        for folder in (candidate, *candidate.parents):
+            if (folder / "solutions").is_dir():
+                return folder
+    raise FileNotFoundError(
+        f"no course directory (a folder holding 'solutions/') at or above {candidates[0]}"
+    )
+
+
+def assignments(source: str | os.PathLike) -> list[str]:
+    """Return the sorted assignment names in an nbgrader source folder.
+
+    An assignment is a sub-folder holding at least one notebook.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        return []
+    return sorted(
+        p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
+    )
+
+
+def notebook_names(folder: str | os.PathLike) -> list[str]:
+    """Return the sorted notebook names (without ``.ipynb``) in ``folder``."""
+    return sorted(p.stem for p in Path(folder).glob("*.ipynb"))
+
+
+def resolve_secret(secret_file: str | os.PathLike | None = None, *, demo: bool = False) -> tuple[str, bool]:
+    """Find the course secret that seeds each submission's random cases.
+
+    Order: ``demo`` (the public secret), ``secret_file``, the environment
+    variable ``CONVCOURSE_SECRET``, ``~/.config/convcourse/secret``, and
+    finally the public secret.
+
+    Returns
+    -------
+    secret : str
+    is_public : bool
+        Whether the public secret is used (grading with it should warn).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``secret_file`` is given and does not exist.
+    ValueError
+        When the secret found is empty.
+    """
+    if demo:
+        return PUBLIC_SECRET, True
+    if secret_file is not None:
+        path = Path(secret_file).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"secret_file {str(secret_file)!r} does not exist")
+        secret = path.read_text().strip()
+        origin = f"secret_file {str(secret_file)!r}"
+    elif os.environ.get("CONVCOURSE_SECRET"):
+        secret = os.environ["CONVCOURSE_SECRET"].strip()
+        origin = "CONVCOURSE_SECRET"
+    elif _SECRET_FILE.expanduser().is_file():
+        secret = _SECRET_FILE.expanduser().read_text().strip()
+        origin = str(_SECRET_FILE)
+    else:
+        return PUBLIC_SECRET, True
+    if not secret:
+        raise ValueError(f"the course secret from {origin} is empty")
+    return secret, secret == PUBLIC_SECRET
+
+
+def kernel_env(student: str, assignment: str, notebook: str, secret: str) -> dict[str, str]:
+    """The environment of the kernel that runs one student's notebook.
+
+    The seeding contract with ``convcourse.grading``: the checks read
+    ``CONVCOURSE_STUDENT``, ``CONVCOURSE_ASSIGNMENT``, ``CONVCOURSE_NOTEBOOK``
+    and ``CONVCOURSE_SECRET``.  ``PYTHONPATH`` lets the kernel import this
+    ``convcourse`` even when it is not installed.
+
+    Examples
+    --------
+    >>> env = kernel_env("alice", "01-convolution", "01-convolution", "s3cret")
+    >>> env["CONVCOURSE_STUDENT"], env["CONVCOURSE_NOTEBOOK"]
+    ('alice', '01-convolution')
+    """
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["CONVCOURSE_STUDENT"] = student
+    env["CONVCOURSE_ASSIGNMENT"] = assignment
+    env["CONVCOURSE_NOTEBOOK"] = notebook
+    env["CONVCOURSE_SECRET"] = secret
+    # nbgrader calls `alembic`, and kernels are found, through the interpreter's bin/
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYTHONHASHSEED", "0")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def nbgrader_config(
+    root: str | os.PathLike,
+    *,
+    source: str = "source",
+    release: str = "release",
+    db_url: str | None = None,
+    timeout: int = 60,
+    max_output_chars: int = 100_000,
+) -> Config:
+    """The nbgrader configuration of a course directory.
+
+    Parameters
+    ----------
+    root : path
+        The nbgrader course directory (a grading run's output folder).
+    source, release : str
+        nbgrader's source and release directories, relative to ``root``.
+    db_url : str, optional
+        Any SQLAlchemy URL; default a SQLite ``gradebook.db`` in ``root``.
+    timeout : int
+        Seconds a cell may run before its kernel is interrupted.
+    max_output_chars : int
+        Characters of stream output kept per cell.
+
+    Returns
+    -------
+    config : traitlets.config.Config
+    """
+    root = Path(root).resolve()
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = source
+    c.CourseDirectory.release_directory = release
+    c.CourseDirectory.submitted_directory = "submitted"
+    c.CourseDirectory.autograded_directory = "autograded"
+    c.CourseDirectory.feedback_directory = "feedback"
+    c.CourseDirectory.db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.course_id = "convcourse"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+    apply_robust_pipeline(c, timeout=timeout, max_output_chars=max_output_chars)
+    return c
+
+
+def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int = 100_000) -> Config:
+    """Swap nbgrader's Execute for ``RobustExecute`` and strip hidden tests from feedback.
+
+    Parameters
+    ----------
+    c : traitlets.config.Config
+        Modified in place (also usable on ``nbgrader_config.py``'s ``c``).
+    timeout : int
+        Seconds a cell may run before its kernel is interrupted.
+    max_output_chars : int
+        Characters of each stream kept per cell.
+
+    Returns
+    -------
+    c : traitlets.config.Config
+
+    Notes
+    -----
+    The autograde pipeline is nbgrader's own (``Autograde.autograde_preprocessors``)
+    with ``Execute`` replaced; the feedback pipeline is ``GetGrades``,
+    ``StripHiddenTests``, ``CSSHTMLHeaderPreprocessor``.
+    """
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        GetGrades,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    from .execute import RobustExecute
+    from .feedback import StripHiddenTests
+
+    c.Autograde.autograde_preprocessors = [
+        RobustExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.RobustExecute.timeout = timeout
+    c.RobustExecute.max_output_chars = max_output_chars
+    return c

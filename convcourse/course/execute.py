@@ -1,0 +1,278 @@
+"""A notebook executor that no submission can stop.
+
+nbgrader's ``Execute`` preprocessor gives up on the whole notebook when the
+kernel dies (``os._exit`` in one function drops every point of the
+submission), waits on a cell that ignores interrupts, and keeps every byte a
+cell prints.  ``RobustExecute`` is a drop-in replacement in nbgrader's
+autograde pipeline (see ``config.apply_robust_pipeline``) that
+
+- starts the kernel with the seeding environment of ``config.kernel_env``
+  (student, assignment, notebook, course secret), and sends warnings to
+  stdout (nbgrader fails a test cell that writes to stderr);
+- gives each cell ``timeout`` seconds, then interrupts it; a cell that still
+  does not stop, or a kernel that dies, gets an error output saying so, the
+  kernel is restarted, the notebook's definition cells that ran before are run
+  again (silently), and execution continues with the next cell;
+- keeps at most ``max_output_chars`` characters of each stream per cell: the
+  first and the last half, with a note of how much was dropped in between.
+
+A definition cell is any code cell that is not an nbgrader test cell (grade
+without solution); cells that killed the kernel or timed out are not re-run,
+and of the others only the statements that are not bare expressions (plots,
+displays) are (``definitions_only``).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, Unicode
+
+from .config import PUBLIC_SECRET, kernel_env
+
+__all__ = ["RobustExecute", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT", "KERNEL_SETUP", "definitions_only"]
+
+KERNEL_DIED = "KernelDied"
+CELL_TIMEOUT = "CellTimeoutError"
+
+
+#: Run silently in every fresh kernel: warnings go to stdout, not stderr, because
+#: nbgrader gives 0 to any test cell that writes to stderr and a warning is not an error.
+KERNEL_SETUP = """\
+import sys as _cc_sys, warnings as _cc_warnings
+def _cc_showwarning(message, category, filename, lineno, file=None, line=None):
+    _cc_sys.stdout.write(_cc_warnings.formatwarning(message, category, filename, lineno, line))
+_cc_warnings.showwarning = _cc_showwarning
+del _cc_showwarning
+"""
+
+
+def is_test_cell(cell) -> bool:
+    """Whether ``cell`` is an nbgrader autograder test cell (graded, not a solution).
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell
+    >>> is_test_cell(new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False}}))
+    True
+    >>> is_test_cell(new_code_cell("def f(): pass"))
+    False
+    """
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def definitions_only(source: str) -> str:
+    r"""The statements of a cell worth re-running after a restart: all but bare expressions.
+
+    Bare expressions (a plot, a display) define nothing, and re-running them
+    only costs time.  Source that is not plain Python (magics) is kept whole.
+
+    Examples
+    --------
+    >>> definitions_only("import numpy as np\nviz.show(x)\ny = 2")
+    'import numpy as np\ny = 2'
+    >>> definitions_only("viz.show(x)")
+    ''
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.splitlines()
+    kept = []
+    for node in tree.body:
+        if isinstance(node, ast.Expr):
+            continue
+        kept.extend(lines[node.lineno - 1:node.end_lineno])
+    return "\n".join(kept)
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(
+        output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
+    )
+
+
+class RobustExecute(Execute):
+    """nbgrader's Execute preprocessor, made robust to dead and stuck kernels."""
+
+    max_output_chars = Integer(
+        100_000, help="Characters of stream output kept per cell; the rest is dropped."
+    ).tag(config=True)
+
+    max_outputs = Integer(200, help="Outputs kept per cell.").tag(config=True)
+
+    max_restarts = Integer(
+        8, help="Kernel restarts per notebook before the remaining cells are skipped."
+    ).tag(config=True)
+
+    secret = Unicode(
+        None, allow_none=True,
+        help="Course secret for the kernel (default: $CONVCOURSE_SECRET, else the public one).",
+    ).tag(config=True)
+
+    # -- running the notebook -------------------------------------------------
+
+    def preprocess(self, nb, resources=None, km=None):
+        """Execute every code cell of ``nb``; never raise because of the student's code."""
+        from nbclient import NotebookClient
+
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        info = (resources or {}).get("nbgrader", {})
+        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
+        env = kernel_env(
+            str(info.get("student", "")),
+            str(info.get("assignment", "")),
+            str(info.get("notebook", "")),
+            secret,
+        )
+        self.error_on_timeout = {
+            "ename": CELL_TIMEOUT,
+            "evalue": f"the cell ran for more than {self.timeout} s and was interrupted "
+                      "(an endless loop, or far too slow)",
+            "traceback": [f"{CELL_TIMEOUT}: the cell ran for more than {self.timeout} s "
+                          "and was interrupted (an endless loop, or far too slow)"],
+        }
+        self._definitions: list[str] = []
+        self._stream_chars: dict[tuple[int, str], int] = {}
+        self._stream_tail: dict[tuple[int, str], str] = {}
+        self._restarts = 0
+        with self.setup_kernel(env=env):
+            info_msg = self.wait_for_reply(self.kc.kernel_info())
+            if info_msg:
+                self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            self._setup_kernel_state()
+            for index, cell in enumerate(self.nb.cells):
+                self._run_cell(cell, index)
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+    def _run_cell(self, cell, index: int) -> None:
+        if cell.cell_type != "code" or not cell.source.strip():
+            return
+        if self._restarts > self.max_restarts:
+            cell.outputs = [_error(
+                KERNEL_DIED,
+                f"not run: the kernel was restarted {self._restarts} times in this notebook",
+            )]
+            return
+        try:
+            self.execute_cell(cell, index, store_history=True)
+            self._append_tails(cell, index)
+        except DeadKernelError:
+            self._append_tails(cell, index)
+            cell.outputs = list(cell.get("outputs", []))[: self.max_outputs]
+            cell.outputs.append(_error(
+                KERNEL_DIED,
+                "the kernel died while running this cell (the code called os._exit, "
+                "or crashed or exhausted the interpreter); it was restarted and the "
+                "notebook's definitions were run again",
+            ))
+            self._restart()
+            return
+        except CellTimeoutError:
+            self._append_tails(cell, index)
+            cell.outputs = list(cell.get("outputs", []))[: self.max_outputs]
+            cell.outputs.append(_error(
+                CELL_TIMEOUT,
+                f"the cell ran for more than {self.timeout} s and did not stop when "
+                "interrupted; the kernel was restarted and the notebook's definitions "
+                "were run again",
+            ))
+            self._restart()
+            return
+        timed_out = any(
+            o.get("output_type") == "error" and o.get("ename") == CELL_TIMEOUT
+            for o in cell.outputs
+        )
+        if not is_test_cell(cell) and not timed_out:
+            source = definitions_only(cell.source)
+            if source.strip():
+                self._definitions.append(source)
+
+    # -- restarting -------------------------------------------------------------
+
+    def _setup_kernel_state(self) -> None:
+        run_sync(self._async_setup_kernel_state)()
+
+    async def _async_setup_kernel_state(self) -> None:
+        msg_id = await ensure_async(self.kc.execute(KERNEL_SETUP, silent=True, store_history=False))
+        await self.async_wait_for_reply(msg_id)
+
+    def _restart(self) -> None:
+        run_sync(self._async_restart)()
+
+    async def _async_restart(self) -> None:
+        while self._restarts <= self.max_restarts:
+            self._restarts += 1
+            self.log.warning("Restarting the kernel (restart %d)", self._restarts)
+            try:
+                if self.kc is not None:
+                    self.kc.stop_channels()
+            except Exception:  # noqa: BLE001 - a dead kernel's channels may fail to close
+                pass
+            await ensure_async(self.km.restart_kernel(now=True))
+            await self.async_start_new_kernel_client()
+            await self._async_setup_kernel_state()
+            survivors = []
+            try:
+                for source in self._definitions:
+                    msg_id = await ensure_async(self.kc.execute(source, store_history=False))
+                    reply = await self.async_wait_for_reply(msg_id)
+                    if reply is None:  # timed out: interrupted, do not run it again
+                        continue
+                    survivors.append(source)
+            except DeadKernelError:
+                self._definitions = survivors  # drop the cell that killed it, try again
+                continue
+            self._definitions = survivors
+            return
+
+    # -- capping output ---------------------------------------------------------
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep the first and last ``max_output_chars // 2`` characters of each stream."""
+        if msg["msg_type"] == "stream":
+            name = msg["content"].get("name", "stdout")
+            text = msg["content"].get("text", "")
+            key = (cell_index, name)
+            used = self._stream_chars.get(key, 0)
+            head = self.max_output_chars // 2
+            self._stream_chars[key] = used + len(text)
+            if used + len(text) > head:
+                keep = max(head - used, 0)
+                tail = self._stream_tail.get(key, "") + text[keep:]
+                self._stream_tail[key] = tail[-(self.max_output_chars - head):]
+                if keep == 0:
+                    return None
+                msg = dict(msg)
+                msg["content"] = dict(msg["content"])
+                msg["content"]["text"] = text[:keep]
+        if len(outs) >= self.max_outputs:
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _append_tails(self, cell, index: int) -> None:
+        """Add the kept end of each truncated stream, after a note of what was dropped."""
+        for (cell_index, name), tail in sorted(self._stream_tail.items()):
+            if cell_index != index:
+                continue
+            total = self._stream_chars[(cell_index, name)]
+            dropped = total - self.max_output_chars // 2 - len(tail)
+            text = (f"\n[... {dropped} characters of {name} dropped: this cell printed "
+                    f"{total} characters, more than the {self.max_output_chars} kept ...]\n" + tail)
+            for output in cell.outputs:
+                if output.get("output_type") == "stream" and output.get("name") == name:
+                    output["text"] += text
+                    break
+            else:
+                cell.outputs.append(NotebookNode(output_type="stream", name=name, text=text))

@@ -1,0 +1,442 @@
+"""``convcourse grade``: autograde a class with nbgrader, robustly.
+
+One run, in an output folder that is an nbgrader course directory:
+
+1. copy ``solutions/`` to ``OUTPUT/source`` and run ``generate_assignment``
+   (registers the assignment in the gradebook; ``OUTPUT/release`` is the stub
+   every submission is normalised against);
+2. read the submissions (a folder or a zip), normalise each notebook
+   (``submissions.normalize_notebook``) into ``OUTPUT/submitted``; a notebook
+   that is missing or not valid JSON is not graded and earns 0, with the reason;
+3. autograde each student in a separate process (``--jobs`` at a time) with
+   the robust pipeline of ``config.apply_robust_pipeline``, then generate the
+   feedback (hidden tests stripped);
+4. read the gradebook back into ``grades.csv`` and ``cells.csv``, and write the
+   summary (``summary.py``).
+
+Re-running gives the same files: every student's folders are rebuilt from the
+submissions, and the checks' random cases are seeded from the student, the
+assignment, the notebook and the course secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import nbformat
+
+from .config import assignments as list_assignments
+from .config import course_root, nbgrader_config, notebook_names, resolve_secret
+from .feedback import missing_feedback_html
+from .release import generate_assignment
+from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
+
+__all__ = ["grade", "cell_message", "collect_results"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FLOOD = re.compile(r"characters of (stdout|stderr) dropped: this cell printed (\d+) characters")
+_KERNEL_FILE = re.compile(r"/\S*?ipykernel_\d+/\d+\.py")  # differs per run: not in messages
+_MESSAGE_CHARS = 1500
+
+
+def _default_db(out: Path) -> str:
+    return f"sqlite:///{out / 'gradebook.db'}?timeout=120"
+
+
+def _autograde_task(task: dict) -> dict:
+    """Autograde one student's assignment and write its feedback (runs in a child process)."""
+    os.environ.update(task["env"])
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    out = Path(task["root"])
+    student, assignment = task["student"], task["assignment"]
+    log_path = out / "logs" / f"{student}--{assignment}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # nbgrader, SQLAlchemy and the kernels write to the terminal: send it all to the log
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    handler = logging.FileHandler(log_path, mode="a")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger(f"convcourse.grade.{student}.{assignment}")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    start = time.perf_counter()
+    config = nbgrader_config(out, db_url=task["db_url"], timeout=task["timeout"])
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    coursedir.student_id = student
+    result = {"student": student, "assignment": assignment, "ok": True, "error": ""}
+    for attempt in range(4):
+        try:
+            app = Autograde(coursedir=coursedir, config=config, log=log)
+            app.force = True
+            app.create_student = True
+            app.start()
+            break
+        except Exception as exc:  # noqa: BLE001 - reported per student, never fatal to the class
+            locked = "database is locked" in str(exc)
+            log.exception("autograde failed (attempt %d)", attempt + 1)
+            if locked and attempt < 3:
+                time.sleep(1 + attempt)
+                continue
+            result.update(ok=False, error=f"autograde failed: {type(exc).__name__}: {exc}")
+            break
+    try:
+        app = GenerateFeedback(coursedir=coursedir, config=config, log=log)
+        app.force = True
+        app.start()
+    except Exception as exc:  # noqa: BLE001
+        log.exception("generate_feedback failed")
+        if result["ok"]:
+            result.update(ok=False, error=f"feedback failed: {type(exc).__name__}: {exc}")
+    result["seconds"] = time.perf_counter() - start
+    handler.close()
+    return result
+
+
+def _text(output) -> str:
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def cell_message(cell) -> str:
+    """The message for one graded cell: why it failed, or what its check printed.
+
+    Errors come first (a dead kernel or a timeout before the student's own
+    exception), then stderr, then the check's stdout.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_output
+    >>> cell = new_code_cell("check(f)")
+    >>> cell.outputs = [new_output("stream", name="stdout", text="case 3 failed\\n"),
+    ...                 new_output("error", ename="ValueError", evalue="bad", traceback=[])]
+    >>> cell_message(cell)
+    'ValueError: bad | case 3 failed'
+    """
+    errors, stderr, stdout = [], [], []
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "error":
+            errors.append(_ANSI.sub("", f"{output.get('ename', '')}: {output.get('evalue', '')}").strip())
+        elif kind == "stream" and output.get("name") == "stderr":
+            stderr.append(_text(output))
+        elif kind == "stream":
+            stdout.append(_text(output))
+    errors = [e + " (the code called sys.exit or raised SystemExit)" if e.startswith("SystemExit")
+              else e for e in errors]
+    special = [e for e in errors if e.startswith(("KernelDied", "CellTimeoutError"))]
+    parts = []
+    if special:
+        parts.append(special[0])
+    elif errors:
+        parts.append(errors[-1])
+    if stderr:
+        parts.append("wrote to stderr: " + _ANSI.sub("", "".join(stderr)).strip())
+    if stdout:
+        text = _ANSI.sub("", "".join(stdout)).strip()
+        flood = _FLOOD.search(text)
+        if flood:
+            parts.append(f"the cell printed {flood.group(2)} characters of {flood.group(1)}; "
+                         "the middle was dropped")
+        parts.append(text)
+    message = _KERNEL_FILE.sub("<student code>", " | ".join(p for p in parts if p))
+    if len(message) > _MESSAGE_CHARS:
+        half = _MESSAGE_CHARS // 2
+        message = message[:half] + " [...] " + message[-half:]
+    return message
+
+
+def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str, list[str]],
+                    problems: dict, cell_notes: dict) -> tuple[list[dict], list[dict]]:
+    """Read scores from the gradebook and messages from the autograded notebooks.
+
+    Returns
+    -------
+    grades : list of dict
+        student_id, assignment, score, max_score.
+    cells : list of dict
+        student_id, assignment, notebook, grade_id, score, max_score, message.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    grades, cells = [], []
+    with Gradebook(db_url, "convcourse") as gb:
+        for student in students:
+            for assignment, notebooks in plan.items():
+                try:
+                    sub = gb.find_submission(assignment, student)
+                    score, max_score = sub.score, sub.max_score
+                except MissingEntry:
+                    score, max_score = 0.0, gb.find_assignment(assignment).max_score
+                grades.append({"student_id": student, "assignment": assignment,
+                               "score": _num(score), "max_score": _num(max_score)})
+                for notebook in notebooks:
+                    nb_def = gb.find_notebook(notebook, assignment)
+                    order = {c.name: i for i, c in enumerate(_cell_order(out, assignment, notebook))}
+                    problem = problems.get((student, assignment, notebook))
+                    scores = {}
+                    if problem is None:
+                        try:
+                            subnb = gb.find_submission_notebook(notebook, assignment, student)
+                            scores = {g.name: g.score for g in subnb.grades}
+                        except MissingEntry:
+                            problem = "not graded (see the grading log)"
+                    autograded = _read(out / "autograded" / student / assignment / f"{notebook}.ipynb")
+                    by_id = {}
+                    if autograded is not None:
+                        for c in autograded.cells:
+                            gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                            if gid and gid not in by_id:
+                                by_id[gid] = c
+                    notes = cell_notes.get((student, assignment, notebook), {})
+                    for gc in sorted(nb_def.grade_cells, key=lambda c: order.get(c.name, 1e9)):
+                        if problem is not None:
+                            message, cell_score = problem, 0.0
+                        else:
+                            cell_score = scores.get(gc.name) or 0.0
+                            message = cell_message(by_id[gc.name]) if gc.name in by_id else ""
+                            if gc.name in notes:
+                                message = notes[gc.name] + (" | " + message if message else "")
+                        cells.append({"student_id": student, "assignment": assignment,
+                                      "notebook": notebook, "grade_id": gc.name,
+                                      "score": _num(cell_score), "max_score": _num(gc.max_score),
+                                      "message": message})
+    return grades, cells
+
+
+def _cell_order(out: Path, assignment: str, notebook: str):
+    nb = _read(out / "release" / assignment / f"{notebook}.ipynb")
+    order = []
+    for c in (nb.cells if nb else []):
+        gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid:
+            order.append(type("C", (), {"name": gid}))
+    return order
+
+
+def _read(path: Path):
+    if not path.is_file():
+        return None
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _num(x) -> float:
+    return round(float(x or 0.0), 6)
+
+
+def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = None,
+          roster=None, student: str | None = None, timeout: int = 60,
+          secret_file=None, demo: bool = False, course=None, echo=None) -> dict:
+    """Grade a class; write grades.csv, cells.csv, feedback and a summary.
+
+    Parameters
+    ----------
+    submissions : path
+        nbgrader's submitted layout (``<student>/<assignment>/<notebook>.ipynb``)
+        or a zip of it.
+    output : path
+        The output folder (an nbgrader course directory).
+    jobs : int
+        Students graded at once, each in its own process.
+    db_url : str, optional
+        SQLAlchemy URL of the gradebook (default SQLite in ``output``).
+    roster : path, optional
+        CSV of student ids; every one gets a row (0 without a submission).
+    student : str, optional
+        Regrade only this student (the tables still list everybody).
+    timeout : int
+        Seconds a notebook cell may run.
+    secret_file : path, optional
+        File holding the course secret.
+    demo : bool
+        Use the public secret without warning.
+    course : path, optional
+        The course directory (default: found from the current directory).
+    echo : callable
+        Where progress and the summary are printed.
+
+    Returns
+    -------
+    result : dict
+        ``grades``, ``cells`` (lists of rows), ``output`` (Path), ``timings``
+        (seconds per student), ``seconds`` (total), ``failures``.
+
+    Raises
+    ------
+    ValueError
+        On a bad ``jobs`` or ``timeout``, or a ``student`` that is not in the class.
+    """
+    from . import summary as summary_mod
+    from .._validation import check_int
+
+    echo = echo or _say
+    jobs = check_int(jobs, "jobs", minimum=1)
+    timeout = check_int(timeout, "timeout", minimum=1)
+    started = time.perf_counter()
+    root = course_root(course)
+    if not Path(submissions).exists():
+        raise FileNotFoundError(f"submissions {str(submissions)!r} does not exist")
+    out = Path(output).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    secret, public = resolve_secret(secret_file, demo=demo)
+    if public and not demo:
+        print("warning: grading with the public demo secret: students can predict their "
+              "random cases. Set CONVCOURSE_SECRET, ~/.config/convcourse/secret or --secret-file.",
+              file=sys.stderr)
+    db_url = db_url or _default_db(out)
+
+    # 1. the course's assignments, registered in the gradebook
+    course_assignments = list_assignments(root / "solutions")
+    if not course_assignments:
+        raise FileNotFoundError(f"no assignment in {root / 'solutions'}")
+    shutil.rmtree(out / "source", ignore_errors=True)
+    for name in course_assignments:
+        shutil.copytree(root / "solutions" / name, out / "source" / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    wanted = {a: notebook_names(out / "source" / a) for a in course_assignments}
+
+    # 2. the submissions
+    found, folders = find_submissions(submissions, wanted, out)
+    plan_names = sorted({a for subs in found.values() for a in subs}) or course_assignments
+    plan = {a: wanted[a] for a in plan_names}
+    students = read_roster(roster) if roster else list(folders)
+    students += [s for s in folders if s not in students]
+    if student is not None:
+        if student not in students:
+            raise ValueError(f"student {student!r} is not in the class (roster or submissions)")
+        todo = [student]
+    else:
+        todo = list(students)
+    for name in plan:
+        generate_assignment(out, name, db_url=db_url)
+
+    problems, cell_notes, tasks = {}, {}, []
+    for s in todo:
+        for assignment, notebooks in plan.items():
+            for step in ("submitted", "autograded", "feedback"):
+                shutil.rmtree(out / step / s / assignment, ignore_errors=True)
+            sub = found.get(s, {}).get(assignment)
+            dest = out / "submitted" / s / assignment
+            graded_any = False
+            for notebook in notebooks:
+                key = (s, assignment, notebook)
+                path = sub.notebooks.get(notebook) if sub else None
+                if sub is None:
+                    problems[key] = "nothing was submitted"
+                    continue
+                if path is None:
+                    problems[key] = f"no notebook {notebook}.ipynb in the submission"
+                    continue
+                release_nb = nbformat.read(out / "release" / assignment / f"{notebook}.ipynb", as_version=4)
+                try:
+                    nb, notes, per_cell = normalize_notebook(path, release_nb)
+                except NotebookProblem as exc:
+                    problems[key] = str(exc)
+                    continue
+                if sub.notes.get(notebook):
+                    first = next((c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                                  if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+                                  and not c.metadata["nbgrader"].get("solution")), None)
+                    if first:
+                        per_cell[first] = "; ".join(sub.notes[notebook] + [per_cell.get(first, "")]).strip("; ")
+                dest.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, dest / f"{notebook}.ipynb")
+                cell_notes[key] = per_cell
+                graded_any = True
+            if graded_any:
+                tasks.append({"student": s, "assignment": assignment})
+    _save_state(out, problems, cell_notes, todo)
+    problems, cell_notes = _load_state(out)
+
+    # 3. autograde, one process per student
+    env = {"CONVCOURSE_SECRET": secret, "PATH": os.environ["PATH"]}
+    for task in tasks:
+        task.update(root=str(out), db_url=db_url, timeout=timeout, env=env)
+    with_students = {s for s in students}
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url, "convcourse") as gb:
+        for s in with_students:
+            gb.update_or_create_student(s)
+    timings, failures = {}, []
+    total = len(tasks)
+    echo(f"grading {total} submission(s) of {len(todo)} student(s) with {min(jobs, max(total, 1))} "
+         f"job(s); output in {out}")
+    ctx = multiprocessing.get_context("spawn")
+    if total:
+        # worker processes are reused: student code runs in kernels, never in a worker
+        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx) as pool:
+            futures = [pool.submit(_autograde_task, t) for t in tasks]
+            for done, fut in enumerate(as_completed(futures), 1):
+                res = fut.result()
+                timings[f"{res['student']}/{res['assignment']}"] = res["seconds"]
+                status = "ok" if res["ok"] else res["error"]
+                echo(f"[{done:>{len(str(total))}}/{total}] graded {res['student']} "
+                     f"{res['assignment']} in {res['seconds']:.1f} s: {status}")
+                if not res["ok"]:
+                    failures.append(res)
+
+    # 4. tables, feedback for what could not be graded, summary
+    grades, cells = collect_results(out, db_url, students, plan, problems, cell_notes)
+    for (s, assignment, notebook), reason in problems.items():
+        if s not in students or assignment not in plan:
+            continue
+        path = out / "feedback" / s / assignment / f"{notebook}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        max_score = sum(r["max_score"] for r in cells if r["student_id"] == s
+                        and r["assignment"] == assignment and r["notebook"] == notebook)
+        path.write_text(missing_feedback_html(s, assignment, notebook, reason, max_score))
+    summary_mod.write_csv(out / "grades.csv", grades,
+                          ["student_id", "assignment", "score", "max_score"])
+    summary_mod.write_csv(out / "cells.csv", cells,
+                          ["student_id", "assignment", "notebook", "grade_id", "score",
+                           "max_score", "message"])
+    picture = summary_mod.plot_summary(grades, cells, out / "summary.png")
+    echo(summary_mod.table(grades, cells))
+    echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
+         f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}")
+    return {"grades": grades, "cells": cells, "output": out, "timings": timings,
+            "seconds": time.perf_counter() - started, "failures": failures}
+
+
+def _say(*args) -> None:
+    print(*args, flush=True)
+
+
+def _save_state(out: Path, problems: dict, cell_notes: dict, regraded: list[str]) -> None:
+    """Keep the reasons and notes of every student across runs (``--student`` regrades one)."""
+    path = out / "grading-notes.json"
+    old = json.loads(path.read_text()) if path.is_file() else {"problems": [], "notes": []}
+    keep_p = [p for p in old["problems"] if p[0] not in regraded]
+    keep_n = [n for n in old["notes"] if n[0] not in regraded]
+    state = {
+        "problems": sorted(keep_p + [[*k, v] for k, v in problems.items()]),
+        "notes": sorted(keep_n + [[*k, v] for k, v in cell_notes.items()]),
+    }
+    path.write_text(json.dumps(state, indent=1, sort_keys=True))
+
+
+def _load_state(out: Path) -> tuple[dict, dict]:
+    state = json.loads((out / "grading-notes.json").read_text())
+    problems = {(s, a, n): v for s, a, n, v in state["problems"]}
+    notes = {(s, a, n): v for s, a, n, v in state["notes"]}
+    return problems, notes

@@ -1,0 +1,130 @@
+"""Grading a class that tries everything (convcourse/course/grade.py).
+
+ONE real ``convcourse grade`` run (nbgrader, kernels, two jobs) over the
+fixture assignment's faulty class (tests/fixtures/faulty_class.py: a student
+per fault, expected scores reasoned there), asserted student by student.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+
+from convcourse.cli import main
+from convcourse.course.grade import cell_message
+from convcourse.course.summary import read_csv
+
+FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+import faulty_class  # noqa: E402
+
+
+@pytest.mark.parametrize("outputs, expected", [
+    ([], ""),
+    ([new_output("stream", name="stdout", text="3/4 cases passed\n")], "3/4 cases passed"),
+    ([new_output("error", ename="ValueError", evalue="bad", traceback=[]),
+      new_output("error", ename="KernelDied", evalue="restarted", traceback=[])], "KernelDied: restarted"),
+    ([new_output("error", ename="SystemExit", evalue="1", traceback=[])],
+     "SystemExit: 1 (the code called sys.exit or raised SystemExit)"),
+    ([new_output("stream", name="stderr", text="oops\n")], "wrote to stderr: oops"),
+    ([new_output("stream", name="stdout", text="/tmp/ipykernel_123/456.py:2: UserWarning: w")],
+     "<student code>:2: UserWarning: w"),
+    ([new_output("stream", name="stdout",
+                 text="a\n[... 5 characters of stdout dropped: this cell printed 9 characters, ...]\nb")],
+     "the cell printed 9 characters of stdout; the middle was dropped | a\n[... 5 characters of stdout"
+     " dropped: this cell printed 9 characters, ...]\nb"),
+])
+def test_cell_message(outputs, expected):
+    cell = new_code_cell("check()")
+    cell.outputs = outputs
+    assert cell_message(cell) == expected
+
+
+def test_cell_message_is_capped():
+    cell = new_code_cell("check()")
+    cell.outputs = [new_output("stream", name="stdout", text="a" * 5000 + "END")]
+    message = cell_message(cell)
+    assert len(message) < 1600 and message.endswith("END") and "[...]" in message
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grade")
+    course = tmp / "course"
+    shutil.copytree(FIXTURES / "course", course)
+    roster, expected = faulty_class.build(
+        course / "notebooks" / "00-fixture" / "fixture.ipynb", tmp / "class")
+    (tmp / "roster.csv").write_text("student_id\n" + "\n".join(roster) + "\n")
+    out = tmp / "out"
+    args = ["--course", str(course), "grade", str(tmp / "class"), "--output", str(out),
+            "--roster", str(tmp / "roster.csv"), "--jobs", "2", "--timeout", "5"]
+    status = main(args)
+    return {"status": status, "out": out, "expected": expected, "args": args}
+
+
+def cells_of(graded, student):
+    return {r["grade_id"]: r for r in read_csv(graded["out"] / "cells.csv") if r["student_id"] == student}
+
+
+@pytest.mark.slow
+def test_every_student_gets_the_expected_score(graded):
+    assert graded["status"] == 0
+    rows = read_csv(graded["out"] / "grades.csv")
+    scores = {r["student_id"]: float(r["score"]) for r in rows}
+    assert scores == graded["expected"]
+    assert {r["max_score"] for r in rows} == {"6"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student, grade_id, score, fragment", [
+    ("partial", "add-hidden", 1.5, "case (-1, 1): expected 0, got 2"),
+    ("loops", "add-visible", 0, "CellTimeoutError"),
+    ("loops", "square-hidden", 2, "4/4 cases passed"),
+    ("exits", "add-hidden", 0, "KernelDied"),
+    ("exits", "square-hidden", 2, "4/4 cases passed"),
+    ("sysexit", "add-visible", 0, "sys.exit"),
+    ("raises", "square-visible", 0, "NameError"),
+    ("prints", "add-visible", 1, "printed 100000001 characters of stdout"),
+    ("warns", "add-visible", 1, "UserWarning: add warns"),
+    ("renamed", "add-visible", 0, "name 'add' is not defined"),
+    ("reordered", "square-visible", 1, "was deleted; it was restored"),
+    ("deleted", "square-visible", 0, "answer cell 'square-answer' was deleted"),
+    ("stub", "add-hidden", 0, "NotImplementedError"),
+    ("badjson", "add-visible", 0, "not valid JSON"),
+    ("nonotebook", "square-hidden", 0, "no notebook fixture.ipynb"),
+    ("absent", "add-hidden", 0, "nothing was submitted"),
+    ("good", "add-hidden", 2, "seeded for good/fixture"),  # the seeding environment reached the kernel
+])
+def test_cells_csv_says_what_happened(graded, student, grade_id, score, fragment):
+    row = cells_of(graded, student)[grade_id]
+    assert float(row["score"]) == score
+    assert fragment in row["message"]
+
+
+@pytest.mark.slow
+def test_feedback_for_everyone_without_hidden_tests(graded):
+    for student in graded["expected"]:
+        page = graded["out"] / "feedback" / student / "00-fixture" / "fixture.html"
+        text = page.read_text()
+        assert "_hidden_case_table" not in text and "BEGIN HIDDEN TESTS" not in text
+        assert page.stat().st_size < 2_000_000  # the 100 MB print was capped
+    exits = (graded["out"] / "feedback" / "exits" / "00-fixture" / "fixture.html").read_text()
+    assert "KernelDied" in exits
+    assert "not valid JSON" in (graded["out"] / "feedback" / "badjson" / "00-fixture" / "fixture.html").read_text()
+    deleted = (graded["out"] / "feedback" / "deleted" / "00-fixture" / "fixture.html").read_text()
+    assert "Grading notes" in deleted
+
+
+@pytest.mark.slow
+def test_summary_picture_is_written(graded):
+    assert (graded["out"] / "summary.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_regrading_one_student_changes_nothing(graded):
+    before = {name: (graded["out"] / name).read_bytes() for name in ("grades.csv", "cells.csv")}
+    assert main(graded["args"] + ["--student", "exits"]) == 0
+    after = {name: (graded["out"] / name).read_bytes() for name in ("grades.csv", "cells.csv")}
+    assert after == before

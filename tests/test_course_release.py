@@ -1,0 +1,92 @@
+"""Releasing notebooks and the student bundle (convcourse/course/release.py)."""
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from convcourse.cli import main
+
+FIXTURE = Path(__file__).parent / "fixtures" / "course"
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """Release a copy of the fixture course twice (with a stand-in package)."""
+    course = tmp_path_factory.mktemp("release") / "course"
+    shutil.copytree(FIXTURE, course)
+    shutil.rmtree(course / "notebooks")
+    (course / "convcourse" / "course").mkdir(parents=True)
+    (course / "convcourse" / "__init__.py").write_text("")
+    (course / "convcourse" / "reference.py").write_text("def f(): pass\n")
+    (course / "convcourse" / "course" / "grade.py").write_text("# instructor tooling\n")
+    (course / "examples" / "sample-class").mkdir(parents=True)
+    runs = []
+    for _ in range(2):
+        assert main(["--course", str(course), "release"]) == 0
+        nb = (course / "notebooks" / "00-fixture" / "fixture.ipynb").read_bytes()
+        bundle = (course / "release-bundle" / "convcourse-student.zip").read_bytes()
+        runs.append((nb, bundle))
+    return course, runs
+
+
+@pytest.mark.slow
+def test_release_is_deterministic_and_matches_the_committed_fixture(released):
+    course, runs = released
+    assert runs[0] == runs[1]
+    assert runs[0][0] == (FIXTURE / "notebooks" / "00-fixture" / "fixture.ipynb").read_bytes()
+
+
+@pytest.mark.slow
+def test_release_clears_solutions_hidden_tests_and_outputs(released):
+    course, _ = released
+    nb = nbformat.read(course / "notebooks" / "00-fixture" / "fixture.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN" not in text
+    assert "return a + b" not in text and "_hidden_case_table" not in text
+    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(answers) == 2 and all("raise NotImplementedError" in c.source for c in answers)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    visible = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add-visible")
+    assert "assert add(1, 2) == 3" in visible.source
+
+
+@pytest.mark.slow
+def test_bundle_holds_notebooks_package_and_instructions_only(released):
+    course, _ = released
+    with zipfile.ZipFile(course / "release-bundle" / "convcourse-student.zip") as zf:
+        names = zf.namelist()
+        notebook = zf.read("notebooks/00-fixture/fixture.ipynb").decode()
+    assert names == sorted(names)
+    assert {"INSTALL.md", "notebooks/00-fixture/fixture.ipynb", "convcourse/reference.py"} <= set(names)
+    assert not [n for n in names if n.startswith(("solutions/", "examples/", "convcourse/course/", "tests/"))]
+    assert "BEGIN SOLUTION" not in notebook and "HIDDEN TESTS" not in notebook
+
+
+def test_release_without_solutions_fails_cleanly(tmp_path, capsys):
+    (tmp_path / "solutions").mkdir()
+    assert main(["--course", str(tmp_path), "release"]) == 2
+    assert "no assignment" in capsys.readouterr().err
+
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / "solutions").is_dir(), reason="no solutions/ yet")
+def test_committed_notebooks_equal_a_fresh_release(tmp_path):
+    """notebooks/ is never edited by hand (DESIGN.md): run `convcourse release` after editing solutions/."""
+    from convcourse.course.release import release
+
+    result = release(ROOT, dest=tmp_path / "fresh", bundle=False)
+    for name in result["assignments"]:
+        fresh = sorted(p.relative_to(tmp_path / "fresh" / name)
+                       for p in (tmp_path / "fresh" / name).rglob("*") if p.is_file())
+        assert fresh, name
+        for rel in fresh:
+            committed = ROOT / "notebooks" / name / rel
+            assert committed.is_file(), f"notebooks/{name}/{rel} is missing: run `convcourse release`"
+            assert committed.read_bytes() == (tmp_path / "fresh" / name / rel).read_bytes(), (
+                f"notebooks/{name}/{rel} differs from a fresh release: run `convcourse release`")
