@@ -327,7 +327,7 @@ def test_wrong_implementations_are_named(check, func, mistake, graded_env, capsy
     out = capsys.readouterr().out
     assert type(score) is float and 0.0 <= score < 5.0
     assert mistake.replace("\\", "") in out
-    assert "convcourse.grading.backprop.reproduce(" in out
+    assert "convcourse.grading.reproduce(" in out
 
 
 # ------------------------------------------------------------- reports, credit

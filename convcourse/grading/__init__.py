@@ -4,7 +4,8 @@ Each check runs fixed edge cases and random cases, compares the answers with
 the reference, names the mistake it recognises and scores by groups of cases
 (see :mod:`convcourse.grading.convolution`).  One module per assignment
 (:data:`ASSIGNMENT_MODULES`); each defines ``EXERCISES`` and a ``check_<name>``
-per graded function, which the notebook imports from that module.  A graded run seeds the random
+per graded function (made by :func:`~convcourse.grading._cases.make_check`), which the
+notebook imports from that module.  A graded run seeds the random
 cases from the environment the grader sets (``CONVCOURSE_SECRET``,
 ``CONVCOURSE_STUDENT``, ``CONVCOURSE_ASSIGNMENT``, ``CONVCOURSE_NOTEBOOK``);
 :func:`reproduce` replays the cases of a printed seed.
@@ -13,7 +14,7 @@ cases from the environment the grader sets (``CONVCOURSE_SECRET``,
 from __future__ import annotations
 
 from . import backprop, cnn, conv_layer, convolution, pooling, separable
-from ._cases import ENV_VARS, PUBLIC_SECRET, derive_seed, run_exercise
+from ._cases import ENV_VARS, PUBLIC_SECRET, derive_seed, reproduce_in
 from .convolution import (SOBEL_X, SOBEL_Y, check_convolve2d_valid,
                           check_correlate2d_general, check_correlate2d_valid,
                           check_output_size, check_pad2d, check_sobel_edges)
@@ -78,6 +79,10 @@ def cases(exercise: str, seed: int) -> list:
 def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
     """Re-run a check with the seed printed in its report, every case shown.
 
+    Works for every exercise of the course, those whose answer is a tuple, a
+    pair or a model included (each assignment's own ``reproduce``, where there
+    is one, is the same for its exercises only).
+
     Parameters
     ----------
     exercise : str
@@ -97,6 +102,11 @@ def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
         With ``score``, ``group_passed``, ``mistakes`` and per-case ``results``
         (each holds its ``case``, so the failing call can be repeated by hand).
 
+    Raises
+    ------
+    ValueError
+        If ``exercise`` is not an exercise of the course.
+
     Examples
     --------
     >>> def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
@@ -107,14 +117,19 @@ def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
     >>> outcome = reproduce("output_size", output_size, seed=7, verbose=False)
     >>> outcome.score, outcome.points
     (5.0, 5.0)
+
+    A ``separate_kernel`` returning its pair the wrong way round:
+
+    >>> import numpy as np
+    >>> def separate_kernel(kernel):
+    ...     u, s, vt = np.linalg.svd(kernel)
+    ...     if s[1] > 1e-8 * s[0]:
+    ...         raise ValueError("not separable")
+    ...     return vt[0] * s[0], u[:, 0]
+    >>> reproduce("separate_kernel", separate_kernel, seed=3, verbose=False).mistakes
+    ['column and row swapped']
     """
-    ex = _exercise(exercise)
-    points = ex.default_points if points is None else float(points)
-    outcome = run_exercise(ex, func, seed=int(seed), points=points, full=True,
-                           title=f"{exercise} (reproduced)")
-    if verbose:
-        print(outcome.report)
-    return outcome
+    return reproduce_in(EXERCISES, exercise, func, seed, points=points, verbose=verbose)
 
 
 def _exercise(name: str):

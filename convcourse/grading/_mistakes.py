@@ -108,9 +108,39 @@ def match_mistakes(received, mistakes, expected) -> list:
 
 
 def format_array(arr: np.ndarray, limit: int = 36) -> str:
-    """A small array printed on a few lines, or just its shape when large."""
-    if arr.size > limit or arr.ndim > 2:
+    """A small array printed on a few lines, or just its shape when large.
+
+    Leading axes of size 1 are dropped while more than two axes remain, so a
+    ``(1, 1, 2, 3)`` answer prints as its 2 x 3 values; a small array of more
+    dimensions prints as nested rows (blank lines between blocks left out).
+    Arrays of at most two axes print as they are.
+
+    Parameters
+    ----------
+    arr : ndarray
+        The array (any real dtype).
+    limit : int, optional
+        Above this many elements only the shape is printed (default 36).
+
+    Returns
+    -------
+    str
+        The values (rounded to 3 decimals), continuation lines indented by six
+        spaces to sit under ``"expected: "``, or ``"<array of shape (...)>"``.
+
+    Examples
+    --------
+    >>> print(format_array(np.arange(4.0).reshape(1, 1, 2, 2)))
+    [[0., 1.],
+           [2., 3.]]
+    >>> format_array(np.zeros((8, 8)))
+    '<array of shape (8, 8)>'
+    """
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.size > limit:
         return f"<array of shape {arr.shape}>"
-    text = np.array2string(np.asarray(arr, dtype=np.float64), precision=3, suppress_small=True,
-                           separator=", ")
-    return text.replace("\n", "\n      ")
+    while arr.ndim > 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    text = np.array2string(arr, precision=3, suppress_small=True, separator=", ")
+    lines = [line for line in text.split("\n") if line.strip()]
+    return "\n      ".join(lines)

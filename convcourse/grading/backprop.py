@@ -13,14 +13,14 @@ returns a plain ``float`` score, one equal share per group of cases.
 
 Two of the graded functions return a tuple of arrays (``(grad_x, grad_w)``,
 ``(grad_x, grad_weight, grad_bias)``), which the shared
-:class:`~convcourse.grading._cases.Exercise` compares as one array.  The checks
-therefore call the student's function through an adapter that checks the
-tuple and packs it into one flat array (the parts raveled, in order; when a
-part has the wrong shape, the shapes are appended, so the packed answer cannot
-pass), and rewrite the report of a failing case part by part ("grad_w: largest
-error 2", "grad_x: expected shape (5,), received shape (3,)").  Replay a
-printed seed with :func:`reproduce` of this module (the package-level
-``convcourse.grading.reproduce`` does not know about the adapter).
+:class:`~convcourse.grading._cases.Exercise` compares as one array.  Their
+exercises' ``adapt`` hook therefore calls the student's function through an
+adapter that checks the tuple and packs it into one flat array (the parts
+raveled, in order; when a part has the wrong shape, the shapes are appended,
+so the packed answer cannot pass), and their ``revise`` hook rewrites the
+report of a failing case part by part ("grad_w: largest error 2", "grad_x:
+expected shape (5,), received shape (3,)").  A printed seed replays with
+``convcourse.grading.reproduce`` (or this module's :func:`reproduce`).
 
 Answers are compared with the reference (``convcourse.conv.conv1d_backward``,
 ``conv2d_backward``, ``convcourse.gradcheck.numerical_gradient``) and with an
@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import copy
 import re
-import warnings
 
 import numpy as np
 
 from ..conv import conv1d_backward as _ref_conv1d_backward
 from ..conv import conv2d_backward as _ref_conv2d_backward
 from ..gradcheck import numerical_gradient as _ref_numerical_gradient
-from ._cases import Case, Exercise, _report, grading_seed, public_seed, run_exercise
+from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake, arrays_close, as_answer_array, format_array, max_error
 from ._runner import Forbidden
 
@@ -168,8 +167,8 @@ _VALUE_LINES = ("expected shape", "shape (", "expected: ", "received: ", "the ou
                 "your output contains")
 
 
-def _explain(spec, ex: Exercise, outcome, adapter: _Adapter, title: str, notes) -> None:
-    """Rewrite the messages of failing cases part by part, then the report."""
+def _explain(spec, outcome, adapter: _Adapter) -> None:
+    """Rewrite the messages of failing cases part by part (the exercises' ``revise``)."""
     for result in outcome.results:
         if result.passed or not result.message:
             continue
@@ -200,7 +199,6 @@ def _explain(spec, ex: Exercise, outcome, adapter: _Adapter, title: str, notes) 
             new.append(item)
         result.message = header + "\n    " + "\n    ".join(
             part.replace("\n", "\n    ") for part in new)
-    outcome.report = _report(ex, outcome, title, notes)
 
 
 _PART_PREFIX = "part "
@@ -646,6 +644,13 @@ def _packed(spec_name, parts_fn):
     return lambda case: _pack(parts_fn(case), spec.shapes(*case.args, **case.kwargs))
 
 
+def _hooks(spec_name) -> dict:
+    """The ``adapt`` and ``revise`` hooks of an exercise: call through an adapter, explain by part."""
+    spec = _SPECS[spec_name]
+    return {"adapt": lambda func: _Adapter(spec, func),
+            "revise": lambda outcome, adapter: _explain(spec, outcome, adapter)}
+
+
 _CONV1D = Exercise(
     name="conv1d_backward", arg_names=("grad_output", "x", "w"),
     groups=("basic", "edge", "float32", "errors"),
@@ -653,7 +658,7 @@ _CONV1D = Exercise(
     fixed_cases=_conv1d_fixed, random_cases=_conv1d_random,
     reference=_packed("conv1d_backward", _conv1d_parts),
     oracle=_packed("conv1d_backward", _conv1d_oracle_parts),
-    mistakes=_conv1d_mistakes, default_points=4.0,
+    mistakes=_conv1d_mistakes, default_points=4.0, **_hooks("conv1d_backward"),
 )
 
 _NUMERICAL = Exercise(
@@ -664,7 +669,7 @@ _NUMERICAL = Exercise(
     reference=lambda c: _ref_numerical_gradient(c.args[0], _as_float(c.args[1]).copy(),
                                                 **_numerical_kwargs(c)),
     oracle=lambda c: _central(c.args[0], c.args[1], _numerical_kwargs(c)["eps"]),
-    mistakes=_numerical_mistakes, default_points=4.0,
+    mistakes=_numerical_mistakes, default_points=4.0, **_hooks("numerical_gradient"),
 )
 
 _CONV2D = Exercise(
@@ -674,7 +679,7 @@ _CONV2D = Exercise(
     fixed_cases=_conv2d_fixed, random_cases=_conv2d_random,
     reference=_packed("conv2d_backward", _conv2d_parts),
     oracle=_packed("conv2d_backward", _conv2d_oracle_parts),
-    mistakes=_conv2d_mistakes, default_points=6.0,
+    mistakes=_conv2d_mistakes, default_points=6.0, **_hooks("conv2d_backward"),
 )
 
 #: every exercise of the assignment, by function name
@@ -683,165 +688,22 @@ EXERCISES = {ex.name: ex for ex in (_CONV1D, _NUMERICAL, _CONV2D)}
 
 # -------------------------------------------------------------------- checks
 
-def _run(name: str, func, seed: int, points: float, title: str = "", notes=(), full=False):
-    if not callable(func):
-        raise TypeError(f"check_{name} needs your function, got {func!r}")
-    ex, spec = EXERCISES[name], _SPECS[name]
-    adapter = _Adapter(spec, func)
-    outcome = run_exercise(ex, adapter, seed=seed, points=points, title=title, notes=notes,
-                           full=full)
-    _explain(spec, ex, outcome, adapter, title, notes)
-    return outcome
-
-
-def _check(name: str, func, points, hidden: bool):
-    # the check itself must never write to stderr (nbgrader gives 0 to such a cell)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _check_quietly(name, func, points, hidden)
-
-
-def _check_quietly(name: str, func, points, hidden: bool):
-    ex = EXERCISES[name]
-    points = ex.default_points if points is None else float(points)
-    if hidden:
-        seed, graded, notes = grading_seed(name)
-        outcome = _run(name, func, seed, points, notes=notes)
-        text = outcome.report
-        if not outcome.passed:
-            text += (f"\nTo reproduce these cases: convcourse.grading.backprop.reproduce("
-                     f"{name!r}, {name}, seed={seed})")
-        print(text)
-        return float(min(outcome.score, points))
-    outcome = _run(name, func, public_seed(name), points, title=f"{name} (public cases)")
-    if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    print(f"{name}: all {len(outcome.results)} public cases passed ({', '.join(ex.groups)}).")
-    if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
-    return None
-
-
-def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
-    """Re-run a check of this assignment with a printed seed, every case shown.
-
-    Parameters
-    ----------
-    exercise : str
-        ``'conv1d_backward'``, ``'numerical_gradient'`` or ``'conv2d_backward'``.
-    func : callable
-        The (student's) function.
-    seed : int
-        The seed from the report.
-    points : float, optional
-        Points of the cell (default: the exercise's default points).
-    verbose : bool, optional
-        Print the report (default True).
-
-    Returns
-    -------
-    Outcome
-        With ``score``, ``group_passed``, ``mistakes`` and per-case ``results``.
-
-    Raises
-    ------
-    ValueError
-        If ``exercise`` is not one of this assignment's.
-
-    Examples
-    --------
-    >>> def swapped(grad_output, x, w):
-    ...     gx = np.convolve(grad_output, w)            # forbidden: caught too
-    ...     return np.correlate(x, grad_output), gx
-    >>> reproduce("conv1d_backward", swapped, seed=1, verbose=False).score
-    0.0
-    """
-    if exercise not in EXERCISES:
-        raise ValueError(f"exercise must be one of {', '.join(map(repr, EXERCISES))}; "
-                         f"got {exercise!r}")
-    ex = EXERCISES[exercise]
-    points = ex.default_points if points is None else float(points)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        outcome = _run(exercise, func, int(seed), points, title=f"{exercise} (reproduced)",
-                       full=True)
-    if verbose:
-        print(outcome.report)
-    return outcome
-
-
-def _doc(name: str, what: str) -> str:
-    ex = EXERCISES[name]
-    n_groups = len(ex.groups)
-    return f"""Check a student's ``{name}``: {what}
-
-    Parameters
-    ----------
-    func : callable
-        The student's ``{name}``.
-    points : float, optional
-        The test cell's points (default {ex.default_points:g}); each group of
-        cases ({", ".join(ex.groups)}) earns an equal share.
-    hidden : bool, optional
-        False (a visible test cell): run the public cases and raise
-        ``AssertionError`` with the report if one fails.  True (a hidden,
-        graded cell): run the cases seeded for this submission, print the
-        report and return the score.
-
-    Returns
-    -------
-    float or None
-        With ``hidden=True``, the score: a plain Python float in
-        ``[0, points]`` (nbgrader's partial credit).  Otherwise None.
-
-    Raises
-    ------
-    AssertionError
-        With ``hidden=False``, when a case fails; the message says which case,
-        which part of the answer is wrong (shape or largest error) and the
-        likely mistake.
-    TypeError
-        If ``func`` is not callable.
-
-    Notes
-    -----
-    Every array returned must have the expected shape and agree within
+_ANSWER = """Every array returned must have the expected shape and agree within
     ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``; lists and float32 are
-    accepted.  The function receives copies of its inputs (modifying one fails
-    the case), runs with a time limit of {ex.time_limit:g} s per call, and may
-    not call: {ex.forbidden.describe()}.
+    accepted; the report says which part of the answer is wrong."""
 
-    Examples
-    --------
-    A stub, as released to students, earns nothing and says why:
+check_conv1d_backward = make_check(
+    EXERCISES, "conv1d_backward",
+    "(grad_x, grad_w) of y = x ⋆ w, the 'valid' cross-correlation of 1-D arrays: "
+    "grad_x = grad_output convolved ('full') with w, grad_w = x ⋆ grad_output.",
+    __name__, answer=_ANSWER)
+check_numerical_gradient = make_check(
+    EXERCISES, "numerical_gradient",
+    "central differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) of a scalar function, "
+    "x left exactly as it was.", __name__, answer=_ANSWER)
+check_conv2d_backward = make_check(
+    EXERCISES, "conv2d_backward",
+    "(grad_x, grad_weight, grad_bias) of conv2d with stride and padding, "
+    "x (N, C, H, W), weight (K, C, kh, kw).", __name__, answer=_ANSWER)
 
-    >>> def stub(*args, **kwargs):
-    ...     raise NotImplementedError()
-    >>> check_{name}(stub, points={n_groups}, hidden=True)  # doctest: +ELLIPSIS
-    {name}: 0/{n_groups} groups of cases passed, score 0/{n_groups}  (seed ...)
-    ...your function raised NotImplementedError...
-    0.0
-    """
-
-
-def check_conv1d_backward(func, *, points=None, hidden=False):
-    return _check("conv1d_backward", func, points, hidden)
-
-
-def check_numerical_gradient(func, *, points=None, hidden=False):
-    return _check("numerical_gradient", func, points, hidden)
-
-
-def check_conv2d_backward(func, *, points=None, hidden=False):
-    return _check("conv2d_backward", func, points, hidden)
-
-
-check_conv1d_backward.__doc__ = _doc(
-    "conv1d_backward", "(grad_x, grad_w) of y = x ⋆ w, the 'valid' cross-correlation of 1-D "
-    "arrays: grad_x = grad_output convolved ('full') with w, grad_w = x ⋆ grad_output.")
-check_numerical_gradient.__doc__ = _doc(
-    "numerical_gradient", "central differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) "
-    "of a scalar function, x left exactly as it was.")
-check_conv2d_backward.__doc__ = _doc(
-    "conv2d_backward", "(grad_x, grad_weight, grad_bias) of conv2d with stride and padding, "
-    "x (N, C, H, W), weight (K, C, kh, kw).")
+reproduce = make_reproduce(EXERCISES, __name__)

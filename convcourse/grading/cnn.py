@@ -13,11 +13,11 @@ plain ``float`` score, one equal share per group of cases.
 
 - ``relu_forward`` and ``relu_backward`` are ordinary array exercises
   (reference: :class:`convcourse.nn.ReLU`; oracle: ``np.where`` written here).
-- ``softmax_cross_entropy`` returns a pair ``(loss, grad)``, which the shared
-  :class:`~convcourse.grading._cases.Exercise` cannot compare; the check runs
-  two exercises over the same cases, one on the loss and one on the gradient
-  (the student's function is wrapped to return one of the two), and merges
-  their groups: *loss*, *gradient*, *large logits* (both must pass), *errors*.
+- ``softmax_cross_entropy`` returns a pair ``(loss, grad)``; its exercise's
+  ``runner`` runs two exercises over the same cases, one on the loss and one on
+  the gradient (their ``adapt`` hook makes the student's function return one of
+  the two), and merges their groups: *loss*, *gradient*, *large logits* (both
+  must pass), *errors*.
   Reference: :func:`convcourse.nn.softmax_cross_entropy`; oracle:
   ``scipy.special.logsumexp`` and ``softmax``.
 - ``build_model`` returns a model.  The check never runs the student's
@@ -27,11 +27,12 @@ plain ``float`` score, one equal share per group of cases.
   from fresh :mod:`convcourse.nn` layers (weights seeded with 0), trains it
   with :data:`convcourse.nn.train.DIGITS_RECIPE` on
   ``train_test_split(*load_digits(), seed=0)`` and requires at least
-  :data:`MIN_ACCURACY` held-out accuracy.  Groups: *model*, *structure*,
-  *shapes*, *accuracy* (the last needs the others).
+  :data:`MIN_ACCURACY` held-out accuracy (its exercise's ``runner``).  Groups:
+  *model*, *structure*, *shapes*, *accuracy* (the last needs the others); the
+  visible cell checks the first three without training.
 
-Use :func:`reproduce` from this module to replay a printed seed (the package's
-``convcourse.grading.reproduce`` handles single-array answers only).
+A printed seed replays with ``convcourse.grading.reproduce`` (or this module's
+:func:`reproduce`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +51,7 @@ from ..nn.layers import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, Ma
                          Sequential)
 from ..nn.loss import softmax_cross_entropy as _package_softmax_cross_entropy
 from ..nn.train import DIGITS_RECIPE, accuracy, fit
-from ._cases import (Case, CaseResult, Exercise, Outcome, grading_seed, public_seed,
+from ._cases import (Case, CaseResult, Exercise, Outcome, _report, make_check, make_reproduce,
                      run_exercise)
 from ._mistakes import Mistake
 from ._runner import Forbidden, call_student
@@ -403,6 +403,7 @@ def _sce_exercise(part: str) -> Exercise:
         reference=lambda c: np.asarray(_sce_reference(*c.args)[index], dtype=np.float64),
         oracle=lambda c: np.asarray(_sce_oracle(*c.args)[index], dtype=np.float64),
         mistakes=_sce_loss_mistakes if part == "loss" else _sce_grad_mistakes,
+        adapt=lambda func: _adapt_sce(func, part),
     )
 
 
@@ -697,9 +698,10 @@ def _train_and_score(model) -> tuple:
 _MODEL_GROUPS = ("model", "structure", "shapes", "accuracy")
 
 
-def _run_build_model(func, *, train: bool, points: float, title: str, notes=()) -> Outcome:
-    if not callable(func):
-        raise TypeError(f"check_build_model needs your function, got {func!r}")
+def _run_build_model(ex: Exercise, func, *, seed: int, points: float, title: str = "",
+                     notes=(), full=False) -> Outcome:
+    """The runner of build_model (and of its visible check, which has no 'accuracy' group)."""
+    train = "accuracy" in ex.groups
     res = call_student(func, (), {}, forbidden=_MODEL_FORBIDDEN, time_limit=5.0)
     failures: dict = {}
     if res.timed_out:
@@ -737,7 +739,7 @@ def _run_build_model(func, *, train: bool, points: float, title: str, notes=()) 
                                              f"reaches {score:.1%} held-out accuracy; it needs "
                                              f"{MIN_ACCURACY:.0%} (more channels, or a second "
                                              "block of convolutions)")]
-    groups = _MODEL_GROUPS if train else _MODEL_GROUPS[:3]
+    groups = ex.groups
     results = []
     for group in groups:
         found = failures.get(group, [])
@@ -755,44 +757,17 @@ def _run_build_model(func, *, train: bool, points: float, title: str, notes=()) 
                      f"{info['multiplications']:,} multiplications per 8x8 digit)")
     if accuracy_note:
         extra.append(f"(accuracy: {accuracy_note})")
-    outcome.report = _report(title or "build_model", groups, outcome, extra, seeded=False)
+    outcome.report = _report(ex, outcome, title, extra)
     return outcome
 
 
-# ---------------------------------------------------------------- reporting
+# ------------------------------------------------- softmax cross-entropy runner
 
-def _report(title: str, groups, outcome: Outcome, notes, *, seeded=True, sections=None) -> str:
-    n_passed = sum(outcome.group_passed.values())
-    seed = f"  (seed {outcome.seed})" if seeded else ""
-    lines = [f"{title}: {n_passed}/{len(groups)} groups of cases passed, "
-             f"score {outcome.score:g}/{outcome.points:g}{seed}"]
-    lines += list(notes)
-    for group in groups:
-        ran = [r for r in outcome.results if r.case.group == group]
-        mark = "PASS" if outcome.group_passed[group] else "FAIL"
-        lines.append(f"  {mark} {group} ({len(ran)} case{'s' if len(ran) != 1 else ''} run)")
-    failures = [r for r in outcome.results if not r.passed]
-    if failures:
-        lines.append("What failed (the first failing case of each group):")
-        for heading, results in (sections or [(None, failures)]):
-            shown = [r for r in results if not r.passed]
-            if not shown:
-                continue
-            if heading:
-                lines.append(f"  {heading}")
-            for r in shown:
-                lines.append("  " + r.message.replace("\n", "\n  "))
-    if outcome.warnings:
-        lines.append("(your function raised warnings, which do not cost points: "
-                     f"{'; '.join(outcome.warnings[:3])})")
-    return "\n".join(lines)
-
-
-def _run_softmax(func, *, seed: int, points: float, title: str, notes=(), full=False) -> Outcome:
-    if not callable(func):
-        raise TypeError(f"check_softmax_cross_entropy needs your function, got {func!r}")
-    parts = {part: run_exercise(ex, _adapt_sce(func, part), seed=seed, points=1.0, full=full)
-             for part, ex in _SCE_PARTS.items()}
+def _run_softmax(ex: Exercise, func, *, seed: int, points: float, title: str = "", notes=(),
+                 full=False) -> Outcome:
+    """The runner of softmax_cross_entropy: its two part exercises, merged."""
+    parts = {part: run_exercise(part_ex, func, seed=seed, points=1.0, full=full)
+             for part, part_ex in _SCE_PARTS.items()}
     group_passed = {}
     for group in _SCE_GROUPS:
         verdicts = [o.group_passed[group] for o in parts.values() if group in o.group_passed]
@@ -809,22 +784,14 @@ def _run_softmax(func, *, seed: int, points: float, title: str, notes=(), full=F
                      if not r.passed and r.message not in loss_messages]
     sections = [("The loss (the first value returned):", parts["loss"].results),
                 ("The gradient (the second value returned):", gradient_only)]
-    outcome.report = _report(title or "softmax_cross_entropy", _SCE_GROUPS, outcome, notes,
-                             sections=sections)
+    outcome.report = _report(ex, outcome, title, notes, sections=sections)
     return outcome
 
 
 # ---------------------------------------------------------------- registry
 
-def _delegated(name: str):
-    def reference(case):
-        raise RuntimeError(f"{name} is not a single-array exercise: use "
-                           f"convcourse.grading.cnn.reproduce({name!r}, ...) or check_{name}")
-    return reference
-
-
 def _registry_softmax() -> Exercise:
-    """The cases of softmax_cross_entropy, for ``convcourse.grading.cases``."""
+    """softmax_cross_entropy: the cases of both parts, run by :func:`_run_softmax`."""
     loss, gradient = _SCE_PARTS["loss"], _SCE_PARTS["gradient"]
     return Exercise(
         name="softmax_cross_entropy", arg_names=("logits", "labels"), groups=_SCE_GROUPS,
@@ -832,7 +799,7 @@ def _registry_softmax() -> Exercise:
         fixed_cases=lambda: loss.fixed_cases() + [c for c in gradient.fixed_cases()
                                                   if c.group == "gradient"],
         random_cases=lambda rng: _sce_both_random(rng),
-        reference=_delegated("softmax_cross_entropy"), default_points=float(len(_SCE_GROUPS)),
+        runner=_run_softmax, default_points=float(len(_SCE_GROUPS)),
     )
 
 
@@ -844,202 +811,48 @@ def _sce_both_random(rng) -> list:
                          if c.group == "gradient"]
 
 
-_BUILD_MODEL = Exercise(
-    name="build_model", arg_names=(), groups=_MODEL_GROUPS,
-    forbidden=_MODEL_FORBIDDEN, forbidden_text=_MODEL_TEXT,
-    fixed_cases=lambda: [Case(g, ()) for g in _MODEL_GROUPS], random_cases=lambda rng: [],
-    reference=_delegated("build_model"), default_points=float(len(_MODEL_GROUPS)),
-    time_limit=5.0,
-)
+def _model_exercise(groups, **extra) -> Exercise:
+    return Exercise(
+        name="build_model", arg_names=(), groups=groups,
+        forbidden=_MODEL_FORBIDDEN, forbidden_text=_MODEL_TEXT,
+        fixed_cases=lambda: [Case(g, ()) for g in groups], random_cases=lambda rng: [],
+        runner=_run_build_model, seeded=False, default_points=float(len(groups)),
+        time_limit=5.0, **extra)
 
-#: every exercise of the assignment, by function name (softmax_cross_entropy and
-#: build_model are run by their own code here; the entries give their cases and points)
+
+_BUILD_MODEL = _model_exercise(_MODEL_GROUPS, visible=_model_exercise(
+    _MODEL_GROUPS[:3],  # the visible cell reads the architecture only; the hidden one trains
+    passed_message="build_model: the architecture passes every rule (model, structure, "
+                   f"shapes). The graded check also trains it and needs {MIN_ACCURACY:.0%} "
+                   "held-out accuracy."))
+
+#: every exercise of the assignment, by function name
 EXERCISES = {ex.name: ex for ex in (_RELU_FORWARD, _RELU_BACKWARD, _registry_softmax(),
                                     _BUILD_MODEL)}
 
 
 # -------------------------------------------------------------------- checks
 
-def _run(name: str, func, *, seed: int, points: float, title: str = "", notes=(),
-         full=False, train=True) -> Outcome:
-    if name == "softmax_cross_entropy":
-        return _run_softmax(func, seed=seed, points=points, title=title, notes=notes, full=full)
-    if name == "build_model":
-        return _run_build_model(func, train=train, points=points, title=title, notes=notes)
-    return run_exercise(EXERCISES[name], func, seed=seed, points=points, title=title,
-                        notes=notes, full=full)
-
-
-def _check(name: str, func, points, hidden: bool):
-    # the check itself must never write to stderr (nbgrader gives 0 to such a cell)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _check_quietly(name, func, points, hidden)
-
-
-def _check_quietly(name: str, func, points, hidden: bool):
-    ex = EXERCISES[name]
-    full_points = ex.default_points if points is None else float(points)
-    if hidden:
-        seed, graded, notes = grading_seed(name)
-        if name == "build_model":
-            notes = []  # no random cases: the recipe, split and seeds are fixed
-        outcome = _run(name, func, seed=seed, points=full_points, notes=notes)
-        text = outcome.report
-        if not outcome.passed and name != "build_model":
-            text += (f"\nTo reproduce these cases: convcourse.grading.cnn.reproduce("
-                     f"{name!r}, {name}, seed={seed})")
-        print(text)
-        return float(min(outcome.score, full_points))
-    if name == "build_model":
-        # the visible check reads the architecture only; the hidden one also trains
-        n_groups = len(_MODEL_GROUPS) - 1
-        outcome = _run(name, func, seed=0, points=n_groups, title="build_model (visible check)",
-                       train=False)
-        n = n_groups
-    else:
-        outcome = _run(name, func, seed=public_seed(name), points=full_points,
-                       title=f"{name} (public cases)")
-        n = len(outcome.results)
-    if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    if name == "build_model":
-        print(f"build_model: the architecture passes every rule (model, structure, shapes). "
-              f"The graded check also trains it and needs {MIN_ACCURACY:.0%} held-out accuracy.")
-    else:
-        print(f"{name}: all {n} public cases passed ({', '.join(ex.groups)}).")
-    if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
-    return None
-
-
-def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True) -> Outcome:
-    """Re-run a check of this assignment with the seed printed in its report.
-
-    Parameters
-    ----------
-    exercise : str {'relu_forward', 'relu_backward', 'softmax_cross_entropy', 'build_model'}
-    func : callable
-        The (student's) function.
-    seed : int
-        The seed from the report (ignored by ``build_model``, which has no random cases).
-    points : float, optional
-        Points of the cell (default: the exercise's default points).
-    verbose : bool, optional
-        Print the report (default True).
-
-    Returns
-    -------
-    Outcome
-        With ``score``, ``group_passed``, ``mistakes`` and per-case ``results``.
-
-    Raises
-    ------
-    ValueError
-        If ``exercise`` is not one of this assignment's.
-
-    Examples
-    --------
-    >>> outcome = reproduce("relu_forward", lambda x: x, seed=3, verbose=False)
-    >>> outcome.score, "negative values kept" in outcome.mistakes
-    (0.0, True)
-    """
-    if exercise not in EXERCISES:
-        raise ValueError(f"exercise must be one of {', '.join(map(repr, EXERCISES))}; "
-                         f"got {exercise!r}")
-    points = EXERCISES[exercise].default_points if points is None else float(points)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        outcome = _run(exercise, func, seed=int(seed), points=points, full=True,
-                       title=f"{exercise} (reproduced)")
-    if verbose:
-        print(outcome.report)
-    return outcome
-
-
-_ARRAY_TOLERANCE = ("Array answers may be lists or arrays of any float dtype; they must have "
-                    "the expected shape and agree within\n    ``1e-5 * (1 + max|expected|) + "
-                    "1e-4 * |expected|``.")
-
-
-def _doc(name: str, what: str, extra: str = "") -> str:
-    ex = EXERCISES[name]
-    n_groups = len(ex.groups)
-    return f"""Check a student's ``{name}``: {what}
-
-    Parameters
-    ----------
-    func : callable
-        The student's ``{name}``.
-    points : float, optional
-        The test cell's points (default {ex.default_points:g}); each group of
-        cases ({", ".join(ex.groups)}) earns an equal share.
-    hidden : bool, optional
-        False (a visible test cell): run the public cases and raise
-        ``AssertionError`` with the report if one fails.  True (a hidden,
-        graded cell): run the cases for this submission, print the report and
-        return the score.
-
-    Returns
-    -------
-    float or None
-        With ``hidden=True``, the score: a plain Python float in
-        ``[0, points]`` (nbgrader's partial credit).  Otherwise None.
-
-    Raises
-    ------
-    AssertionError
-        With ``hidden=False``, when a case fails; the message says which case,
-        what was expected and received, and the likely mistake.
-
-    Notes
-    -----
-    {extra or _ARRAY_TOLERANCE}
-    The function receives copies of its inputs, runs with a time limit of
-    {ex.time_limit:g} s per call, and may not call: {ex.forbidden.describe()}.
-
-    Examples
-    --------
-    A stub, as released to students, earns nothing and says why:
-
-    >>> def stub(*args, **kwargs):
-    ...     raise NotImplementedError()
-    >>> check_{name}(stub, points={n_groups}, hidden=True)  # doctest: +ELLIPSIS
-    {name}: 0/{n_groups} groups of cases passed, score 0/{n_groups}...
-    ...NotImplementedError...
-    0.0
-    """
-
-
-def check_relu_forward(func, *, points=None, hidden=False):
-    return _check("relu_forward", func, points, hidden)
-
-
-def check_relu_backward(func, *, points=None, hidden=False):
-    return _check("relu_backward", func, points, hidden)
-
-
-def check_softmax_cross_entropy(func, *, points=None, hidden=False):
-    return _check("softmax_cross_entropy", func, points, hidden)
-
-
-def check_build_model(func, *, points=None, hidden=False):
-    return _check("build_model", func, points, hidden)
-
-
-check_relu_forward.__doc__ = _doc("relu_forward", "max(x, 0) element-wise, x's shape.")
-check_relu_backward.__doc__ = _doc(
-    "relu_backward", "grad_output * (x > 0); ValueError when the shapes differ.")
-check_softmax_cross_entropy.__doc__ = _doc(
-    "softmax_cross_entropy", "the pair (mean loss, gradient with respect to the logits).",
-    "The loss (any real scalar) and the gradient (shape (N, K)) are compared "
-    "separately, each within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``; a "
+check_relu_forward = make_check(
+    EXERCISES, "relu_forward", "max(x, 0) element-wise, x's shape.", __name__)
+check_relu_backward = make_check(
+    EXERCISES, "relu_backward", "grad_output * (x > 0); ValueError when the shapes differ.",
+    __name__)
+check_softmax_cross_entropy = make_check(
+    EXERCISES, "softmax_cross_entropy",
+    "the pair (mean loss, gradient with respect to the logits).", __name__,
+    answer="The loss (any real scalar) and the gradient (shape (N, K)) are compared "
+    "separately, each\n    within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``; a "
     "NaN or infinity fails the case.")
-check_build_model.__doc__ = _doc(
-    "build_model", "a convcourse.nn.Sequential of the structure "
-    "((Conv2d -> ReLU) x k -> pooling) x m -> Flatten -> Linear that reaches 95% on the digits.",
-    "The model's methods are never called: its layers' types and hyperparameters are read, "
-    "a fresh copy is built (weights seeded with 0) and trained with ``DIGITS_RECIPE`` on "
-    "``train_test_split(*load_digits(), seed=0)``.  The visible form checks the "
-    "architecture only (model, structure, shapes); the hidden form also trains.  At most "
-    f"{MAX_PARAMETERS:,} weights and {MAX_MULTIPLICATIONS:,} multiplications per digit.")
+check_build_model = make_check(
+    EXERCISES, "build_model",
+    "a convcourse.nn.Sequential of the structure ((Conv2d -> ReLU) x k -> pooling) x m "
+    "-> Flatten -> Linear that reaches 95% on the digits.", __name__,
+    answer="The model's methods are never called: its layers' types and hyperparameters "
+    "are read,\n    a fresh copy is built (weights seeded with 0) and trained with "
+    "``DIGITS_RECIPE`` on\n    ``train_test_split(*load_digits(), seed=0)``.  The visible "
+    "form checks the architecture\n    only (model, structure, shapes); the hidden form also "
+    f"trains.  At most {MAX_PARAMETERS:,}\n    weights and {MAX_MULTIPLICATIONS:,} "
+    "multiplications per digit.")
+
+reproduce = make_reproduce(EXERCISES, __name__)

@@ -35,8 +35,6 @@ ints equal to the expected one.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.signal
 
@@ -44,7 +42,7 @@ from ..arithmetic import conv_params
 from ..arithmetic import receptive_field as _reference_receptive_field
 from ..conv import conv2d
 from ..separable import pointwise_conv2d
-from ._cases import Case, Exercise, grading_seed, public_seed, run_exercise
+from ._cases import Case, Exercise, make_check
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
@@ -582,113 +580,18 @@ EXERCISES = {ex.name: ex for ex in (_PARAMS, _FORWARD, _CONV1X1, _MATRIX, _FIELD
 
 # -------------------------------------------------------------------- checks
 
-def _check(name: str, func, points, hidden: bool):
-    # the check itself must never write to stderr (nbgrader gives 0 to such a cell)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _check_quietly(name, func, points, hidden)
-
-
-def _check_quietly(name: str, func, points, hidden: bool):
-    ex = EXERCISES[name]
-    points = ex.default_points if points is None else float(points)
-    if hidden:
-        seed, graded, notes = grading_seed(name)
-        outcome = run_exercise(ex, func, seed=seed, points=points, notes=notes)
-        text = outcome.report
-        if not outcome.passed:
-            text += (f"\nTo reproduce these cases: convcourse.grading.reproduce("
-                     f"{name!r}, {name}, seed={seed})")
-        print(text)
-        return float(min(outcome.score, points))
-    outcome = run_exercise(ex, func, seed=public_seed(name), points=points,
-                           title=f"{name} (public cases)")
-    if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    n = len(outcome.results)
-    print(f"{name}: all {n} public cases passed ({', '.join(ex.groups)}).")
-    if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
-    return None
-
-
-def _doc(name: str, what: str) -> str:
-    ex = EXERCISES[name]
-    n_groups = len(ex.groups)
-    return f"""Check a student's ``{name}``: {what}
-
-    Parameters
-    ----------
-    func : callable
-        The student's ``{name}``.
-    points : float, optional
-        The test cell's points (default {ex.default_points:g}); each group of
-        cases ({", ".join(ex.groups)}) earns an equal share.
-    hidden : bool, optional
-        False (a visible test cell): run the public cases and raise
-        ``AssertionError`` with the report if one fails.  True (a hidden,
-        graded cell): run the cases seeded for this submission, print the
-        report and return the score.
-
-    Returns
-    -------
-    float or None
-        With ``hidden=True``, the score: a plain Python float in
-        ``[0, points]`` (nbgrader's partial credit).  Otherwise None.
-
-    Raises
-    ------
-    AssertionError
-        With ``hidden=False``, when a case fails; the message says which case,
-        what was expected and received, and the likely mistake.
-
-    Notes
-    -----
-    {"Counts must be ints equal to the expected one." if ex.integer_answer else
-     "Array answers may be lists or arrays of any float dtype; they must have the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``."}
-    The function receives copies of its inputs, runs with a time limit of
-    {ex.time_limit:g} s per call, and may not call: {ex.forbidden.describe()}.
-
-    Examples
-    --------
-    A stub, as released to students, earns nothing and says why:
-
-    >>> def stub(*args, **kwargs):
-    ...     raise NotImplementedError()
-    >>> check_{name}(stub, points={n_groups}, hidden=True)  # doctest: +ELLIPSIS
-    {name}: 0/{n_groups} groups of cases passed, score 0/{n_groups}  (seed ...)
-    ...your function raised NotImplementedError...
-    0.0
-    """
-
-
-def check_conv_layer_params(func, *, points=None, hidden=False):
-    return _check("conv_layer_params", func, points, hidden)
-
-
-def check_conv2d_forward(func, *, points=None, hidden=False):
-    return _check("conv2d_forward", func, points, hidden)
-
-
-def check_conv1x1(func, *, points=None, hidden=False):
-    return _check("conv1x1", func, points, hidden)
-
-
-def check_conv_matrix(func, *, points=None, hidden=False):
-    return _check("conv_matrix", func, points, hidden)
-
-
-def check_receptive_field(func, *, points=None, hidden=False):
-    return _check("receptive_field", func, points, hidden)
-
-
-check_conv_layer_params.__doc__ = _doc(
-    "conv_layer_params", "the trainable weights of a layer, K * (kh*kw*C + 1) with a bias.")
-check_conv2d_forward.__doc__ = _doc(
-    "conv2d_forward", "a convolutional layer's forward pass, (N, C, H, W) -> (N, K, H_out, W_out).")
-check_conv1x1.__doc__ = _doc(
-    "conv1x1", "a 1x1 convolution, y[n, k] = sum_c weight[k, c] * x[n, c].")
-check_conv_matrix.__doc__ = _doc(
-    "conv_matrix", "the (H_out*W_out, H*W) matrix of a 'valid' cross-correlation.")
-check_receptive_field.__doc__ = _doc(
-    "receptive_field", "the receptive field, in input pixels, of a stack of (k, s) layers.")
+check_conv_layer_params = make_check(
+    EXERCISES, "conv_layer_params",
+    "the trainable weights of a layer, K * (kh*kw*C + 1) with a bias.", __name__)
+check_conv2d_forward = make_check(
+    EXERCISES, "conv2d_forward",
+    "a convolutional layer's forward pass, (N, C, H, W) -> (N, K, H_out, W_out).", __name__)
+check_conv1x1 = make_check(
+    EXERCISES, "conv1x1",
+    "a 1x1 convolution, y[n, k] = sum_c weight[k, c] * x[n, c].", __name__)
+check_conv_matrix = make_check(
+    EXERCISES, "conv_matrix",
+    "the (H_out*W_out, H*W) matrix of a 'valid' cross-correlation.", __name__)
+check_receptive_field = make_check(
+    EXERCISES, "receptive_field",
+    "the receptive field, in input pixels, of a stack of (k, s) layers.", __name__)

@@ -22,8 +22,6 @@ have the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 *
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.signal
 
@@ -31,7 +29,7 @@ from ..arithmetic import conv_output_size
 from ..conv import conv2d
 from ..filtering import correlate2d
 from ..kernels import gradient_magnitude
-from ._cases import Case, Exercise, grading_seed, public_seed, run_exercise
+from ._cases import Case, Exercise, make_check
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
@@ -536,118 +534,20 @@ EXERCISES = {ex.name: ex for ex in (_CORRELATE, _CONVOLVE, _PAD, _OUTPUT_SIZE, _
 
 # -------------------------------------------------------------------- checks
 
-def _check(name: str, func, points, hidden: bool):
-    # the check itself must never write to stderr (nbgrader gives 0 to such a cell)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _check_quietly(name, func, points, hidden)
-
-
-def _check_quietly(name: str, func, points, hidden: bool):
-    ex = EXERCISES[name]
-    points = ex.default_points if points is None else float(points)
-    if hidden:
-        seed, graded, notes = grading_seed(name)
-        outcome = run_exercise(ex, func, seed=seed, points=points, notes=notes)
-        text = outcome.report
-        if not outcome.passed:
-            text += (f"\nTo reproduce these cases: convcourse.grading.reproduce("
-                     f"{name!r}, {name}, seed={seed})")
-        print(text)
-        return float(min(outcome.score, points))
-    outcome = run_exercise(ex, func, seed=public_seed(name), points=points,
-                           title=f"{name} (public cases)")
-    if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    n = len(outcome.results)
-    print(f"{name}: all {n} public cases passed ({', '.join(ex.groups)}).")
-    if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
-    return None
-
-
-def _doc(name: str, what: str) -> str:
-    n_groups = len(EXERCISES[name].groups)
-    return f"""Check a student's ``{name}``: {what}
-
-    Parameters
-    ----------
-    func : callable
-        The student's ``{name}``.
-    points : float, optional
-        The test cell's points (default {EXERCISES[name].default_points:g}); each
-        group of cases ({", ".join(EXERCISES[name].groups)}) earns an equal share.
-    hidden : bool, optional
-        False (a visible test cell): run the public cases and raise
-        ``AssertionError`` with the report if one fails.  True (a hidden,
-        graded cell): run the cases seeded for this submission, print the
-        report and return the score.
-
-    Returns
-    -------
-    float or None
-        With ``hidden=True``, the score: a plain Python float in
-        ``[0, points]`` (nbgrader's partial credit).  Otherwise None.
-
-    Raises
-    ------
-    AssertionError
-        With ``hidden=False``, when a case fails; the message says which case,
-        the expected and received shapes, the largest error and the likely mistake.
-
-    Notes
-    -----
-    Array answers may be lists or arrays of any float dtype; they must have
-    the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``.
-    The function receives copies of its inputs, runs with a time limit of
-    {EXERCISES[name].time_limit:g} s per call, and may not call:
-    {EXERCISES[name].forbidden.describe()}.
-
-    Examples
-    --------
-    A stub, as released to students, earns nothing and says why:
-
-    >>> def stub(*args, **kwargs):
-    ...     raise NotImplementedError()
-    >>> check_{name}(stub, points={n_groups}, hidden=True)  # doctest: +ELLIPSIS
-    {name}: 0/{n_groups} groups of cases passed, score 0/{n_groups}  (seed ...)
-    ...your function raised NotImplementedError...
-    0.0
-    """
-
-
-def check_correlate2d_valid(func, *, points=None, hidden=False):
-    return _check("correlate2d_valid", func, points, hidden)
-
-
-def check_convolve2d_valid(func, *, points=None, hidden=False):
-    return _check("convolve2d_valid", func, points, hidden)
-
-
-def check_pad2d(func, *, points=None, hidden=False):
-    return _check("pad2d", func, points, hidden)
-
-
-def check_output_size(func, *, points=None, hidden=False):
-    return _check("output_size", func, points, hidden)
-
-
-def check_correlate2d_general(func, *, points=None, hidden=False):
-    return _check("correlate2d_general", func, points, hidden)
-
-
-def check_sobel_edges(func, *, points=None, hidden=False):
-    return _check("sobel_edges", func, points, hidden)
-
-
-check_correlate2d_valid.__doc__ = _doc(
-    "correlate2d_valid", "2-D cross-correlation, 'valid' output of shape (H-kh+1, W-kw+1).")
-check_convolve2d_valid.__doc__ = _doc(
-    "convolve2d_valid", "2-D convolution (kernel flipped on both axes), 'valid' output.")
-check_pad2d.__doc__ = _doc("pad2d", "zero padding by an int or a pair (ph, pw).")
-check_output_size.__doc__ = _doc(
-    "output_size", "the output length floor((H + 2P - D(K-1) - 1)/S) + 1, an int.")
-check_correlate2d_general.__doc__ = _doc(
-    "correlate2d_general", "cross-correlation with stride, padding and dilation.")
-check_sobel_edges.__doc__ = _doc(
-    "sobel_edges", "gradient magnitude sqrt(gx**2 + gy**2) of the 'valid' Sobel correlations.")
+check_correlate2d_valid = make_check(
+    EXERCISES, "correlate2d_valid",
+    "2-D cross-correlation, 'valid' output of shape (H-kh+1, W-kw+1).", __name__)
+check_convolve2d_valid = make_check(
+    EXERCISES, "convolve2d_valid",
+    "2-D convolution (kernel flipped on both axes), 'valid' output.", __name__)
+check_pad2d = make_check(
+    EXERCISES, "pad2d", "zero padding by an int or a pair (ph, pw).", __name__)
+check_output_size = make_check(
+    EXERCISES, "output_size",
+    "the output length floor((H + 2P - D(K-1) - 1)/S) + 1, an int.", __name__)
+check_correlate2d_general = make_check(
+    EXERCISES, "correlate2d_general",
+    "cross-correlation with stride, padding and dilation.", __name__)
+check_sobel_edges = make_check(
+    EXERCISES, "sobel_edges",
+    "gradient magnitude sqrt(gx**2 + gy**2) of the 'valid' Sobel correlations.", __name__)

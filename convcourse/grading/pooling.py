@@ -22,15 +22,13 @@ Array answers must have the expected shape and agree within
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.signal
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..pooling import (avg_pool2d, avg_pool2d_backward, global_avg_pool2d, max_pool2d,
                        max_pool2d_backward)
-from ._cases import Case, Exercise, grading_seed, public_seed, run_exercise
+from ._cases import Case, Exercise, make_check
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
@@ -574,115 +572,21 @@ EXERCISES = {ex.name: ex for ex in (_MAX_FORWARD, _AVG_FORWARD, _GLOBAL_AVG, _MA
 
 # -------------------------------------------------------------------- checks
 
-def _check(name: str, func, points, hidden: bool):
-    # the check itself must never write to stderr (nbgrader gives 0 to such a cell)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _check_quietly(name, func, points, hidden)
-
-
-def _check_quietly(name: str, func, points, hidden: bool):
-    ex = EXERCISES[name]
-    points = ex.default_points if points is None else float(points)
-    if hidden:
-        seed, graded, notes = grading_seed(name)
-        outcome = run_exercise(ex, func, seed=seed, points=points, notes=notes)
-        text = outcome.report
-        if not outcome.passed:
-            text += (f"\nTo reproduce these cases: convcourse.grading.reproduce("
-                     f"{name!r}, {name}, seed={seed})")
-        print(text)
-        return float(min(outcome.score, points))
-    outcome = run_exercise(ex, func, seed=public_seed(name), points=points,
-                           title=f"{name} (public cases)")
-    if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    print(f"{name}: all {len(outcome.results)} public cases passed ({', '.join(ex.groups)}).")
-    if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
-    return None
-
-
-def _doc(name: str, what: str) -> str:
-    ex = EXERCISES[name]
-    n_groups = len(ex.groups)
-    return f"""Check a student's ``{name}``: {what}
-
-    Parameters
-    ----------
-    func : callable
-        The student's ``{name}``.
-    points : float, optional
-        The test cell's points (default {ex.default_points:g}); each group of
-        cases ({", ".join(ex.groups)}) earns an equal share.
-    hidden : bool, optional
-        False (a visible test cell): run the public cases and raise
-        ``AssertionError`` with the report if one fails.  True (a hidden,
-        graded cell): run the cases seeded for this submission, print the
-        report and return the score.
-
-    Returns
-    -------
-    float or None
-        With ``hidden=True``, the score: a plain Python float in
-        ``[0, points]`` (nbgrader's partial credit).  Otherwise None.
-
-    Raises
-    ------
-    AssertionError
-        With ``hidden=False``, when a case fails; the message says which case,
-        the expected and received shapes, the largest error and the likely mistake.
-
-    Notes
-    -----
-    Array answers may be lists or arrays of any float dtype; they must have
-    the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``.
-    The function receives copies of its inputs, runs with a time limit of
-    {ex.time_limit:g} s per call, and may not call: {ex.forbidden.describe()}.
-
-    Examples
-    --------
-    A stub, as released to students, earns nothing and says why:
-
-    >>> def stub(*args, **kwargs):
-    ...     raise NotImplementedError()
-    >>> check_{name}(stub, points={n_groups}, hidden=True)  # doctest: +ELLIPSIS
-    {name}: 0/{n_groups} groups of cases passed, score 0/{n_groups}  (seed ...)
-    ...your function raised NotImplementedError...
-    0.0
-    """
-
-
-def check_max_pool2d_forward(func, *, points=None, hidden=False):
-    return _check("max_pool2d_forward", func, points, hidden)
-
-
-def check_avg_pool2d_forward(func, *, points=None, hidden=False):
-    return _check("avg_pool2d_forward", func, points, hidden)
-
-
-def check_global_avg_pool2d(func, *, points=None, hidden=False):
-    return _check("global_avg_pool2d", func, points, hidden)
-
-
-def check_max_pool2d_backward(func, *, points=None, hidden=False):
-    return _check("max_pool2d_backward", func, points, hidden)
-
-
-def check_avg_pool2d_backward(func, *, points=None, hidden=False):
-    return _check("avg_pool2d_backward", func, points, hidden)
-
-
-check_max_pool2d_forward.__doc__ = _doc(
-    "max_pool2d_forward", "the maximum of each kernel_size window, windows stride apart, "
-    "output (N, C, (H - kH) // sH + 1, (W - kW) // sW + 1).")
-check_avg_pool2d_forward.__doc__ = _doc(
-    "avg_pool2d_forward", "the mean of each kernel_size window, windows stride apart.")
-check_global_avg_pool2d.__doc__ = _doc(
-    "global_avg_pool2d", "the mean of each channel plane, output shape (N, C, 1, 1).")
-check_max_pool2d_backward.__doc__ = _doc(
-    "max_pool2d_backward", "each window's gradient to its first maximum (row-major); "
-    "overlapping windows add up.")
-check_avg_pool2d_backward.__doc__ = _doc(
-    "avg_pool2d_backward", "each window's gradient spread evenly, grad / (kH * kW), over "
-    "its cells; overlapping windows add up.")
+check_max_pool2d_forward = make_check(
+    EXERCISES, "max_pool2d_forward",
+    "the maximum of each kernel_size window, windows stride apart, "
+    "output (N, C, (H - kH) // sH + 1, (W - kW) // sW + 1).", __name__)
+check_avg_pool2d_forward = make_check(
+    EXERCISES, "avg_pool2d_forward",
+    "the mean of each kernel_size window, windows stride apart.", __name__)
+check_global_avg_pool2d = make_check(
+    EXERCISES, "global_avg_pool2d",
+    "the mean of each channel plane, output shape (N, C, 1, 1).", __name__)
+check_max_pool2d_backward = make_check(
+    EXERCISES, "max_pool2d_backward",
+    "each window's gradient to its first maximum (row-major); overlapping windows add up.",
+    __name__)
+check_avg_pool2d_backward = make_check(
+    EXERCISES, "avg_pool2d_backward",
+    "each window's gradient spread evenly, grad / (kH * kW), over its cells; "
+    "overlapping windows add up.", __name__)

@@ -22,15 +22,15 @@ results pass).
 
 ``separate_kernel`` returns a pair, and any pair whose outer product is the
 kernel is right (the factors are unique only up to a scale), so its check
-compares ``np.outer(column, row)`` with the kernel: the student's function is
-wrapped by :func:`outer_of_pair` before the shared machinery sees it.  To
-replay its cases, use this module's :func:`reproduce`, which wraps the same way.
+compares ``np.outer(column, row)`` with the kernel: the exercise's ``adapt``
+hook wraps the student's function with :func:`outer_of_pair`.  A printed seed
+replays with ``convcourse.grading.reproduce`` (or this module's :func:`reproduce`),
+which wraps the same way.
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import scipy.signal
@@ -41,7 +41,7 @@ from ..separable import depthwise_conv2d as _ref_depthwise
 from ..separable import pointwise_conv2d as _ref_pointwise
 from ..separable import separable_correlate2d as _ref_separable
 from ..separable import separate_kernel as _ref_separate
-from ._cases import Case, Exercise, grading_seed, public_seed, run_exercise
+from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
@@ -246,7 +246,7 @@ _SEPARATE = Exercise(
     fixed_cases=_separate_fixed, random_cases=_separate_random,
     reference=lambda c: np.outer(*_ref_separate(_as_float(c.args[0]))),
     oracle=lambda c: _as_float(c.args[0]),  # any right pair gives the kernel back
-    mistakes=_separate_mistakes, default_points=4.0,
+    mistakes=_separate_mistakes, default_points=4.0, adapt=outer_of_pair,
 )
 
 
@@ -631,188 +631,26 @@ _COUNT = Exercise(
 #: every exercise of the assignment, by function name
 EXERCISES = {ex.name: ex for ex in (_SEPARATE, _SEPARABLE, _DEPTHWISE, _POINTWISE, _COUNT)}
 
-#: exercises whose student function is wrapped before the shared machinery calls it
-_WRAPPERS = {"separate_kernel": outer_of_pair}
-
 
 # -------------------------------------------------------------------- checks
 
-def _prepared(name: str, func):
-    if not callable(func):
-        raise TypeError(f"check_{name} needs your function, got {func!r}")
-    wrap = _WRAPPERS.get(name)
-    return wrap(func) if wrap else func
+check_separate_kernel = make_check(
+    EXERCISES, "separate_kernel",
+    "a pair (column, row) with np.outer(column, row) equal to the kernel, ValueError when "
+    "the kernel is not rank 1 (the check compares the outer product).", __name__)
+check_separable_correlate2d = make_check(
+    EXERCISES, "separable_correlate2d",
+    "'valid' cross-correlation with np.outer(column, row), as two 1-D passes.", __name__)
+check_depthwise_conv2d = make_check(
+    EXERCISES, "depthwise_conv2d",
+    "x (N, C, H, W), weight (C, 1, kh, kw): each channel correlated with its own kernel, "
+    "'valid'.", __name__)
+check_pointwise_conv2d = make_check(
+    EXERCISES, "pointwise_conv2d",
+    "x (N, C, H, W), weight (K, C): the 1x1 convolution, (N, K, H, W).", __name__)
+check_count_mults = make_check(
+    EXERCISES, "count_mults",
+    "multiplications of a standard or depthwise-separable convolution on one (C, H, W) "
+    "image, no padding, stride 1.", __name__)
 
-
-def _check(name: str, func, points, hidden: bool):
-    func = _prepared(name, func)
-    # the check itself must never write to stderr (nbgrader gives 0 to such a cell)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _check_quietly(name, func, points, hidden)
-
-
-def _check_quietly(name: str, func, points, hidden: bool):
-    ex = EXERCISES[name]
-    points = ex.default_points if points is None else float(points)
-    if hidden:
-        seed, graded, notes = grading_seed(name)
-        outcome = run_exercise(ex, func, seed=seed, points=points, notes=notes)
-        text = outcome.report
-        if not outcome.passed:
-            text += (f"\nTo reproduce these cases: convcourse.grading.separable.reproduce("
-                     f"{name!r}, {name}, seed={seed})")
-        print(text)
-        return float(min(outcome.score, points))
-    outcome = run_exercise(ex, func, seed=public_seed(name), points=points,
-                           title=f"{name} (public cases)")
-    if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    n = len(outcome.results)
-    print(f"{name}: all {n} public cases passed ({', '.join(ex.groups)}).")
-    if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
-    return None
-
-
-def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
-    """Re-run a check of this assignment with a printed seed, every case shown.
-
-    Like :func:`convcourse.grading.reproduce`, and wraps ``separate_kernel``
-    the way its check does (the check compares ``np.outer(column, row)`` with
-    the kernel).
-
-    Parameters
-    ----------
-    exercise : str
-        One of this assignment's function names, e.g. ``'separate_kernel'``.
-    func : callable
-        The (student's) function.
-    seed : int
-        The seed from the report.
-    points : float, optional
-        Points of the cell (default: the exercise's default points).
-    verbose : bool, optional
-        Print the report (default True).
-
-    Returns
-    -------
-    Outcome
-        With ``score``, ``group_passed``, ``mistakes`` and per-case ``results``.
-
-    Raises
-    ------
-    ValueError
-        If ``exercise`` is not an exercise of this assignment.
-
-    Examples
-    --------
-    >>> def swapped(kernel):
-    ...     u, s, vt = np.linalg.svd(kernel)
-    ...     if s[1] > 1e-8 * s[0]:
-    ...         raise ValueError("not separable")
-    ...     return vt[0] * s[0], u[:, 0]
-    >>> outcome = reproduce("separate_kernel", swapped, seed=3, verbose=False)
-    >>> outcome.mistakes
-    ['column and row swapped']
-    """
-    if exercise not in EXERCISES:
-        raise ValueError(f"exercise must be one of {', '.join(map(repr, EXERCISES))}; "
-                         f"got {exercise!r}")
-    ex = EXERCISES[exercise]
-    points = ex.default_points if points is None else float(points)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        outcome = run_exercise(ex, _prepared(exercise, func), seed=int(seed), points=points,
-                               full=True, title=f"{exercise} (reproduced)")
-    if verbose:
-        print(outcome.report)
-    return outcome
-
-
-def _doc(name: str, what: str) -> str:
-    ex = EXERCISES[name]
-    n_groups = len(ex.groups)
-    return f"""Check a student's ``{name}``: {what}
-
-    Parameters
-    ----------
-    func : callable
-        The student's ``{name}``.
-    points : float, optional
-        The test cell's points (default {ex.default_points:g}); each group of
-        cases ({", ".join(ex.groups)}) earns an equal share.
-    hidden : bool, optional
-        False (a visible test cell): run the public cases and raise
-        ``AssertionError`` with the report if one fails.  True (a hidden,
-        graded cell): run the cases seeded for this submission, print the
-        report and return the score.
-
-    Returns
-    -------
-    float or None
-        With ``hidden=True``, the score: a plain Python float in
-        ``[0, points]`` (nbgrader's partial credit).  Otherwise None.
-
-    Raises
-    ------
-    AssertionError
-        With ``hidden=False``, when a case fails; the message says which case,
-        the expected and received shapes, the largest error and the likely mistake.
-    TypeError
-        If ``func`` is not callable.
-
-    Notes
-    -----
-    Array answers may be lists or arrays of any float dtype; they must have
-    the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|``.
-    The function receives copies of its inputs, runs with a time limit of
-    {ex.time_limit:g} s per call, and may not call: {ex.forbidden.describe()}.
-
-    Examples
-    --------
-    A stub, as released to students, earns nothing and says why:
-
-    >>> def stub(*args, **kwargs):
-    ...     raise NotImplementedError()
-    >>> check_{name}(stub, points={n_groups}, hidden=True)  # doctest: +ELLIPSIS
-    {name}: 0/{n_groups} groups of cases passed, score 0/{n_groups}  (seed ...)
-    ...your function raised NotImplementedError...
-    0.0
-    """
-
-
-def check_separate_kernel(func, *, points=None, hidden=False):
-    return _check("separate_kernel", func, points, hidden)
-
-
-def check_separable_correlate2d(func, *, points=None, hidden=False):
-    return _check("separable_correlate2d", func, points, hidden)
-
-
-def check_depthwise_conv2d(func, *, points=None, hidden=False):
-    return _check("depthwise_conv2d", func, points, hidden)
-
-
-def check_pointwise_conv2d(func, *, points=None, hidden=False):
-    return _check("pointwise_conv2d", func, points, hidden)
-
-
-def check_count_mults(func, *, points=None, hidden=False):
-    return _check("count_mults", func, points, hidden)
-
-
-check_separate_kernel.__doc__ = _doc(
-    "separate_kernel", "a pair (column, row) with np.outer(column, row) equal to the kernel, "
-    "ValueError when the kernel is not rank 1 (the check compares the outer product).")
-check_separable_correlate2d.__doc__ = _doc(
-    "separable_correlate2d", "'valid' cross-correlation with np.outer(column, row), "
-    "as two 1-D passes.")
-check_depthwise_conv2d.__doc__ = _doc(
-    "depthwise_conv2d", "x (N, C, H, W), weight (C, 1, kh, kw): each channel correlated "
-    "with its own kernel, 'valid'.")
-check_pointwise_conv2d.__doc__ = _doc(
-    "pointwise_conv2d", "x (N, C, H, W), weight (K, C): the 1x1 convolution, (N, K, H, W).")
-check_count_mults.__doc__ = _doc(
-    "count_mults", "multiplications of a standard or depthwise-separable convolution on "
-    "one (C, H, W) image, no padding, stride 1.")
+reproduce = make_reproduce(EXERCISES, __name__)
