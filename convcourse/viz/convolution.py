@@ -322,6 +322,7 @@ def animate_conv2d(input_shape, kernel_size, stride=1, padding=0, dilation=1, *,
     >>> anim = animate_conv2d(5, 3, stride=2, padding=1)
     >>> anim.output_shape, anim.n_frames
     ((3, 3), 9)
+    >>> html = show_animation(anim)  # render it (matplotlib warns about unrendered animations)
     """
     h, w = ntuple(input_shape, 2, "input_shape")
     kh, kw = ntuple(kernel_size, 2, "kernel_size")
