@@ -159,6 +159,8 @@ def nbgrader_config(
     db_url: str | None = None,
     timeout: int = 60,
     max_output_chars: int = 100_000,
+    sandbox_config=None,
+    hide_secret: bool = False,
 ) -> Config:
     """The nbgrader configuration of a course directory.
 
@@ -174,6 +176,11 @@ def nbgrader_config(
         Seconds a cell may run before its kernel is interrupted.
     max_output_chars : int
         Characters of stream output kept per cell.
+    sandbox_config : SandboxConfig, optional
+        Run every kernel in the sandbox with these limits (None: ordinary kernels).
+    hide_secret : bool
+        Give kernels per-exercise seeds instead of the course secret (always so
+        in a sandbox).
 
     Returns
     -------
@@ -191,6 +198,8 @@ def nbgrader_config(
     c.CourseDirectory.course_id = "convcourse"
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     apply_robust_pipeline(c, timeout=timeout, max_output_chars=max_output_chars)
+    c.RobustExecute.sandbox_config = sandbox_config
+    c.RobustExecute.hide_secret = bool(hide_secret or sandbox_config is not None)
     return c
 
 

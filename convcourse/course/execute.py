@@ -7,8 +7,12 @@ cell prints.  ``RobustExecute`` is a drop-in replacement in nbgrader's
 autograde pipeline (see ``config.apply_robust_pipeline``) that
 
 - starts the kernel with the seeding environment of ``config.kernel_env``
-  (student, assignment, notebook, course secret), and sends warnings to
-  stdout (nbgrader fails a test cell that writes to stderr);
+  (student, assignment, notebook, course secret; with ``hide_secret`` or a
+  sandbox, per-exercise seeds ``CONVCOURSE_SEEDS`` instead of the secret), and
+  sends warnings to stdout (nbgrader fails a test cell that writes to stderr);
+- with a ``sandbox_config``, runs the kernel in the sandbox
+  (``sandbox.SandboxedKernelManager``) in a private copy of the notebook's
+  folder, removed afterwards (nothing the kernel writes reaches the output);
 - gives each cell ``timeout`` seconds, then interrupts it; a cell that still
   does not stop, or a kernel that dies, gets an error output saying so, the
   kernel is restarted, the notebook's definition cells that ran before are run
@@ -32,7 +36,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from traitlets import Any, Bool, Integer, Unicode
 
 from .config import PUBLIC_SECRET, kernel_env
 
@@ -118,7 +122,61 @@ class RobustExecute(Execute):
         help="Course secret for the kernel (default: $CONVCOURSE_SECRET, else the public one).",
     ).tag(config=True)
 
+    hide_secret = Bool(
+        False, help="Give the kernel per-exercise seeds (CONVCOURSE_SEEDS), never the secret.",
+    ).tag(config=True)
+
+    sandbox_config = Any(
+        None, allow_none=True,
+        help="A sandbox.SandboxConfig: run the kernel in the sandbox, in a private copy of "
+             "the notebook's folder (None: an ordinary kernel).",
+    ).tag(config=True)
+
     # -- running the notebook -------------------------------------------------
+
+    def create_kernel_manager(self):
+        """An ordinary kernel manager, or a sandboxed one around a private folder."""
+        if self.sandbox_config is None:
+            return super().create_kernel_manager()
+        from .sandbox import SandboxedKernelManager
+
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        self.km = SandboxedKernelManager(kernel_name=self.kernel_name, config=self.config,
+                                         sandbox_config=self.sandbox_config,
+                                         workdir=self._private_dir)
+        return self.km
+
+    def _kernel_env(self, info) -> dict:
+        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
+        student, assignment, notebook = (str(info.get("student", "")),
+                                         str(info.get("assignment", "")),
+                                         str(info.get("notebook", "")))
+        env = kernel_env(student, assignment, notebook, secret)
+        if self.hide_secret or self.sandbox_config is not None:
+            from ..grading import EXERCISES
+            from ..grading._cases import SEEDS_VAR, derive_seeds
+
+            env.pop("CONVCOURSE_SECRET", None)
+            env[SEEDS_VAR] = derive_seeds(secret, student, assignment, notebook, list(EXERCISES))
+        return env
+
+    def _make_private_dir(self, resources) -> None:
+        """A private copy of the notebook's folder (regular files only) for a sandboxed kernel."""
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        self._private_dir = ""
+        if self.sandbox_config is None:
+            return
+        self._private_dir = tempfile.mkdtemp(prefix="convcourse-kernel-home-")
+        src = Path((resources or {}).get("metadata", {}).get("path") or ".")
+        if src.is_dir():
+            for path in src.iterdir():
+                if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
+                    shutil.copyfile(path, Path(self._private_dir) / path.name,
+                                    follow_symlinks=False)
 
     def preprocess(self, nb, resources=None, km=None):
         """Execute every code cell of ``nb``; never raise because of the student's code."""
@@ -128,13 +186,8 @@ class RobustExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         info = (resources or {}).get("nbgrader", {})
-        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
-        env = kernel_env(
-            str(info.get("student", "")),
-            str(info.get("assignment", "")),
-            str(info.get("notebook", "")),
-            secret,
-        )
+        env = self._kernel_env(info)
+        self._make_private_dir(resources)
         self.error_on_timeout = {
             "ename": CELL_TIMEOUT,
             "evalue": f"the cell ran for more than {self.timeout} s and was interrupted "
@@ -146,13 +199,19 @@ class RobustExecute(Execute):
         self._stream_chars: dict[tuple[int, str], int] = {}
         self._stream_tail: dict[tuple[int, str], str] = {}
         self._restarts = 0
-        with self.setup_kernel(env=env):
-            info_msg = self.wait_for_reply(self.kc.kernel_info())
-            if info_msg:
-                self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-            self._setup_kernel_state()
-            for index, cell in enumerate(self.nb.cells):
-                self._run_cell(cell, index)
+        try:
+            with self.setup_kernel(env=env):
+                info_msg = self.wait_for_reply(self.kc.kernel_info())
+                if info_msg:
+                    self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+                self._setup_kernel_state()
+                for index, cell in enumerate(self.nb.cells):
+                    self._run_cell(cell, index)
+        finally:
+            if self._private_dir:
+                import shutil
+
+                shutil.rmtree(self._private_dir, ignore_errors=True)  # never follows symlinks
         self.set_widgets_metadata()
         return self.nb, self.resources
 

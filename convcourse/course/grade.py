@@ -11,6 +11,13 @@ One run, in an output folder that is an nbgrader course directory:
 3. autograde each student in a separate process (``--jobs`` at a time) with
    the robust pipeline of ``config.apply_robust_pipeline``, then generate the
    feedback (hidden tests stripped);
+   Every kernel runs in the sandbox (``sandbox.py``; a distinct uid per job,
+   a private copy of the notebook's folder, no course secret: per-exercise
+   seeds instead); then the judge (``judge.py``) scores each graded cell that
+   calls a check, running the submission's functions in sandboxed workers,
+   and its scores replace the kernel's in the gradebook (a difference is
+   recorded as "tampering suspected"); where no sandbox can be created the run
+   says so loudly and the judge still decides;
 4. read the gradebook back into ``grades.csv`` and ``cells.csv``, and write the
    summary (``summary.py``).
 
@@ -29,6 +36,7 @@ import re
 import shutil
 import sys
 import time
+import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -40,7 +48,10 @@ from .feedback import missing_feedback_html
 from .release import generate_assignment
 from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
 
-__all__ = ["grade", "cell_message", "collect_results"]
+__all__ = ["grade", "cell_message", "collect_results", "TAMPERING"]
+
+#: how cells.csv and the summary flag a cell whose kernel score the judge contradicts
+TAMPERING = "tampering suspected"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FLOOD = re.compile(r"characters of (stdout|stderr) dropped: this cell printed (\d+) characters")
@@ -50,6 +61,119 @@ _MESSAGE_CHARS = 1500
 
 def _default_db(out: Path) -> str:
     return f"sqlite:///{out / 'gradebook.db'}?timeout=120"
+
+
+#: the job slot of this worker process (distinct uids for the sandboxes of parallel jobs)
+_SLOT = [0]
+_MEMORY_BYTES = 3 * 2**30
+
+
+def _init_slot(slots) -> None:
+    _SLOT[0] = slots.get()
+
+
+def _sandbox_configs(task: dict):
+    """``(kernel config, judge worker config)`` of this job, or ``(None, None)`` unsandboxed."""
+    if not task.get("sandbox"):
+        return None, None
+    from .sandbox import SandboxConfig
+
+    uid = int(task["uid_base"]) + 2 * _SLOT[0]
+    base = SandboxConfig()
+    kernel = SandboxConfig(uid=uid, gid=uid, memory_bytes=_MEMORY_BYTES,
+                           pass_env=base.pass_env + ("CONVCOURSE_SEEDS",))
+    worker = SandboxConfig(uid=uid + 1, gid=uid + 1, memory_bytes=_MEMORY_BYTES,
+                           cpu_seconds=120, pass_env=())
+    return kernel, worker
+
+
+def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
+    """Judge every notebook of one student's assignment; fix the gradebook; write the record."""
+    from nbgrader.api import Gradebook
+
+    from .judge import judge_notebook
+
+    out = Path(task["root"])
+    student, assignment = task["student"], task["assignment"]
+    record = {"student": student, "assignment": assignment,
+              "sandboxed": worker_config is not None, "notebooks": {}}
+    start = time.perf_counter()
+    for notebook in task.get("notebooks", []):
+        submitted = out / "submitted" / student / assignment / f"{notebook}.ipynb"
+        autograded = out / "autograded" / student / assignment / f"{notebook}.ipynb"
+        if not submitted.is_file() or autograded.is_symlink() or not autograded.is_file():
+            continue
+        source_nb = nbformat.read(out / "source" / assignment / f"{notebook}.ipynb", as_version=4)
+        submitted_nb = nbformat.read(submitted, as_version=4)
+        try:
+            result = judge_notebook(source_nb, submitted_nb, student=student,
+                                    assignment=assignment, notebook=notebook,
+                                    secret=config_secret, sandbox=worker_config,
+                                    files_from=submitted.parent, timeout=task["timeout"])
+            failure = ""
+        except Exception as exc:  # noqa: BLE001 - a judge failure must not stop the class
+            log.exception("the judge failed on %s", notebook)
+            from .judge import judged_cells
+
+            failure = f"the judge could not score this cell ({type(exc).__name__}: {exc})"
+            result = {"verdicts": {}, "not_judged": [], "load_errors": [], "refused": [],
+                      "workers": 0, "seconds": 0.0}
+            failed_cells = judged_cells(source_nb)
+        cells = {}
+        for attempt in range(6):
+            try:
+                with Gradebook(task["db_url"], "convcourse") as gb:
+                    subnb = gb.find_submission_notebook(notebook, assignment, student)
+                    for g in subnb.grades:
+                        v = result["verdicts"].get(g.name)
+                        if v is None and not (failure and g.name in failed_cells):
+                            continue
+                        kernel = float(g.auto_score or 0.0)
+                        if v is None:
+                            judge, report, hidden = 0.0, failure, True
+                        else:
+                            judge = v.score if v.hidden else (kernel if v.passed else 0.0)
+                            report, hidden = v.report, v.hidden
+                        tampering = abs(kernel - judge) > 1e-6
+                        if tampering:
+                            g.auto_score = judge
+                        cells[g.name] = {"kernel": kernel, "judge": judge,
+                                         "points": float(g.max_score), "tampering": tampering,
+                                         "hidden": hidden, "report": report}
+                    gb.db.commit()
+                break
+            except Exception as exc:  # noqa: BLE001
+                if "database is locked" in str(exc) and attempt < 5:
+                    time.sleep(1 + attempt)
+                    continue
+                raise
+        _hide_tampered_outputs(autograded, cells)
+        record["notebooks"][notebook] = {
+            "cells": cells, "not_judged": result["not_judged"],
+            "load_errors": result["load_errors"][:20], "refused": result["refused"][:20],
+            "workers": result["workers"], "seconds": round(result["seconds"], 3)}
+    record["seconds"] = round(time.perf_counter() - start, 3)
+    path = out / "judge" / f"{student}--{assignment}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True))
+    return record
+
+
+def _hide_tampered_outputs(path: Path, cells: dict) -> None:
+    """In the autograded notebook (the feedback's source), a tampered cell says only that it failed."""
+    changed = False
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        info = cells.get(gid)
+        if info and info["tampering"]:
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout",
+                text=f"This check failed when your notebook was graded: "
+                     f"{info['judge']:g} of {info['points']:g} points.\n")]
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
 
 
 def _autograde_task(task: dict) -> dict:
@@ -74,7 +198,9 @@ def _autograde_task(task: dict) -> dict:
     log.setLevel(logging.INFO)
     log.propagate = False
     start = time.perf_counter()
-    config = nbgrader_config(out, db_url=task["db_url"], timeout=task["timeout"])
+    kernel_config, worker_config = _sandbox_configs(task)
+    config = nbgrader_config(out, db_url=task["db_url"], timeout=task["timeout"],
+                             sandbox_config=kernel_config, hide_secret=True)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = assignment
     coursedir.student_id = student
@@ -94,6 +220,14 @@ def _autograde_task(task: dict) -> dict:
                 continue
             result.update(ok=False, error=f"autograde failed: {type(exc).__name__}: {exc}")
             break
+    kernel_seconds = time.perf_counter() - start
+    if result["ok"] and task.get("judge", True):
+        try:
+            _judge_task(task, task["env"]["CONVCOURSE_SECRET"], worker_config, log)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("judge failed")
+            result.update(ok=False, error=f"judge failed: {type(exc).__name__}: {exc}")
+    result["judge_seconds"] = time.perf_counter() - start - kernel_seconds
     try:
         app = GenerateFeedback(coursedir=coursedir, config=config, log=log)
         app.force = True
@@ -203,6 +337,7 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                             if gid and gid not in by_id:
                                 by_id[gid] = c
                     notes = cell_notes.get((student, assignment, notebook), {})
+                    judged = _judge_record(out, student, assignment).get(notebook, {}).get("cells", {})
                     for gc in sorted(nb_def.grade_cells, key=lambda c: order.get(c.name, 1e9)):
                         if problem is not None:
                             message, cell_score = problem, 0.0
@@ -211,11 +346,28 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                             message = cell_message(by_id[gc.name]) if gc.name in by_id else ""
                             if gc.name in notes:
                                 message = notes[gc.name] + (" | " + message if message else "")
+                            verdict = judged.get(gc.name)
+                            if verdict and verdict["tampering"]:
+                                message = (f"{TAMPERING}: the notebook's kernel reported "
+                                           f"{verdict['kernel']:g}/{verdict['points']:g}, the judge "
+                                           f"scored {verdict['judge']:g} | {verdict['report']}")
+                                if len(message) > _MESSAGE_CHARS:
+                                    message = message[:_MESSAGE_CHARS] + " [...]"
                         cells.append({"student_id": student, "assignment": assignment,
                                       "notebook": notebook, "grade_id": gc.name,
                                       "score": _num(cell_score), "max_score": _num(gc.max_score),
                                       "message": message})
     return grades, cells
+
+
+def _judge_record(out: Path, student: str, assignment: str) -> dict:
+    path = out / "judge" / f"{student}--{assignment}.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text()).get("notebooks", {})
+    except ValueError:
+        return {}
 
 
 def _cell_order(out: Path, assignment: str, notebook: str):
@@ -243,7 +395,8 @@ def _num(x) -> float:
 
 def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = None,
           roster=None, student: str | None = None, timeout: int = 60,
-          secret_file=None, demo: bool = False, course=None, echo=None) -> dict:
+          secret_file=None, demo: bool = False, course=None, echo=None,
+          sandbox: bool | None = None, judge: bool = True) -> dict:
     """Grade a class; write grades.csv, cells.csv, feedback and a summary.
 
     Parameters
@@ -271,6 +424,12 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         The course directory (default: found from the current directory).
     echo : callable
         Where progress and the summary are printed.
+    sandbox : bool, optional
+        Run kernels and judge workers in the sandbox: None (default) where one
+        can be created, False never (the run then says it is unsandboxed).
+    judge : bool
+        Let the judge decide the scores (default True; False only to measure
+        what it costs: the kernel's scores then stand, unchecked).
 
     Returns
     -------
@@ -304,6 +463,17 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
               "random cases. Set CONVCOURSE_SECRET, ~/.config/convcourse/secret or --secret-file.",
               file=sys.stderr)
     db_url = db_url or _default_db(out)
+    from .sandbox import sandbox_available
+
+    sandbox_status = sandbox_available()
+    sandboxed = bool(sandbox_status) if sandbox is None else bool(sandbox) and bool(sandbox_status)
+    unsandboxed_note = ""
+    if not sandboxed:
+        why = sandbox_status.reason if not sandbox_status else "sandbox=False was asked for"
+        unsandboxed_note = (f"WARNING: UNSANDBOXED GRADING ({why}): submissions' code runs with "
+                            "the grader's rights; the judge still decides the scores")
+        echo(unsandboxed_note)
+        print(unsandboxed_note, file=sys.stderr)
 
     # 1. the course's assignments, registered in the gradebook
     course_assignments = list_assignments(root / "solutions")
@@ -335,6 +505,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         for assignment, notebooks in plan.items():
             for step in ("submitted", "autograded", "feedback"):
                 shutil.rmtree(out / step / s / assignment, ignore_errors=True)
+            (out / "judge" / f"{s}--{assignment}.json").unlink(missing_ok=True)
             sub = found.get(s, {}).get(assignment)
             dest = out / "submitted" / s / assignment
             graded_any = False
@@ -364,31 +535,40 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                 cell_notes[key] = per_cell
                 graded_any = True
             if graded_any:
-                tasks.append({"student": s, "assignment": assignment})
+                tasks.append({"student": s, "assignment": assignment,
+                              "notebooks": list(notebooks)})
     _save_state(out, problems, cell_notes, todo)
     problems, cell_notes = _load_state(out)
 
     # 3. autograde, one process per student
     env = {"CONVCOURSE_SECRET": secret, "PATH": os.environ["PATH"]}
+    uid_base = 100_000 + (zlib.crc32(str(out).encode()) % 50_000) * 16
     for task in tasks:
-        task.update(root=str(out), db_url=db_url, timeout=timeout, env=env)
+        task.update(root=str(out), db_url=db_url, timeout=timeout, env=env,
+                    sandbox=sandboxed, uid_base=uid_base, judge=bool(judge))
     with_students = {s for s in students}
     from nbgrader.api import Gradebook
     with Gradebook(db_url, "convcourse") as gb:
         for s in with_students:
             gb.update_or_create_student(s)
-    timings, failures = {}, []
+    timings, failures, judge_timings = {}, [], {}
     total = len(tasks)
     echo(f"grading {total} submission(s) of {len(todo)} student(s) with {min(jobs, max(total, 1))} "
          f"job(s); output in {out}")
     ctx = multiprocessing.get_context("spawn")
     if total:
         # worker processes are reused: student code runs in kernels, never in a worker
-        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx) as pool:
+        workers = min(jobs, total)
+        slots = ctx.Queue()
+        for slot in range(workers):
+            slots.put(slot)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_slot,
+                                 initargs=(slots,)) as pool:
             futures = [pool.submit(_autograde_task, t) for t in tasks]
             for done, fut in enumerate(as_completed(futures), 1):
                 res = fut.result()
                 timings[f"{res['student']}/{res['assignment']}"] = res["seconds"]
+                judge_timings[f"{res['student']}/{res['assignment']}"] = res.get("judge_seconds", 0.0)
                 status = "ok" if res["ok"] else res["error"]
                 echo(f"[{done:>{len(str(total))}}/{total}] graded {res['student']} "
                      f"{res['assignment']} in {res['seconds']:.1f} s: {status}")
@@ -397,6 +577,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
 
     # 4. tables, feedback for what could not be graded, summary
     grades, cells = collect_results(out, db_url, students, plan, problems, cell_notes)
+    tampered = [r for r in cells if r["message"].startswith(TAMPERING)]
     for (s, assignment, notebook), reason in problems.items():
         if s not in students or assignment not in plan:
             continue
@@ -412,10 +593,17 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                            "max_score", "message"])
     picture = summary_mod.plot_summary(grades, cells, out / "summary.png")
     echo(summary_mod.table(grades, cells))
+    if tampered:
+        echo(f"{TAMPERING} in {len(tampered)} cell(s) (the judge's score counts): " + ", ".join(
+            f"{r['student_id']}/{r['notebook']}/{r['grade_id']}" for r in tampered[:20])
+            + (" ..." if len(tampered) > 20 else ""))
+    echo(unsandboxed_note or "sandbox: every kernel and judge worker ran in bubblewrap "
+         f"({sandbox_status.reason})")
     echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
          f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}")
     return {"grades": grades, "cells": cells, "output": out, "timings": timings,
-            "seconds": time.perf_counter() - started, "failures": failures}
+            "seconds": time.perf_counter() - started, "failures": failures,
+            "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}
 
 
 def _say(*args) -> None:

@@ -32,11 +32,17 @@ environment variables ``CONVCOURSE_SECRET``, ``CONVCOURSE_STUDENT``,
 a student cannot predict them, a re-run gives the same cases, and the seed
 printed in a report reproduces them (:func:`convcourse.grading.reproduce`).
 Without those variables (a student working) the cases are public.
+
+A sandboxed kernel never sees the secret: the grader gives it
+``CONVCOURSE_SEEDS`` instead, a JSON object ``{"seeds": {exercise: seed},
+"public": bool}`` of the seeds derived above (:func:`derive_seeds`), so that
+the in-kernel report shows the same cases as the judge that scores them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -49,19 +55,47 @@ from ._mistakes import (arrays_close, as_answer_array, format_array, match_mista
 from ._runner import Forbidden, call_student
 
 __all__ = ["PUBLIC_SECRET", "ENV_VARS", "Case", "Exercise", "CaseResult", "Outcome",
-           "derive_seed", "public_seed", "grading_seed", "run_exercise", "make_check",
+           "derive_seed", "derive_seeds", "SEEDS_VAR", "public_seed", "grading_seed", "run_exercise", "make_check",
            "make_reproduce", "reproduce_in", "ARRAY_TOLERANCE_TEXT", "INTEGER_ANSWER_TEXT"]
 
 #: the secret of the demo and the tests; grading with it prints a warning
 PUBLIC_SECRET = "convcourse-public-demo-secret"
 ENV_VARS = ("CONVCOURSE_SECRET", "CONVCOURSE_STUDENT", "CONVCOURSE_ASSIGNMENT",
             "CONVCOURSE_NOTEBOOK")
+#: the variable that hands a sandboxed kernel its seeds instead of the secret
+SEEDS_VAR = "CONVCOURSE_SEEDS"
 
 
 def derive_seed(secret: str, student: str, assignment: str, notebook: str, exercise: str) -> int:
     """The seed of one student's random cases for one exercise (a 63-bit int)."""
     text = "\0".join([secret, student, assignment, notebook, exercise])
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 1
+
+
+def derive_seeds(secret: str, student: str, assignment: str, notebook: str,
+                 exercises) -> str:
+    """The value of ``CONVCOURSE_SEEDS``: every exercise's seed, as JSON, without the secret.
+
+    Examples
+    --------
+    >>> text = derive_seeds("s", "ann", "a1", "nb", ["pad2d"])
+    >>> json.loads(text)["seeds"]["pad2d"] == derive_seed("s", "ann", "a1", "nb", "pad2d")
+    True
+    """
+    seeds = {name: derive_seed(secret, student, assignment, notebook, name) for name in exercises}
+    return json.dumps({"seeds": seeds, "public": secret == PUBLIC_SECRET}, sort_keys=True)
+
+
+def _seeds_from(text: str, exercise: str):
+    try:
+        data = json.loads(text)
+        seed = data["seeds"][exercise]
+        public = bool(data.get("public", False))
+    except (ValueError, TypeError, KeyError):
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        return None
+    return seed, public
 
 
 def public_seed(exercise: str) -> int:
@@ -76,6 +110,13 @@ def grading_seed(exercise: str, environ=None) -> tuple[int, bool, list]:
     are lines for the report (a warning when the public secret is in use).
     """
     env = os.environ if environ is None else environ
+    if env.get(SEEDS_VAR) and not env.get("CONVCOURSE_SECRET"):
+        found = _seeds_from(env[SEEDS_VAR], exercise)
+        if found is not None and all(env.get(n) for n in ENV_VARS[1:]):
+            seed, public = found
+            notes = (["WARNING: graded with the public demo secret: "
+                      "students can predict these cases"] if public else [])
+            return seed, True, notes
     values = {name: env.get(name, "") for name in ENV_VARS}
     present = [name for name, value in values.items() if value]
     if len(present) < len(ENV_VARS):
@@ -217,6 +258,9 @@ def _check_answer(ex: Exercise, case: Case, value, expected):
                                "(use // for the division, or int(...))"], []
             if value is None:
                 return False, ["your function returned None: did you forget `return`?"], []
+            if isinstance(value, np.ndarray):
+                return False, [f"returned an array of shape {value.shape}: the answer is "
+                               "one int"], []
             received = value
         else:
             received = int(value)

@@ -16,6 +16,15 @@ happened instead of letting it escape into the notebook cell:
 - every Python call and C call made during the call is inspected
   (``sys.setprofile``), so a function that hands the job to a library is
   caught whatever name it was imported under.
+
+Calling a function in another process
+--------------------------------------
+The grader's judge (:mod:`convcourse.course.judge`) passes the checks a proxy
+that runs the student's function in a sandboxed worker, where the worker's own
+:func:`call_student` watches the call.  The proxy reports what the worker saw
+with :func:`report_remote` (forbidden call, modified input, warnings, the
+error's summary), and :func:`call_student` merges it into its result; inside
+:func:`remote_timing` the time limit is the worker's, not a local alarm.
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Forbidden", "CallResult", "CheckTimeout", "call_student", "summarise_exception"]
+__all__ = ["Forbidden", "CallResult", "CheckTimeout", "call_student", "summarise_exception",
+           "current_call", "report_remote", "remote_timing"]
 
 #: characters of a student's printed output kept (the rest is counted, not stored)
 _KEEP_OUTPUT = 2000
@@ -141,6 +151,62 @@ class _BoundedText(io.TextIOBase):
         return "".join(self.parts)
 
 
+#: the calls of :func:`call_student` in progress, innermost last (see :func:`current_call`)
+_CALLS: list = []
+_REMOTE_TIMING = [False]
+
+
+def current_call():
+    """The innermost :func:`call_student` in progress, or None.
+
+    A dict with ``forbidden``, ``time_limit`` and ``arg_names`` of that call, for
+    a proxy that runs the real function elsewhere.
+
+    Examples
+    --------
+    >>> current_call() is None
+    True
+    >>> call_student(lambda: current_call()["time_limit"], time_limit=2.5).value
+    2.5
+    """
+    return _CALLS[-1] if _CALLS else None
+
+
+def report_remote(report: dict) -> None:
+    """Record what a remote worker saw during the current call (merged by :func:`call_student`).
+
+    ``report`` may hold ``forbidden`` (str), ``profiler_removed`` (bool),
+    ``mutated`` (list of str), ``warnings`` (list of str) and ``output`` (str).
+
+    Examples
+    --------
+    >>> call_student(lambda: report_remote({"forbidden": "numpy.convolve"})).forbidden
+    'numpy.convolve'
+    """
+    if _CALLS:
+        _CALLS[-1]["remote"].append(dict(report))
+
+
+class remote_timing:
+    """Within this context, :func:`call_student` sets no alarm: a worker enforces the limit.
+
+    Examples
+    --------
+    >>> with remote_timing():
+    ...     call_student(lambda: 1, time_limit=0.001).timed_out
+    False
+    """
+
+    def __enter__(self):
+        self._old = _REMOTE_TIMING[0]
+        _REMOTE_TIMING[0] = True
+        return self
+
+    def __exit__(self, *exc):
+        _REMOTE_TIMING[0] = self._old
+        return False
+
+
 def summarise_exception(exc: BaseException) -> str:
     """``"ZeroDivisionError: division by zero (line 7: out[i, j] = 1 / 0)"``.
 
@@ -229,7 +295,11 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
         if forbidden.match(module, name):
             hit.append(f"{_public_module(module)}.{name}")
 
-    use_timer = threading.current_thread() is threading.main_thread() and time_limit
+    use_timer = (threading.current_thread() is threading.main_thread() and time_limit
+                 and not _REMOTE_TIMING[0])
+    context = {"forbidden": forbidden, "time_limit": time_limit,
+               "arg_names": tuple(arg_names or ()), "remote": []}
+    _CALLS.append(context)
     old_handler = None
     armed = [True]  # once the call is over, a late alarm must not raise anywhere else
     if use_timer:
@@ -267,11 +337,14 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 result.error = exc
-                result.error_summary = summarise_exception(exc)
+                result.error_summary = (getattr(exc, "_convcourse_remote_summary", None)
+                                        or summarise_exception(exc))
             finally:
                 sys.stdout, sys.stderr = old_out, old_err
         result.warnings = [f"{w.category.__name__}: {w.message}" for w in caught]
     finally:
+        if _CALLS and _CALLS[-1] is context:
+            _CALLS.pop()
         armed[0] = False
         sys.setprofile(None)
         if use_timer:
@@ -283,6 +356,16 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
     result.output_chars = out.total + err.total
     if hit:
         result.forbidden = hit[0]
+    for report in context["remote"]:
+        if report.get("forbidden") and result.forbidden is None:
+            result.forbidden = str(report["forbidden"])
+        if report.get("profiler_removed"):
+            result.profiler_removed = True
+        for name in report.get("mutated") or []:
+            if str(name) not in result.mutated:
+                result.mutated.append(str(name))
+        result.warnings += [str(w) for w in report.get("warnings") or []]
+        result.output += str(report.get("output") or "")
 
     names = list(arg_names or [])
     for i, (before, after) in enumerate(zip(args, call_args)):

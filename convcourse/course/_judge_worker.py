@@ -1,0 +1,511 @@
+"""The judge's worker: runs a submission's code and calls its functions on request.
+
+Started by :mod:`convcourse.course.judge` (in the sandbox where there is one)
+as ``python -I _judge_worker.py``; it imports nothing of ``convcourse`` but the
+call monitor (``grading/_runner.py``, loaded by its path) and never sees an
+expected answer: the judge sends inputs, the worker sends back what the
+function returned, as plain data only.
+
+Wire format (both directions): frames of a 4-byte big-endian length and a
+payload; a message is two frames, a JSON header and an ``.npz`` archive
+(``np.load(allow_pickle=False)``) holding the arrays the header names as
+``{"__nd__": key}``.  Tuples are ``{"__tuple__": [...]}``, dicts
+``{"__dict__": [[key, value], ...]}``, numpy scalars ``{"__scalar__": key}``
+(a 0-d array), a convcourse model ``{"__model__": [[layer type, {name:
+value}], ...]}``, a callable argument ``{"__callable__": text}`` (the worker
+finds it again among the exercise's own cases) and anything else
+``{"__opaque__": type name}``.
+
+Before the submission's code runs the worker
+
+- sends its own stdin/stdout aside and points fd 0-2 at ``/dev/null``;
+- puts a stub ``convcourse`` package in ``sys.modules`` (submodules import,
+  the package's ``__init__`` never runs) and hides the blocked modules:
+  an audit hook (``sys.addaudithook``: it cannot be removed) refuses to open
+  their files or import them;
+- replaces the blocked functions (``numpy.convolve``, ``numpy.correlate`` and
+  their C implementations ``correlate``/``correlate2``, which numpy cannot
+  load a second time) by stubs that raise, in every module holding them;
+- the audit hook also refuses, from then on: ``sys.setprofile``/``settrace``
+  other than the call monitor's own, ``gc.get_objects``/``get_referrers``/
+  ``get_referents``, ``ctypes``, new processes (``subprocess``, ``os.system``,
+  ``os.exec*``, ``os.posix_spawn``, ``os.fork``), sockets, and opening a file
+  outside the working folder, ``/tmp`` and the Python installation.
+
+Each top-level statement of each cell runs on its own, under an alarm, in a
+``try``; before each one the worker reports where it is, so that the judge can
+restart it without a statement that killed it (``os._exit``).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import json
+import os
+import signal
+import struct
+import sys
+import types
+
+import numpy as np
+
+MAX_FRAME = 256 * 2**20
+
+
+# ------------------------------------------------------------------ wire format
+
+def write_message(stream, header: dict, arrays: dict | None = None) -> None:
+    """Write one message (JSON header + npz) to a binary stream."""
+    body = json.dumps(header).encode("utf-8")
+    buf = io.BytesIO()
+    if arrays:
+        np.savez(buf, **arrays)
+    blob = buf.getvalue()
+    stream.write(struct.pack(">I", len(body)) + body + struct.pack(">I", len(blob)) + blob)
+    stream.flush()
+
+
+def _read_exact(stream, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            raise EOFError("the other side closed the pipe")
+        data += chunk
+    return data
+
+
+def read_frame(stream) -> bytes:
+    (n,) = struct.unpack(">I", _read_exact(stream, 4))
+    if n > MAX_FRAME:
+        raise ValueError(f"a frame of {n} bytes is larger than the {MAX_FRAME} allowed")
+    return _read_exact(stream, n)
+
+
+def parse_message(body: bytes, blob: bytes) -> tuple:
+    """``(header, arrays)`` from the two frames; arrays never unpickled."""
+    header = json.loads(body.decode("utf-8"))
+    arrays = {}
+    if blob:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    return header, arrays
+
+
+def read_message(stream) -> tuple:
+    body = read_frame(stream)
+    blob = read_frame(stream)
+    return parse_message(body, blob)
+
+
+_PLAIN_LAYER_VALUES = (int, float, bool, str, type(None))
+
+
+def encode(value, arrays: dict, *, depth: int = 0):
+    """Plain JSON for ``value``; its arrays go into ``arrays``."""
+    if depth > 20:
+        return {"__opaque__": "deeply nested value"}
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**62:
+            return {"__bigint__": str(value)}
+        if type(value) in (bool, int, float, str, type(None)):
+            return value
+        return {"__opaque__": type(value).__name__}
+    if isinstance(value, np.ndarray):
+        arr = np.asarray(value)
+        if arr.dtype.hasobject or arr.dtype.kind not in "biufcUS":
+            return {"__opaque__": f"ndarray of dtype {arr.dtype}"}
+        key = f"a{len(arrays)}"
+        arrays[key] = np.array(arr, copy=True)  # a subclass becomes a plain array
+        return {"__nd__": key}
+    if isinstance(value, np.generic):
+        if value.dtype.hasobject:
+            return {"__opaque__": type(value).__name__}
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(value)
+        return {"__scalar__": key}
+    if type(value) is tuple:
+        return {"__tuple__": [encode(v, arrays, depth=depth + 1) for v in value]}
+    if type(value) is list:
+        return [encode(v, arrays, depth=depth + 1) for v in value]
+    if type(value) is dict:
+        return {"__dict__": [[encode(k, arrays, depth=depth + 1), encode(v, arrays, depth=depth + 1)]
+                             for k, v in value.items()]}
+    model = _encode_model(value, arrays)
+    if model is not None:
+        return model
+    if callable(value) and hasattr(value, "label"):
+        return {"__callable__": str(value.label)}
+    return {"__opaque__": type(value).__name__}
+
+
+def _encode_model(value, arrays):
+    cls = type(value)
+    if cls.__name__ != "Sequential" or not str(cls.__module__).startswith("convcourse.nn"):
+        return None
+    layers = getattr(value, "layers", None)
+    if not isinstance(layers, (list, tuple)):
+        return {"__opaque__": "Sequential without a list of layers"}
+    out = []
+    for layer in layers[:100]:
+        lcls = type(layer)
+        if not str(lcls.__module__).startswith("convcourse.nn"):
+            out.append([f"{lcls.__module__}.{lcls.__name__}", {}])
+            continue
+        attrs = {}
+        for name, v in vars(layer).items():
+            if isinstance(v, _PLAIN_LAYER_VALUES) or (
+                    type(v) is tuple and all(isinstance(x, _PLAIN_LAYER_VALUES) for x in v)):
+                attrs[str(name)] = encode(v, arrays, depth=1)
+        out.append([lcls.__name__, attrs])
+    return {"__model__": out}
+
+
+class Opaque:
+    """What the judge receives for a value it cannot take (an object of any other type).
+
+    It equals nothing but itself and converts to no number.
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __repr__(self):
+        return f"<a {self.kind}>"
+
+
+def decode(value, arrays: dict, *, resolve_callable=None, resolve_model=None):
+    """The inverse of :func:`encode` (models and callables through the resolvers)."""
+    rec = lambda v: decode(v, arrays, resolve_callable=resolve_callable,  # noqa: E731
+                           resolve_model=resolve_model)
+    if isinstance(value, list):
+        return [rec(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__nd__" in value:
+        return np.asarray(arrays[str(value["__nd__"])])
+    if "__scalar__" in value:
+        return np.asarray(arrays[str(value["__scalar__"])])[()]
+    if "__tuple__" in value:
+        return tuple(rec(v) for v in value["__tuple__"])
+    if "__dict__" in value:
+        return {rec(k): rec(v) for k, v in value["__dict__"]}
+    if "__bigint__" in value:
+        return int(value["__bigint__"])
+    if "__model__" in value:
+        return resolve_model(value["__model__"]) if resolve_model else Opaque("model")
+    if "__callable__" in value:
+        return resolve_callable(value["__callable__"]) if resolve_callable else Opaque("function")
+    if "__opaque__" in value:
+        return Opaque(str(value["__opaque__"]))
+    raise ValueError(f"unknown value on the wire: {sorted(value)[:3]}")
+
+
+# ------------------------------------------------------------------ hardening
+
+class Refused(PermissionError):
+    """What the worker's audit hook raises."""
+
+
+def _module_paths(name: str) -> list:
+    """Files and folders of module ``name`` found without importing it."""
+    import importlib.util
+
+    parts = name.split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0]) if len(parts) > 1 or parts[0] not in sys.modules \
+            else sys.modules[parts[0]].__spec__
+    except (ImportError, ValueError, AttributeError):
+        return []
+    if spec is None:
+        return []
+    bases = list(spec.submodule_search_locations or [])
+    if not bases:
+        return [os.path.realpath(spec.origin)] if spec.origin and len(parts) == 1 else []
+    paths = []
+    for base in bases:
+        base = os.path.realpath(base)
+        if len(parts) == 1:
+            paths.append(base)
+            continue
+        folder = os.path.join(base, *parts[1:-1])
+        last = parts[-1]
+        paths.append(os.path.join(folder, last))
+        paths.append(os.path.join(folder, last + ".py"))
+        paths.append(os.path.join(folder, "__pycache__", last + "."))
+    return paths
+
+
+class Guard:
+    """The audit hook's rules (armed once the submission's code is about to run)."""
+
+    def __init__(self, workdir: str, blocked_modules, allowed_read, monitor_codes):
+        self.workdir = os.path.realpath(workdir)
+        self.blocked_modules = tuple(blocked_modules)
+        self.blocked_paths = tuple(p for m in blocked_modules for p in _module_paths(m))
+        self.allowed_read = tuple(os.path.realpath(p) for p in allowed_read)
+        self.monitor_codes = frozenset(monitor_codes)
+        self.armed = False
+        self.refusals: list = []
+
+    def refuse(self, what: str):
+        if len(self.refusals) < 50:
+            self.refusals.append(what)
+        raise Refused(f"not allowed while grading: {what}")
+
+    def _blocked_module(self, name: str) -> bool:
+        return any(name == m or name.startswith(m + ".") for m in self.blocked_modules)
+
+    def _blocked_path(self, path: str) -> bool:
+        for p in self.blocked_paths:
+            if path == p or path.startswith(p.rstrip("/") + "/") or (p.endswith(".") and path.startswith(p)):
+                return True
+        return False
+
+    def __call__(self, event, args):
+        if event == "import":
+            name = str(args[0]) if args else ""
+            if self._blocked_module(name):
+                self.refuse(f"import {name}")
+            return
+        if event == "open":
+            path, mode = args[0], args[1]
+            if isinstance(path, int) or path is None:
+                return
+            path = os.path.realpath(os.fsdecode(path))
+            if self._blocked_path(path):
+                self.refuse(f"open {path}")
+            if not self.armed:
+                return
+            writing = isinstance(mode, str) and any(c in mode for c in "wax+")
+            if isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                writing = True
+            inside = path == self.workdir or path.startswith(self.workdir + "/") \
+                or path.startswith("/tmp/") or path in ("/dev/null", "/dev/urandom")
+            if inside or (not writing and path.startswith(self.allowed_read)):
+                return
+            self.refuse(f"open {path} ({'write' if writing else 'read'})")
+        if not self.armed:
+            return
+        if event in ("sys.setprofile", "sys.settrace"):
+            caller = sys._getframe(1)
+            if caller.f_code not in self.monitor_codes:
+                self.refuse(event)
+        elif event.startswith(("gc.get_", "ctypes.", "socket.", "subprocess.", "os.exec",
+                               "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+                               "os.system", "os.kill", "os.killpg", "pty.", "sys._current_frames",
+                               "sys.remote_exec", "cpython.")):
+            self.refuse(event)
+
+
+def _stub(name: str):
+    def forbidden(*args, **kwargs):
+        raise RuntimeError(f"{name} is not available to this exercise")
+
+    forbidden.__name__ = name.rsplit(".", 1)[-1]
+    return forbidden
+
+
+def block_functions(functions) -> None:
+    """Replace each ``(module prefix, name)`` function, and for numpy's convolve and
+    correlate their C implementations, in every loaded module that holds them."""
+    targets = []
+    for prefix, name in functions:
+        for modname, mod in list(sys.modules.items()):
+            if mod is None or not (modname == prefix or modname.startswith(prefix + ".")):
+                continue
+            obj = getattr(mod, name, None)
+            if obj is not None and callable(obj):
+                targets.append((obj, f"{prefix}.{name}"))
+        if prefix == "numpy" and name in ("convolve", "correlate"):
+            for c_name in ("correlate", "correlate2"):
+                for modname in ("numpy._core.multiarray", "numpy._core._multiarray_umath",
+                                "numpy.core.multiarray", "numpy.core._multiarray_umath"):
+                    obj = getattr(sys.modules.get(modname), c_name, None)
+                    if obj is not None:
+                        targets.append((obj, f"numpy.{name}"))
+    for obj, label in targets:
+        stub = _stub(label)
+        for mod in list(sys.modules.values()):
+            d = getattr(mod, "__dict__", None)
+            if not isinstance(d, dict):
+                continue
+            for key, value in list(d.items()):
+                if value is obj:
+                    try:
+                        setattr(mod, key, stub)
+                    except (AttributeError, TypeError):
+                        pass
+
+
+# ------------------------------------------------------------------ the program
+
+def strip_magics(source: str) -> str:
+    """Drop IPython magics and shell escapes (``%...``, ``!...``, a ``%%`` cell).
+
+    >>> strip_magics("%matplotlib inline\\nx = 1\\n!ls")
+    'x = 1'
+    """
+    if source.lstrip().startswith("%%"):
+        return ""
+    return "\n".join(line for line in source.splitlines()
+                     if not line.lstrip().startswith(("%", "!")))
+
+
+class _Alarm(BaseException):
+    pass
+
+
+def _load_runner(path: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_convcourse_worker_runner", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _exception_info(exc: BaseException, summary: str) -> dict:
+    mro = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
+    return {"type": type(exc).__name__, "mro": mro, "message": str(exc)[:2000],
+            "summary": summary[:2000]}
+
+
+def _install_package_stub(package_dir: str) -> None:
+    """A ``convcourse`` package whose ``__init__`` never runs: submodules still import."""
+    module = types.ModuleType("convcourse")
+    module.__path__ = [package_dir]
+    module.__file__ = os.path.join(package_dir, "__init__.py")
+    sys.modules["convcourse"] = module
+
+
+def serve(proto_in, proto_out) -> None:
+    """Load the program, then answer calls until the pipe closes."""
+    header, _ = read_message(proto_in)
+    runner = _load_runner(header["runner"])
+    _install_package_stub(header["package_dir"])
+    import warnings  # noqa: F401 - loaded before the guard
+    statement_limit = float(header.get("statement_seconds", 30))
+    skip = {tuple(x) for x in header.get("skip", [])}
+    guard = Guard(header["workdir"], header.get("blocked_modules", []),
+                  header.get("allowed_read", []), [runner.call_student.__code__])
+    guard.proto_in, guard.proto_out = proto_in, proto_out
+    sys.dont_write_bytecode = True
+    sys.addaudithook(guard)
+    for name in header.get("blocked_modules", []):
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+    block_functions([tuple(f) for f in header.get("blocked_functions", [])])
+
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    guard.armed = True
+
+    def on_alarm(signum, frame):
+        raise _Alarm()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    errors = []
+    for ci, (filename, source) in enumerate(header.get("cells", [])):
+        try:
+            tree = ast.parse(strip_magics(source), filename=filename)
+        except SyntaxError as exc:
+            errors.append(f"{filename}: SyntaxError: {exc.msg}")
+            continue
+        for si, node in enumerate(tree.body):
+            if (ci, si) in skip or isinstance(node, ast.Expr):
+                continue
+            write_message(proto_out, {"op": "at", "at": [ci, si]})
+            try:
+                code = compile(ast.Module([node], type_ignores=[]), filename, "exec")
+                signal.setitimer(signal.ITIMER_REAL, statement_limit, 0.05)
+                try:
+                    exec(code, namespace)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            except _Alarm:
+                errors.append(f"{filename}: a statement ran for more than {statement_limit:g} s")
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too
+                errors.append(f"{filename}: {type(exc).__name__}: {str(exc)[:200]}")
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    sys.stdout = sys.stderr = io.StringIO()
+    write_message(proto_out, {"op": "loaded", "errors": errors[:50],
+                              "names": sorted(k for k in namespace if isinstance(k, str))[:5000]})
+
+    while True:
+        try:
+            request, arrays = read_message(proto_in)
+        except EOFError:
+            return
+        write_message(proto_out, *handle_call(request, arrays, namespace, runner, guard))
+
+
+def handle_call(request: dict, arrays: dict, namespace: dict, runner, guard) -> tuple:
+    """One call of the submission's function; ``(header, arrays)`` of the reply."""
+    name = str(request.get("name", ""))
+    func = namespace.get(name)
+    if not callable(func):
+        exc = NameError(f"name {name!r} is not defined")
+        return {"op": "result", "error": _exception_info(exc, f"NameError: {exc}")}, {}
+    def resolve_callable(ident):
+        return _Callback(ident, guard.proto_in, guard.proto_out)
+
+    try:
+        args = decode(request["args"], arrays, resolve_callable=resolve_callable)
+        kwargs = decode(request["kwargs"], arrays, resolve_callable=resolve_callable)
+    except Exception as exc:  # noqa: BLE001
+        return {"op": "result", "error": _exception_info(exc, f"grading error: {exc}")}, {}
+    forbidden = runner.Forbidden(tuple(request.get("forbidden_modules", ())),
+                                 tuple(tuple(f) for f in request.get("forbidden_functions", ())))
+    refused_before = len(guard.refusals)
+    res = runner.call_student(func, tuple(args), dict(kwargs), forbidden=forbidden,
+                              time_limit=float(request.get("time_limit", 3.0)),
+                              arg_names=request.get("arg_names") or None)
+    sys.stdout = sys.stderr = io.StringIO()
+    out_arrays: dict = {}
+    reply = {"op": "result", "timed_out": res.timed_out, "forbidden": res.forbidden,
+             "profiler_removed": res.profiler_removed, "mutated": list(res.mutated),
+             "warnings": list(res.warnings)[:20], "output": res.output[:2000],
+             "refused": guard.refusals[refused_before:][:5]}
+    if res.error is not None:
+        reply["error"] = _exception_info(res.error, res.error_summary)
+    elif not res.timed_out:
+        try:
+            reply["value"] = encode(res.value, out_arrays)
+        except Exception as exc:  # noqa: BLE001 - a value that fights being read
+            reply["value"] = {"__opaque__": f"unreadable value ({type(exc).__name__})"}
+            out_arrays = {}
+    return reply, out_arrays
+
+
+class _Callback:
+    """A function argument that lives in the judge: each call asks the judge for its value."""
+
+    def __init__(self, ident, proto_in, proto_out):
+        self.ident, self._in, self._out = ident, proto_in, proto_out
+
+    def __call__(self, *args, **kwargs):
+        arrays: dict = {}
+        header = {"op": "callback", "id": self.ident,
+                  "args": encode(tuple(args), arrays), "kwargs": encode(dict(kwargs), arrays)}
+        write_message(self._out, header, arrays)
+        reply, reply_arrays = read_message(self._in)
+        if reply.get("error"):
+            raise ValueError(str(reply["error"]))
+        return decode(reply.get("value"), reply_arrays)
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+if __name__ == "__main__":
+    _in = os.fdopen(os.dup(0), "rb", buffering=0)
+    _out = os.fdopen(os.dup(1), "wb")
+    _null = os.open(os.devnull, os.O_RDWR)
+    for _fd in (0, 1, 2):
+        os.dup2(_null, _fd)
+    sys.stdin = io.StringIO("")
+    sys.stdout = sys.stderr = io.StringIO()
+    serve(_in, _out)

@@ -1,0 +1,566 @@
+"""The judge: scores a submission's graded cells outside the student's kernel.
+
+The in-kernel test cells make the student's feedback, but a submission's code
+runs in that kernel and can fool anything there.  The judge decides the score:
+
+- it reads the *instructor's* notebook (never the submission's) to find which
+  graded cell calls which check: ``check_<name>(<name>, points=P, hidden=True)``
+  (hidden: the judge's score counts) or ``check_<name>(<name>)`` (visible: the
+  kernel's points count only if the public cases pass in the judge);
+- it never runs student code: it generates the cases (seeded from the course
+  secret, as :func:`convcourse.grading._cases.grading_seed` does), computes the
+  expected answers with the reference and scores them with the same
+  :class:`~convcourse.grading._cases.Exercise` machinery;
+- the submission's functions run in a separate worker process
+  (``_judge_worker.py``, in the sandbox where there is one), built from the
+  submitted notebook's code cells (test cells and IPython magics left out),
+  with the exercise's forbidden modules and functions made unusable; the two
+  exchange plain data only (JSON and ``.npz`` read without pickle).
+
+A cell whose test is not one call of a known check (an instructor's own assert
+code) is not judged: its kernel score stands, and the verdict says so.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import dataclasses
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import _judge_worker as wire
+
+__all__ = ["JudgedCell", "CellVerdict", "judged_cells", "student_program", "Worker",
+           "judge_notebook", "WORKER_PATH"]
+
+WORKER_PATH = str(Path(wire.__file__).resolve())
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+#: modules no submission's function may reach in the worker, whatever the exercise
+_ALWAYS_BLOCKED = ("convcourse.grading", "convcourse.course")
+
+
+@dataclass(frozen=True)
+class JudgedCell:
+    """A graded cell the judge can score: which check, hidden or visible, how many points."""
+
+    grade_id: str
+    exercise: str
+    hidden: bool
+    points: float
+
+
+@dataclass
+class CellVerdict:
+    """The judge's verdict on one graded cell.
+
+    ``score`` is the judge's score for a hidden cell; for a visible cell,
+    ``passed`` says whether the public cases pass (the kernel's points count
+    only then).  ``died`` is True when the worker died during the check.
+    """
+
+    grade_id: str
+    exercise: str
+    hidden: bool
+    points: float
+    score: float = 0.0
+    passed: bool = False
+    report: str = ""
+    died: bool = False
+
+
+def _test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def judged_cells(source_nb, exercises=None) -> dict:
+    """The graded cells of an instructor's notebook that call one known check.
+
+    Parameters
+    ----------
+    source_nb : nbformat.NotebookNode
+        The instructor's notebook (solutions and hidden tests).
+    exercises : dict, optional
+        Exercise name -> Exercise (default: every exercise of the course).
+
+    Returns
+    -------
+    dict
+        grade_id -> :class:`JudgedCell`.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": "p", "points": 4}}
+    >>> nb = new_notebook(cells=[new_code_cell("check_pad2d(pad2d, points=4, hidden=True)",
+    ...                                        metadata=meta)])
+    >>> judged_cells(nb)["p"]
+    JudgedCell(grade_id='p', exercise='pad2d', hidden=True, points=4.0)
+    """
+    if exercises is None:
+        from ..grading import EXERCISES as exercises
+    found = {}
+    for cell in source_nb.cells:
+        if not _test_cell(cell):
+            continue
+        meta = cell.metadata["nbgrader"]
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id.startswith("check_")]
+        if len(calls) != 1:
+            continue
+        call = calls[0]
+        name = call.func.id[len("check_"):]
+        if name not in exercises or not call.args or not isinstance(call.args[0], ast.Name):
+            continue
+        hidden = any(k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
+                     for k in call.keywords)
+        found[meta["grade_id"]] = JudgedCell(meta["grade_id"], name, hidden,
+                                             float(meta.get("points", 0) or 0))
+    return found
+
+
+def student_program(nb) -> list:
+    """``[(filename, source), ...]``: the code cells a worker runs, test cells left out.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> nb = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell(
+    ...     "assert x", metadata={"nbgrader": {"grade": True, "solution": False}})])
+    >>> student_program(nb)
+    [('<ipython-input-1>', 'x = 1')]
+    """
+    program = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or _test_cell(cell) or not cell.source.strip():
+            continue
+        program.append((f"<ipython-input-{index + 1}>", cell.source))
+    return program
+
+
+class WorkerDied(Exception):
+    """The worker process died or stopped answering."""
+
+
+def _copy_regular_files(src: Path, dest: Path) -> None:
+    """Copy the regular files of ``src`` (not symlinks, not notebooks' checkpoints)."""
+    if not src.is_dir():
+        return
+    for path in src.iterdir():
+        if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb":
+            continue
+        shutil.copyfile(path, dest / path.name, follow_symlinks=False)
+
+
+class Worker:
+    """One worker process running a submission's code, answering calls.
+
+    Parameters
+    ----------
+    program : list of (str, str)
+        :func:`student_program`.
+    blocked_modules, blocked_functions : sequence
+        What the worker makes unusable (module prefixes; (module, name) pairs).
+    sandbox : SandboxConfig or None
+        Run in the sandbox (None: unsandboxed, with rlimits only).
+    files_from : path, optional
+        A folder whose regular files are copied into the worker's private folder.
+    statement_seconds : float
+        Alarm for each top-level statement of the program.
+    """
+
+    def __init__(self, program, blocked_modules=(), blocked_functions=(), *, sandbox=None,
+                 files_from=None, statement_seconds=30.0):
+        self.program = list(program)
+        self.blocked_modules = tuple(dict.fromkeys(tuple(blocked_modules) + _ALWAYS_BLOCKED))
+        self.blocked_functions = [list(f) for f in blocked_functions]
+        self.sandbox = sandbox
+        self.files_from = files_from
+        self.statement_seconds = float(statement_seconds)
+        self.proc = None
+        self.workdir = None
+        self.skip: set = set()
+        self.load_errors: list = []
+        self.starts = 0
+
+    # -- process --------------------------------------------------------------
+
+    def _command(self, workdir: str) -> list:
+        argv = [sys.executable, "-I", WORKER_PATH]
+        if self.sandbox is None:
+            return argv
+        from .sandbox import prepare_workdir, sandboxed_command
+
+        prepare_workdir(workdir, self.sandbox)
+        return sandboxed_command(argv, workdir, self.sandbox)
+
+    def start(self) -> None:
+        """Start the worker and run the program (restarting past a statement that kills it)."""
+        from .sandbox import SANDBOX_HOME
+
+        for _ in range(6):
+            self.close()
+            self.starts += 1
+            self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
+            if self.files_from is not None:
+                _copy_regular_files(Path(self.files_from), Path(self.workdir))
+            argv = self._command(self.workdir)
+            env = None
+            if self.sandbox is None:
+                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
+                       "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                       "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                cwd=self.workdir, env=env, start_new_session=True,
+                preexec_fn=_unsandboxed_limits if self.sandbox is None else None)
+            home = SANDBOX_HOME if self.sandbox is not None else self.workdir
+            allowed = {sys.prefix, sys.base_prefix, sys.exec_prefix, _PACKAGE_DIR, "/usr/lib",
+                       "/usr/share", "/usr/local/lib", "/etc/fonts"}
+            self._send({"op": "load", "runner": str(Path(_PACKAGE_DIR) / "grading" / "_runner.py"),
+                        "package_dir": _PACKAGE_DIR, "workdir": home,
+                        "allowed_read": sorted(allowed),
+                        "blocked_modules": list(self.blocked_modules),
+                        "blocked_functions": self.blocked_functions,
+                        "statement_seconds": self.statement_seconds,
+                        "skip": sorted(self.skip), "cells": self.program})
+            at = None
+            try:
+                while True:
+                    header, _ = self._receive(self.statement_seconds + 20)
+                    if header.get("op") == "at":
+                        at = tuple(header["at"])
+                    elif header.get("op") == "loaded":
+                        self.load_errors = list(header.get("errors", []))
+                        return
+                    else:
+                        raise WorkerDied(f"unexpected message {header.get('op')!r}")
+            except WorkerDied:
+                if at is None or at in self.skip:
+                    break
+                self.skip.add(at)  # that statement killed or hung the worker: run without it
+        self.close()
+        raise WorkerDied("the submission's code could not be loaded in a worker")
+
+    def close(self) -> None:
+        """Kill the worker (its whole process group) and remove its private folder."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self.proc.wait()
+            self.proc = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)  # never follows symlinks
+            self.workdir = None
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- messages ---------------------------------------------------------------
+
+    def _send(self, header: dict, arrays=None) -> None:
+        try:
+            wire.write_message(self.proc.stdin, header, arrays)
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            raise WorkerDied(f"could not write to the worker: {exc}") from None
+
+    def _receive(self, seconds: float) -> tuple:
+        deadline = time.monotonic() + seconds
+        fd = self.proc.stdout.fileno()
+
+        def read_exact(n):
+            data = bytearray()
+            while len(data) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WorkerDied(f"no answer within {seconds:g} s")
+                ready, _, _ = select.select([fd], [], [], left)
+                if not ready:
+                    continue
+                chunk = os.read(fd, min(n - len(data), 1 << 20))
+                if not chunk:
+                    raise WorkerDied("the worker process died")
+                data += chunk
+            return bytes(data)
+
+        def frame():
+            (n,) = wire.struct.unpack(">I", read_exact(4))
+            if n > wire.MAX_FRAME:
+                raise WorkerDied(f"the worker sent {n} bytes, more than allowed")
+            return read_exact(n)
+
+        body, blob = frame(), frame()
+        try:
+            return wire.parse_message(body, blob)
+        except Exception as exc:  # noqa: BLE001 - whatever the worker sent
+            raise WorkerDied(f"the worker sent an unreadable message ({type(exc).__name__})") from None
+
+    def call(self, name: str, args: tuple, kwargs: dict, *, forbidden, time_limit: float,
+             arg_names=(), callbacks=None) -> tuple:
+        """Call the submission's ``name`` in the worker; ``(reply header, arrays)``.
+
+        Callable arguments are kept here: the worker calls them back.
+        """
+        callables: list = []
+
+        def keep(value):
+            if callable(value) and not isinstance(value, (type, np.ndarray)):
+                callables.append(value)
+                return _Label(len(callables) - 1)
+            if type(value) is tuple:
+                return tuple(keep(v) for v in value)
+            if type(value) is list:
+                return [keep(v) for v in value]
+            return value
+
+        arrays: dict = {}
+        header = {"op": "call", "name": name,
+                  "args": wire.encode(keep(tuple(args)), arrays),
+                  "kwargs": wire.encode({k: keep(v) for k, v in kwargs.items()}, arrays),
+                  "forbidden_modules": list(forbidden.modules),
+                  "forbidden_functions": [list(f) for f in forbidden.functions],
+                  "time_limit": time_limit, "arg_names": list(arg_names)}
+        self._send(header, arrays)
+        while True:
+            reply, reply_arrays = self._receive(time_limit + 15)
+            if reply.get("op") != "callback":
+                return reply, reply_arrays
+            self._answer_callback(reply, reply_arrays, callables)
+
+    def _answer_callback(self, request, arrays, callables) -> None:
+        out: dict = {}
+        try:
+            func = callables[int(request["id"])]
+            args = wire.decode(request["args"], arrays)
+            kwargs = wire.decode(request["kwargs"], arrays)
+            if not isinstance(args, tuple) or not isinstance(kwargs, dict):
+                raise TypeError("malformed call")
+            value = func(*args, **{str(k): v for k, v in kwargs.items()})
+            header = {"op": "callback_result", "value": wire.encode(value, out)}
+        except Exception as exc:  # noqa: BLE001 - the student's worker asked for nonsense
+            header, out = {"op": "callback_result", "error": f"{type(exc).__name__}: {exc}"}, {}
+        self._send(header, out)
+
+
+class _Label:
+    """A callable argument on the wire: the worker calls the judge back with its number."""
+
+    def __init__(self, ident: int):
+        self.label = ident
+
+    def __call__(self, *args, **kwargs):  # pragma: no cover - never called here
+        raise RuntimeError("a placeholder")
+
+
+def _unsandboxed_limits():  # pragma: no cover - runs in the child
+    import resource
+
+    for limit, value in ((resource.RLIMIT_AS, 3 * 2**30), (resource.RLIMIT_CPU, 600),
+                         (resource.RLIMIT_FSIZE, 256 * 2**20), (resource.RLIMIT_CORE, 0)):
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+# ------------------------------------------------------------------ calling through a worker
+
+_BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
+                   if isinstance(obj, type) and issubclass(obj, Exception)}
+
+
+def _rebuild_error(info: dict) -> Exception:
+    """An exception of the first builtin class in the worker's exception's MRO."""
+    for name in info.get("mro", []):
+        cls = _BUILTIN_ERRORS.get(str(name))
+        if cls is not None and cls is not BaseException:
+            try:
+                exc = cls(str(info.get("message", "")))
+            except Exception:  # noqa: BLE001 - an exception class with odd arguments
+                continue
+            break
+    else:
+        exc = RuntimeError(str(info.get("message", "")))
+    exc._convcourse_remote_summary = str(info.get("summary", ""))[:2000]
+    return exc
+
+
+def _rebuild_model(layers):
+    """A convcourse.nn Sequential from layer types and hyperparameters (no method of the
+    submission's runs: the layers are filled with the plain values sent)."""
+    from .. import nn
+
+    allowed = {"Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "ReLU", "Flatten", "Linear"}
+    built = []
+    for kind, attrs in layers:
+        if kind not in allowed or not hasattr(nn, kind):
+            return wire.Opaque(f"model with a layer of type {kind}")
+        layer = object.__new__(getattr(nn, kind))
+        for name, value in attrs.items():
+            value = wire.decode(value, {})
+            setattr(layer, str(name), tuple(value) if isinstance(value, list) else value)
+        built.append(layer)
+    model = object.__new__(nn.Sequential)
+    model.layers = built
+    return model
+
+
+class _Proxy:
+    """The student's function, as a check sees it: each call runs in the worker."""
+
+    def __init__(self, worker: Worker, name: str, state: dict):
+        self.worker, self.name, self.state = worker, name, state
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
+        from ..grading._runner import CheckTimeout, Forbidden, current_call, report_remote
+
+        ctx = current_call() or {"forbidden": Forbidden(), "time_limit": 3.0, "arg_names": ()}
+        if self.state.get("died"):
+            raise RuntimeError("not run: the worker died earlier in this check")
+        try:
+            if not self.worker.alive:
+                self.worker.start()
+            reply, arrays = self.worker.call(self.name, args, kwargs, forbidden=ctx["forbidden"],
+                                             time_limit=float(ctx["time_limit"]),
+                                             arg_names=ctx["arg_names"])
+        except WorkerDied as exc:
+            self.state["died"] = True
+            self.worker.close()
+            raise RuntimeError(f"the worker running your function died ({exc})") from None
+        report_remote({k: reply.get(k) for k in ("forbidden", "profiler_removed", "mutated",
+                                                 "warnings", "output")})
+        if reply.get("refused"):
+            self.state.setdefault("refused", []).extend(reply["refused"])
+        if reply.get("timed_out"):
+            raise CheckTimeout("the worker's time limit")
+        if reply.get("error"):
+            raise _rebuild_error(reply["error"])
+        return wire.decode(reply.get("value"), arrays, resolve_model=_rebuild_model)
+
+
+def _forbidden_key(ex) -> tuple:
+    f = ex.forbidden
+    return tuple(f.modules), tuple(tuple(x) for x in f.functions)
+
+
+def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, secret,
+                   sandbox=None, files_from=None, timeout=60, exercises=None) -> dict:
+    """Score the judged cells of one submitted notebook.
+
+    Parameters
+    ----------
+    source_nb, submitted_nb : nbformat.NotebookNode
+        The instructor's notebook (which cell calls which check) and the
+        submission (whose code the workers run).
+    student, assignment, notebook, secret : str
+        Seed the random cases, as the grader's kernel environment does.
+    sandbox : SandboxConfig or None
+        Where the workers run (None: unsandboxed).
+    files_from : path, optional
+        The submission's folder (its other files are copied for the worker).
+    timeout : float
+        Seconds each top-level statement of the submission may run in a worker.
+    exercises : dict, optional
+        Exercise registry (default: the course's).
+
+    Returns
+    -------
+    dict
+        ``verdicts`` (grade_id -> :class:`CellVerdict`), ``not_judged``
+        (grade ids of graded cells the judge cannot score), ``load_errors``,
+        ``refused`` (what the workers' guards refused), ``workers`` (processes
+        started) and ``seconds``.
+    """
+    from ..grading._cases import (PUBLIC_SECRET, _quietly, derive_seed, public_seed,
+                                  run_exercise)
+    from ..grading._runner import remote_timing
+
+    if exercises is None:
+        from ..grading import EXERCISES as exercises
+    start = time.perf_counter()
+    cells = judged_cells(source_nb, exercises)
+    graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if _test_cell(c)]
+    program = student_program(submitted_nb)
+    workers: dict = {}
+    verdicts, refused, load_errors, starts = {}, [], [], 0
+    try:
+        for gid, cell in cells.items():
+            ex = exercises[cell.exercise]
+            key = _forbidden_key(ex)
+            if key not in workers:
+                workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
+                                      files_from=files_from, statement_seconds=timeout)
+            worker = workers[key]
+            state: dict = {}
+            proxy = _Proxy(worker, cell.exercise, state)
+            verdict = CellVerdict(gid, cell.exercise, cell.hidden, cell.points)
+            try:
+                outcome = _judge_cell(ex, cell, proxy, secret, student, assignment, notebook)
+            except Exception as exc:  # noqa: BLE001 - one cell's failure is that cell's 0
+                outcome = None
+                verdict.report = (f"the judge could not score this cell ({type(exc).__name__}: "
+                                  f"{exc})")
+            if outcome is not None:
+                verdict.passed = outcome.passed
+                verdict.score = (float(min(outcome.score, cell.points)) if cell.hidden
+                                 else (cell.points if outcome.passed else 0.0))
+                verdict.report = outcome.report
+            if state.get("died"):
+                verdict.died, verdict.score, verdict.passed = True, 0.0, False
+                verdict.report = ("the process running the submission's function died during "
+                                  "the check | " + verdict.report)
+            refused += state.get("refused", [])
+            verdicts[gid] = verdict
+    finally:
+        for worker in workers.values():
+            load_errors += [e for e in worker.load_errors if e not in load_errors]
+            starts += worker.starts
+            worker.close()
+    return {"verdicts": verdicts, "not_judged": [g for g in graded if g not in cells],
+            "load_errors": load_errors, "refused": refused, "workers": starts,
+            "seconds": time.perf_counter() - start}
+
+
+def _judge_cell(ex, cell, proxy, secret, student, assignment, notebook):
+    """Run one check against the proxy, as the hidden or the visible test cell would."""
+    from ..grading._cases import (PUBLIC_SECRET, _quietly, derive_seed, public_seed,
+                                  run_exercise)
+    from ..grading._runner import remote_timing
+
+    with remote_timing():
+        if cell.hidden:
+            seed = derive_seed(secret, student, assignment, notebook, ex.name)
+            notes = ([] if not ex.seeded else
+                     ["WARNING: graded with the public demo secret: students can "
+                      "predict these cases"] if secret == PUBLIC_SECRET else [])
+            return _quietly(lambda: run_exercise(ex, proxy, seed=seed, points=cell.points,
+                                                 notes=notes))
+        shown = ex.visible or ex
+        seed = public_seed(ex.name) if shown.seeded else 0
+        return _quietly(lambda: run_exercise(shown, proxy, seed=seed,
+                                             points=shown.default_points,
+                                             title=f"{ex.name} (public cases)"))
