@@ -1,6 +1,10 @@
 """The sample class grades to the scores reasoned in examples/sample-class/README.md
-(convcourse/course/demo.py)."""
+(convcourse/course/demo.py), and its generator examples/sample-class/make_class.py."""
 
+import contextlib
+import importlib.util
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,26 +16,122 @@ ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "examples" / "sample-class"
 
 pytestmark = pytest.mark.skipif(
-    not (ROOT / "solutions" / "01-convolution").is_dir() or not (SAMPLE / "submitted").is_dir(),
-    reason="needs solutions/01-convolution and the sample class",
+    not (ROOT / "solutions").is_dir() or not (SAMPLE / "submitted").is_dir(),
+    reason="needs solutions/ and the sample class",
 )
 
 
+def _load_make_class():
+    spec = importlib.util.spec_from_file_location("sample_class_make_class", SAMPLE / "make_class.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+make_class = _load_make_class() if (SAMPLE / "make_class.py").is_file() else None
+
+
+def _scores(path):
+    return {(r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"]))
+            for r in read_csv(path)}
+
+
+# ------------------------------------------------------------------- the generator (fast)
+
+def test_committed_submissions_equal_a_fresh_build(tmp_path):
+    """submitted/ and roster.csv come from make_class.py: rerun it after `convcourse release`."""
+    make_class.build(ROOT, tmp_path / "submitted")
+    fresh = sorted(p.relative_to(tmp_path / "submitted") for p in (tmp_path / "submitted").rglob("*.ipynb"))
+    committed = sorted(p.relative_to(SAMPLE / "submitted") for p in (SAMPLE / "submitted").rglob("*.ipynb"))
+    assert fresh == committed
+    for rel in fresh:
+        assert (tmp_path / "submitted" / rel).read_bytes() == (SAMPLE / "submitted" / rel).read_bytes(), (
+            f"{rel} is stale: run examples/sample-class/make_class.py")
+    assert (tmp_path / "roster.csv").read_text() == (SAMPLE / "roster.csv").read_text()
+
+
+def test_the_class_covers_every_assignment_with_one_mistake_per_mistake_student():
+    assignments = make_class.assignments(ROOT)
+    assert len(assignments) == 6
+    for student in make_class.MISTAKE_STUDENTS:
+        assert sorted(make_class.MISTAKES[student]) == assignments
+    expected = _scores(SAMPLE / "expected-grades.csv")
+    roster = [r["student_id"] for r in read_csv(SAMPLE / "roster.csv")]
+    assert set(expected) == {(s, a) for s in roster for a in assignments}
+    assert "missing" in roster and not (SAMPLE / "submitted" / "missing").exists()
+
+
+def test_an_edit_that_no_longer_applies_stops_the_generator():
+    wrong = make_class.Mistake("conv2d_forward", "kernel flipped", (("code that is not there", ""),))
+    with pytest.raises(SystemExit, match="not in the solution of conv2d_forward; update MISTAKES"):
+        make_class.submission(ROOT, "02-conv-layer", "02-conv-layer", wrong)
+    gone = make_class.Mistake("no_such_function", "x", ())
+    with pytest.raises(SystemExit, match="no answer cell 'no_such_function'"):
+        make_class.submission(ROOT, "02-conv-layer", "02-conv-layer", gone)
+
+
+def test_each_edit_changes_exactly_the_answer_it_names():
+    for student in make_class.MISTAKE_STUDENTS:
+        for assignment, mistake in make_class.MISTAKES[student].items():
+            right = make_class.submission(ROOT, assignment, assignment, None)
+            wrong = make_class.submission(ROOT, assignment, assignment, mistake)
+            changed = [c.metadata.get("nbgrader", {}).get("grade_id")
+                       for c, d in zip(right.cells, wrong.cells) if c.source != d.source]
+            assert changed == [mistake.function], (student, assignment)
+
+
+# ------------------------------------------------------------- one real grading run (slow)
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """`convcourse demo --jobs 2` on the whole sample class, once for the tests below."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(["--course", str(ROOT), "demo", "--output", str(out), "--jobs", "2"])
+    return out, status, printed.getvalue()
+
+
 @pytest.mark.slow
-def test_demo_grades_the_sample_class_to_the_expected_scores(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["--course", str(ROOT), "demo", "--output", str(out), "--jobs", "2"]) == 0
-    got = {(r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"]))
-           for r in read_csv(out / "grades.csv")}
-    expected = {(r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"]))
-                for r in read_csv(SAMPLE / "expected-grades.csv")}
-    assert got == expected
-    printed = capsys.readouterr().out
+@pytest.mark.xdist_group("sample-class")
+def test_demo_command_grades_the_sample_class_to_the_expected_scores(demo_run):
+    out, status, printed = demo_run
+    assert status == 0
+    assert _scores(out / "grades.csv") == _scores(SAMPLE / "expected-grades.csv")
     assert "ada" in printed and "summary.png" in printed
-    cells = {(r["student_id"], r["grade_id"]): r for r in read_csv(out / "cells.csv")}
-    assert "KernelDied" in cells[("crasher", "sobel_edges_hidden")]["message"]
-    assert "CellTimeoutError" in cells[("looper", "convolve2d_valid_visible")]["message"]
-    assert cells[("missing", "pad2d_hidden")]["message"] == "nothing was submitted"
-    for student in ("ada", "flipper", "crasher"):
-        page = (out / "feedback" / student / "01-convolution" / "01-convolution.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in page and "hidden=True" not in page
+    assert (out / "summary.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sample-class")
+def test_cells_csv_names_each_deliberate_mistake_for_the_student_who_made_it(demo_run):
+    out, _, _ = demo_run
+    cells = {(r["student_id"], r["assignment"], r["grade_id"]): r for r in read_csv(out / "cells.csv")}
+    checked = 0
+    for student, plan in make_class.MISTAKES.items():
+        for assignment, mistake in plan.items():
+            row = cells[(student, assignment, mistake.graded_cell)]
+            assert float(row["score"]) < float(row["max_score"]), (student, mistake)
+            assert mistake.named in row["message"], (student, assignment, mistake.named, row["message"])
+            checked += 1
+    assert checked == 4 * 6 + 2
+    # nobody else is said to have made those mistakes in those cells
+    for assignment, grade_id in {(a, m.graded_cell) for plan in make_class.MISTAKES.values()
+                                 for a, m in plan.items()}:
+        row = cells[("ada", assignment, grade_id)]
+        assert float(row["score"]) == float(row["max_score"]) and "likely mistake" not in row["message"]
+    assert cells[("missing", "01-convolution", "pad2d_hidden")]["message"] == "nothing was submitted"
+    assert cells[("crasher", "06-cnn", "build_model_hidden")]["message"] == "nothing was submitted"
+    assert all(float(r["score"]) == 0 for r in read_csv(out / "cells.csv") if r["student_id"] == "stub")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sample-class")
+def test_feedback_exists_for_every_submission_and_hides_the_hidden_tests(demo_run):
+    out, _, _ = demo_run
+    for student in ("ada", "flipper", "crasher", "looper", "stub", "missing"):
+        for assignment in make_class.assignments(ROOT):
+            page = out / "feedback" / student / assignment / f"{assignment}.html"
+            text = page.read_text()
+            assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, page

@@ -22,6 +22,9 @@ def released(tmp_path_factory):
     (course / "convcourse" / "__init__.py").write_text("")
     (course / "convcourse" / "reference.py").write_text("def f(): pass\n")
     (course / "convcourse" / "course" / "grade.py").write_text("# instructor tooling\n")
+    (course / "convcourse" / "cli.py").write_text("def main(): pass\n")
+    (course / "convcourse" / "__pycache__").mkdir()
+    (course / "convcourse" / "__pycache__" / "reference.cpython-312.pyc").write_bytes(b"\0")
     (course / "examples" / "sample-class").mkdir(parents=True)
     runs = []
     for _ in range(2):
@@ -60,8 +63,11 @@ def test_bundle_holds_notebooks_package_and_instructions_only(released):
         names = zf.namelist()
         notebook = zf.read("notebooks/00-fixture/fixture.ipynb").decode()
     assert names == sorted(names)
-    assert {"INSTALL.md", "notebooks/00-fixture/fixture.ipynb", "convcourse/reference.py"} <= set(names)
-    assert not [n for n in names if n.startswith(("solutions/", "examples/", "convcourse/course/", "tests/"))]
+    # the whole public package: the `convcourse` console script needs cli.py and course/
+    assert {"INSTALL.md", "notebooks/00-fixture/fixture.ipynb", "convcourse/__init__.py",
+            "convcourse/reference.py", "convcourse/cli.py", "convcourse/course/grade.py"} <= set(names)
+    assert not [n for n in names if n.startswith(("solutions/", "examples/", "tests/", "release-bundle/"))
+                or "__pycache__" in n or n.endswith(".pyc")]
     assert "BEGIN SOLUTION" not in notebook and "HIDDEN TESTS" not in notebook
 
 
@@ -90,3 +96,29 @@ def test_committed_notebooks_equal_a_fresh_release(tmp_path):
             assert committed.is_file(), f"notebooks/{name}/{rel} is missing: run `convcourse release`"
             assert committed.read_bytes() == (tmp_path / "fresh" / name / rel).read_bytes(), (
                 f"notebooks/{name}/{rel} differs from a fresh release: run `convcourse release`")
+
+
+
+@pytest.mark.skipif(not (ROOT / "notebooks").is_dir(), reason="no notebooks/ yet")
+def test_bundle_of_this_course_ships_the_whole_package_and_its_console_script(tmp_path):
+    """`pip install` of the bundle must give a working `convcourse` command (pyproject's
+    [project.scripts]): every module of the package goes in; no solutions or samples do."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    from convcourse.course.config import assignments
+    from convcourse.course.release import write_bundle
+
+    names = assignments(ROOT / "notebooks")
+    zip_path = write_bundle(ROOT, ROOT / "notebooks", names, tmp_path / "bundle.zip")
+    with zipfile.ZipFile(zip_path) as zf:
+        shipped = set(zf.namelist())
+        project = tomllib.loads(zf.read("pyproject.toml").decode())["project"]
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "convcourse").rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert modules <= shipped, sorted(modules - shipped)
+    for target in project["scripts"].values():           # convcourse = "convcourse.cli:main"
+        assert target.split(":")[0].replace(".", "/") + ".py" in shipped
+    assert {"INSTALL.md", "README.md"} <= shipped
+    assert {f"notebooks/{n}/{n}.ipynb" for n in names} <= shipped
+    assert not [n for n in shipped if n.startswith(("solutions/", "examples/", "tests/", "release-bundle/"))
+                or "__pycache__" in n or n.endswith(".pyc")]

@@ -5,8 +5,9 @@
 outputs cleared, checksums recorded), run in a scratch course directory so that
 nothing but ``notebooks/`` changes.  Cell ids are made deterministic, so two
 releases of the same sources are byte-for-byte equal.  The bundle is a zip of
-the released notebooks, the ``convcourse`` package students import (without
-the instructor's ``convcourse.course``) and install instructions.
+the released notebooks, the whole ``convcourse`` package (public: the reference,
+the checks and the ``convcourse`` command its ``pyproject.toml`` declares), and
+install instructions.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ INSTALL_TEXT = """\
        python -m venv .venv
        . .venv/bin/activate            # Windows: .venv\\Scripts\\activate
        pip install -e '.[course]'
+
+   (`pip install -e .` alone installs the `convcourse` package without
+   JupyterLab; `pip install convcourse-student.zip` installs it straight from
+   the zip.)
 
 2. Start JupyterLab and open the assignment:
 
@@ -168,9 +173,11 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path) 
 
     Notes
     -----
-    Holds no solutions, hidden tests, sample submissions or instructor tooling
-    (``convcourse/course``, ``convcourse/cli.py``).  Entries are sorted and
-    time-stamped 2020-01-01, so the zip is reproducible.
+    The whole ``convcourse`` package goes in (it is public, and the
+    ``convcourse`` console script of ``pyproject.toml`` needs ``convcourse/cli.py``
+    and ``convcourse/course``), without caches; no solutions, hidden tests or
+    sample submissions (those live outside the package).  Entries are sorted
+    and time-stamped 2020-01-01, so the zip is reproducible.
     """
     zip_path = Path(zip_path)
     zip_path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,8 +189,8 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path) 
     package = root / "convcourse"
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(root)
-        if (not path.is_file() or "__pycache__" in rel.parts or path.suffix == ".pyc"
-                or rel.parts[:2] == ("convcourse", "course") or rel.as_posix() == "convcourse/cli.py"):
+        if (not path.is_file() or "__pycache__" in rel.parts or ".ipynb_checkpoints" in rel.parts
+                or path.suffix in (".pyc", ".pyo")):
             continue
         files[rel.as_posix()] = path
     for extra in ("pyproject.toml", "README.md", "LICENSE"):
