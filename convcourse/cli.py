@@ -5,6 +5,7 @@
     convcourse release                      # notebooks/ from solutions/, and the student bundle
     convcourse validate                     # solutions pass, stubs fail, ids unique, release fresh
     convcourse grade SUBMISSIONS [--output DIR] [--jobs N] [--db URL] [--roster CSV] [--student ID]
+                     [--no-sandbox]             # the sandbox is on wherever bubblewrap works
     convcourse demo [--output DIR]          # grade the bundled sample class
 """
 
@@ -40,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--student", default=None, help="regrade only this student")
             p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: SQLite in the output folder)")
             p.add_argument("--secret-file", default=None, help="file holding the course secret")
+            p.add_argument("--no-sandbox", action="store_true",
+                           help="run the submissions' code without the sandbox (it then runs "
+                                "with your rights; the run says so loudly, and the judge still "
+                                "decides the scores)")
         else:
             p.add_argument("--output", default="demo-output", help="output folder (default: demo-output)")
         p.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
@@ -82,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
             result = grade(args.submissions, output=args.output, jobs=args.jobs, db_url=args.db,
                            roster=args.roster, student=args.student, timeout=args.timeout,
-                           secret_file=args.secret_file, course=args.course)
+                           secret_file=args.secret_file, course=args.course,
+                           sandbox=False if args.no_sandbox else None)
             return 1 if result["failures"] else 0
         elif args.command == "demo":
             from .course.demo import demo

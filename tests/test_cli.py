@@ -52,3 +52,41 @@ def test_demo_without_sample_class(capsys, tmp_path):
     (tmp_path / "solutions").mkdir()
     assert main(["--course", str(tmp_path), "demo", "--output", str(tmp_path / "o")]) == 2
     assert "no sample class" in capsys.readouterr().err
+
+
+def test_no_sandbox_flag():
+    assert build_parser().parse_args(["grade", "subs"]).no_sandbox is False
+    assert build_parser().parse_args(["grade", "subs", "--no-sandbox"]).no_sandbox is True
+
+
+def test_grade_no_sandbox_says_so_and_the_judge_still_decides(capsys, tmp_path):
+    """``--no-sandbox``: the run warns on stdout and stderr, and an attack that fools the
+    (unsandboxed) kernel still earns nothing: the judge's score counts."""
+    import shutil
+    import sys
+
+    from convcourse.course.summary import read_csv
+
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    import redteam_class
+
+    course = redteam_class.build_course(tmp_path / "course")
+    redteam_class.build_class(course, tmp_path / "class")
+    for student in ("honest", "alwayseq"):
+        shutil.copytree(tmp_path / "class" / student, tmp_path / "subs" / student)
+    out = tmp_path / "out"
+    argv = ["--course", str(course), "grade", str(tmp_path / "subs"), "--output", str(out),
+            "--timeout", "10", "--no-sandbox"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    for stream in (captured.out, captured.err):
+        assert "WARNING: UNSANDBOXED GRADING (the sandbox was turned off: --no-sandbox" in stream
+    assert "sandbox: every kernel" not in captured.out
+    scores = {r["student_id"]: float(r["score"]) for r in read_csv(out / "grades.csv")}
+    assert scores == {"honest": 11.0, "alwayseq": 0.0}
+    tampered = [r for r in read_csv(out / "cells.csv")
+                if r["student_id"] == "alwayseq" and r["message"].startswith("tampering suspected")]
+    assert tampered, "the kernel was fooled and the judge said so"
+    import json
+    record = json.loads((out / "judge" / "alwayseq--00-redteam.json").read_text())
+    assert record["sandboxed"] is False

@@ -26,6 +26,8 @@ Before the submission's code runs the worker
 - replaces the blocked functions (``numpy.convolve``, ``numpy.correlate`` and
   their C implementations ``correlate``/``correlate2``, which numpy cannot
   load a second time) by stubs that raise, in every module holding them;
+- the audit hook's rules live in its closure only (:func:`install_guard`):
+  no frame or module the submission can reach holds them;
 - the audit hook also refuses, from then on: ``sys.setprofile``/``settrace``
   other than the call monitor's own, ``gc.get_objects``/``get_referrers``/
   ``get_referents``, ``ctypes``, new processes (``subprocess``, ``os.system``,
@@ -33,7 +35,8 @@ Before the submission's code runs the worker
   outside the working folder, ``/tmp`` and the Python installation.
 
 Each top-level statement of each cell runs on its own, under an alarm, in a
-``try``; before each one the worker reports where it is, so that the judge can
+``try`` (bare expressions never; with ``only``, just the statements the judge
+found the graded functions need); before each one the worker reports where it is, so that the judge can
 restart it without a statement that killed it (``os._exit``).
 """
 
@@ -211,14 +214,22 @@ class Refused(PermissionError):
 
 def _module_paths(name: str) -> list:
     """Files and folders of module ``name`` found without importing it."""
+    import importlib.machinery
     import importlib.util
 
     parts = name.split(".")
-    try:
-        spec = importlib.util.find_spec(parts[0]) if len(parts) > 1 or parts[0] not in sys.modules \
-            else sys.modules[parts[0]].__spec__
-    except (ImportError, ValueError, AttributeError):
-        return []
+    top = sys.modules.get(parts[0])
+    if top is not None and getattr(top, "__spec__", None) is None \
+            and isinstance(getattr(top, "__path__", None), list):
+        # the worker's stub package (no spec): its folder is its __path__
+        spec = importlib.machinery.ModuleSpec(parts[0], None, is_package=True)
+        spec.submodule_search_locations = list(top.__path__)
+    else:
+        try:
+            spec = importlib.util.find_spec(parts[0]) if len(parts) > 1 or top is None \
+                else top.__spec__
+        except (ImportError, ValueError, AttributeError):
+            return []
     if spec is None:
         return []
     bases = list(spec.submodule_search_locations or [])
@@ -238,66 +249,127 @@ def _module_paths(name: str) -> list:
     return paths
 
 
-class Guard:
-    """The audit hook's rules (armed once the submission's code is about to run)."""
+def install_guard(workdir: str, blocked_modules, allowed_read, monitor_codes,
+                  refusals: list, readable=()) -> None:
+    """Install the audit hook that enforces the worker's rules, from now on.
 
-    def __init__(self, workdir: str, blocked_modules, allowed_read, monitor_codes):
-        self.workdir = os.path.realpath(workdir)
-        self.blocked_modules = tuple(blocked_modules)
-        self.blocked_paths = tuple(p for m in blocked_modules for p in _module_paths(m))
-        self.allowed_read = tuple(os.path.realpath(p) for p in allowed_read)
-        self.monitor_codes = frozenset(monitor_codes)
-        self.armed = False
-        self.refusals: list = []
+    The rules are out of a submission's reach, whatever it walks or patches:
+    an audit hook cannot be listed or removed and ``gc.get_referrers`` is
+    refused, so the hook object is unreachable; a submission can see the
+    hook's frame (in the traceback of a refusal), but all that frame holds is
+    immutable (strings, tuples, a frozenset of code objects, C functions and
+    classes), and the hook looks up no global or builtin name: a patched
+    ``builtins.any`` or ``os.path.realpath`` changes nothing (it resolves paths
+    itself with ``posix.lstat`` and ``posix.readlink``), nor does a ``str``
+    subclass with a lying ``__str__``.  What it refuses is appended to
+    ``refusals`` (at most 50 entries).  ``readable``: files that may be read
+    even inside a blocked module's folder (the call monitor's own source, which
+    tracebacks show).
+    """
+    import _stat
+    import pathlib
+    import posix
 
-    def refuse(self, what: str):
-        if len(self.refusals) < 50:
-            self.refusals.append(what)
-        raise Refused(f"not allowed while grading: {what}")
+    blocked_modules = tuple(str(m) for m in blocked_modules)
+    sys.addaudithook(_hook_factory()(
+        os.path.realpath(workdir), blocked_modules,
+        tuple(p for m in blocked_modules for p in _module_paths(m)),
+        tuple(os.path.realpath(p) for p in allowed_read), frozenset(monitor_codes),
+        tuple(os.path.realpath(p) for p in readable),
+        ("gc.get_", "ctypes.", "socket.", "subprocess.", "os.exec", "os.posix_spawn",
+         "os.spawn", "os.fork", "os.forkpty", "os.system", "os.kill", "os.killpg", "pty.",
+         "sys._current_frames", "sys.remote_exec", "cpython."),
+        os.O_WRONLY | os.O_RDWR | os.O_CREAT, sys.getfilesystemencoding(), refusals.append,
+        posix.lstat, posix.readlink, posix.getcwd, posix.fspath, _stat.S_ISLNK, sys._getframe,
+        type, str, str.__str__, bytes, bytes.decode, int, pathlib.PosixPath, OSError, Refused))
 
-    def _blocked_module(self, name: str) -> bool:
-        return any(name == m or name.startswith(m + ".") for m in self.blocked_modules)
 
-    def _blocked_path(self, path: str) -> bool:
-        for p in self.blocked_paths:
-            if path == p or path.startswith(p.rstrip("/") + "/") or (p.endswith(".") and path.startswith(p)):
-                return True
-        return False
+def _hook_factory():
+    """The audit hook's maker (its hook reads nothing but its closure)."""
 
-    def __call__(self, event, args):
-        if event == "import":
-            name = str(args[0]) if args else ""
-            if self._blocked_module(name):
-                self.refuse(f"import {name}")
-            return
-        if event == "open":
-            path, mode = args[0], args[1]
-            if isinstance(path, int) or path is None:
+    def make(workdir, blocked_modules, blocked_paths, allowed_read, monitor_codes, readable,
+             prefixes,
+             write_flags, encoding, record, lstat, readlink, getcwd, fspath, is_link, getframe,
+             type_, str_, str_value, bytes_, bytes_decode, int_, posix_path, oserror, refused):
+        def hook(event, args):
+            what = None
+            if event == "import":
+                name = str_value(args[0]) if args else ""
+                for m in blocked_modules:
+                    if name == m or name.startswith(m + "."):
+                        what = "import " + name
+                        break
+            elif event == "open":
+                path, mode, flags = args[0], args[1], args[2]
+                kind = type_(path)
+                if path is None or kind is int_:
+                    return
+                if kind is posix_path:
+                    path = fspath(path)
+                    kind = type_(path)
+                if kind is bytes_:
+                    path = bytes_decode(path, encoding, "surrogateescape")
+                elif kind is not str_:
+                    raise refused(f"not allowed while grading: open a {kind.__name__} path")
+                # resolve symbolic links and '..' (as os.path.realpath, non-strict)
+                if not path.startswith("/"):
+                    path = getcwd() + "/" + path
+                todo = [p for p in path.split("/") if p and p != "."]
+                todo.reverse()
+                resolved, links = "", 0
+                while todo:
+                    part = todo.pop()
+                    if part == "..":
+                        resolved = resolved[:resolved.rfind("/")] if resolved else ""
+                        continue
+                    candidate = resolved + "/" + part
+                    try:
+                        link = links < 40 and is_link(lstat(candidate).st_mode)
+                    except oserror:
+                        link = False
+                    if not link:
+                        resolved = candidate
+                        continue
+                    links += 1
+                    target = readlink(candidate)
+                    if target.startswith("/"):
+                        resolved = ""
+                    more = [p for p in target.split("/") if p and p != "."]
+                    more.reverse()
+                    todo.extend(more)
+                path = resolved or "/"
+                for p in (() if path in readable else blocked_paths):
+                    if path == p or path.startswith(p.rstrip("/") + "/") or (
+                            p.endswith(".") and path.startswith(p)):
+                        what = "open " + path
+                        break
+                if what is None:
+                    writing = type_(mode) is str_ and ("w" in mode or "a" in mode
+                                                       or "x" in mode or "+" in mode)
+                    if type_(flags) is int_ and flags & write_flags:
+                        writing = True
+                    inside = (path == workdir or path.startswith(workdir + "/")
+                              or path.startswith("/tmp/") or path == "/dev/null"
+                              or path == "/dev/urandom")
+                    if not (inside or (not writing and (path.startswith(allowed_read)
+                                                        or path in readable))):
+                        what = "open " + path + (" (write)" if writing else " (read)")
+            elif event == "sys.setprofile" or event == "sys.settrace":
+                if getframe(1).f_code not in monitor_codes:
+                    what = event
+            elif event.startswith(prefixes):
+                what = event
+            if what is None:
                 return
-            path = os.path.realpath(os.fsdecode(path))
-            if self._blocked_path(path):
-                self.refuse(f"open {path}")
-            if not self.armed:
-                return
-            writing = isinstance(mode, str) and any(c in mode for c in "wax+")
-            if isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
-                writing = True
-            inside = path == self.workdir or path.startswith(self.workdir + "/") \
-                or path.startswith("/tmp/") or path in ("/dev/null", "/dev/urandom")
-            if inside or (not writing and path.startswith(self.allowed_read)):
-                return
-            self.refuse(f"open {path} ({'write' if writing else 'read'})")
-        if not self.armed:
-            return
-        if event in ("sys.setprofile", "sys.settrace"):
-            caller = sys._getframe(1)
-            if caller.f_code not in self.monitor_codes:
-                self.refuse(event)
-        elif event.startswith(("gc.get_", "ctypes.", "socket.", "subprocess.", "os.exec",
-                               "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-                               "os.system", "os.kill", "os.killpg", "pty.", "sys._current_frames",
-                               "sys.remote_exec", "cpython.")):
-            self.refuse(event)
+            try:
+                record(what)
+            except BaseException:  # noqa: BLE001 - the list is the submission's to spoil
+                pass
+            raise refused("not allowed while grading: " + what)
+
+        return hook
+
+    return make
 
 
 def _stub(name: str):
@@ -390,18 +462,19 @@ def serve(proto_in, proto_out) -> None:
     import warnings  # noqa: F401 - loaded before the guard
     statement_limit = float(header.get("statement_seconds", 30))
     skip = {tuple(x) for x in header.get("skip", [])}
-    guard = Guard(header["workdir"], header.get("blocked_modules", []),
-                  header.get("allowed_read", []), [runner.call_student.__code__])
-    guard.proto_in, guard.proto_out = proto_in, proto_out
+    only = header.get("only")
+    only = None if only is None else {tuple(x) for x in only}
+    refusals: list = []
     sys.dont_write_bytecode = True
-    sys.addaudithook(guard)
     for name in header.get("blocked_modules", []):
         for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
             del sys.modules[key]
     block_functions([tuple(f) for f in header.get("blocked_functions", [])])
 
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    guard.armed = True
+    install_guard(header["workdir"], header.get("blocked_modules", []),
+                  header.get("allowed_read", []), [runner.call_student.__code__], refusals,
+                  readable=[header["runner"]])
 
     def on_alarm(signum, frame):
         raise _Alarm()
@@ -415,7 +488,8 @@ def serve(proto_in, proto_out) -> None:
             errors.append(f"{filename}: SyntaxError: {exc.msg}")
             continue
         for si, node in enumerate(tree.body):
-            if (ci, si) in skip or isinstance(node, ast.Expr):
+            if (ci, si) in skip or isinstance(node, ast.Expr) or (only is not None
+                                                                   and (ci, si) not in only):
                 continue
             write_message(proto_out, {"op": "at", "at": [ci, si]})
             try:
@@ -439,10 +513,12 @@ def serve(proto_in, proto_out) -> None:
             request, arrays = read_message(proto_in)
         except EOFError:
             return
-        write_message(proto_out, *handle_call(request, arrays, namespace, runner, guard))
+        write_message(proto_out, *handle_call(request, arrays, namespace, runner, refusals,
+                                              proto_in, proto_out))
 
 
-def handle_call(request: dict, arrays: dict, namespace: dict, runner, guard) -> tuple:
+def handle_call(request: dict, arrays: dict, namespace: dict, runner, refusals: list,
+                proto_in, proto_out) -> tuple:
     """One call of the submission's function; ``(header, arrays)`` of the reply."""
     name = str(request.get("name", ""))
     func = namespace.get(name)
@@ -450,7 +526,7 @@ def handle_call(request: dict, arrays: dict, namespace: dict, runner, guard) -> 
         exc = NameError(f"name {name!r} is not defined")
         return {"op": "result", "error": _exception_info(exc, f"NameError: {exc}")}, {}
     def resolve_callable(ident):
-        return _Callback(ident, guard.proto_in, guard.proto_out)
+        return _Callback(ident, proto_in, proto_out)
 
     try:
         args = decode(request["args"], arrays, resolve_callable=resolve_callable)
@@ -459,7 +535,7 @@ def handle_call(request: dict, arrays: dict, namespace: dict, runner, guard) -> 
         return {"op": "result", "error": _exception_info(exc, f"grading error: {exc}")}, {}
     forbidden = runner.Forbidden(tuple(request.get("forbidden_modules", ())),
                                  tuple(tuple(f) for f in request.get("forbidden_functions", ())))
-    refused_before = len(guard.refusals)
+    refused_before = len(refusals)
     res = runner.call_student(func, tuple(args), dict(kwargs), forbidden=forbidden,
                               time_limit=float(request.get("time_limit", 3.0)),
                               arg_names=request.get("arg_names") or None)
@@ -468,7 +544,7 @@ def handle_call(request: dict, arrays: dict, namespace: dict, runner, guard) -> 
     reply = {"op": "result", "timed_out": res.timed_out, "forbidden": res.forbidden,
              "profiler_removed": res.profiler_removed, "mutated": list(res.mutated),
              "warnings": list(res.warnings)[:20], "output": res.output[:2000],
-             "refused": guard.refusals[refused_before:][:5]}
+             "refused": refusals[refused_before:][:5]}
     if res.error is not None:
         reply["error"] = _exception_info(res.error, res.error_summary)
     elif not res.timed_out:

@@ -469,7 +469,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     sandboxed = bool(sandbox_status) if sandbox is None else bool(sandbox) and bool(sandbox_status)
     unsandboxed_note = ""
     if not sandboxed:
-        why = sandbox_status.reason if not sandbox_status else "sandbox=False was asked for"
+        why = (sandbox_status.reason if not sandbox_status
+               else "the sandbox was turned off: --no-sandbox, or sandbox=False")
         unsandboxed_note = (f"WARNING: UNSANDBOXED GRADING ({why}): submissions' code runs with "
                             "the grader's rights; the judge still decides the scores")
         echo(unsandboxed_note)

@@ -15,7 +15,16 @@ runs in that kernel and can fool anything there.  The judge decides the score:
   (``_judge_worker.py``, in the sandbox where there is one), built from the
   submitted notebook's code cells (test cells and IPython magics left out),
   with the exercise's forbidden modules and functions made unusable; the two
-  exchange plain data only (JSON and ``.npz`` read without pickle).
+  exchange plain data only (JSON and ``.npz`` read without pickle);
+- a worker runs only the statements that can define what the graded
+  functions read (:func:`needed_statements`: their helpers, constants and
+  imports, transitively), not the notebook's pictures, demos or training
+  runs; one worker serves every exercise with the same forbidden set.  A
+  worker per forbidden set, rather than one per notebook switching its rules
+  per call, because a module the submission could import while loading stays
+  reachable afterwards (Python 3.11 has no audit event for starting a thread,
+  and a call from C to C escapes the call monitor): each worker's blocked
+  modules are never importable in it at all.
 
 A cell whose test is not one call of a known check (an instructor's own assert
 code) is not judged: its kernel score stands, and the verdict says so.
@@ -41,8 +50,8 @@ import numpy as np
 
 from . import _judge_worker as wire
 
-__all__ = ["JudgedCell", "CellVerdict", "judged_cells", "student_program", "Worker",
-           "judge_notebook", "WORKER_PATH"]
+__all__ = ["JudgedCell", "CellVerdict", "judged_cells", "student_program", "needed_statements",
+           "Worker", "judge_notebook", "WORKER_PATH"]
 
 WORKER_PATH = str(Path(wire.__file__).resolve())
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
@@ -153,6 +162,128 @@ def student_program(nb) -> list:
     return program
 
 
+def _statement_names(node) -> tuple:
+    """``(binds, uses, side_binds)`` of one top-level statement.
+
+    ``binds``: names the statement binds at module level (assignment targets,
+    imports, ``def``/``class``, ``del``, and the base name of a subscript or
+    attribute it assigns to); ``uses``: the global names it reads, including
+    those read inside its functions, classes, lambdas and comprehensions;
+    ``side_binds``: globals its functions assign through ``global`` (bound only
+    when called).  A star import binds ``"*"``.
+    """
+    import symtable
+
+    source = ast.unparse(node)
+    try:
+        table = symtable.symtable(source, "<statement>", "exec")
+    except (SyntaxError, ValueError):
+        return {"*"}, set(), set()
+    binds, uses, side = set(), set(), set()
+    for sym in table.get_symbols():
+        if sym.is_assigned() or sym.is_imported() or sym.is_namespace():
+            binds.add(sym.get_name())
+        if sym.is_referenced():
+            uses.add(sym.get_name())
+
+    def scope(tab):
+        for sym in tab.get_symbols():
+            if sym.is_global() and sym.is_referenced():
+                uses.add(sym.get_name())
+            if sym.is_declared_global() and sym.is_assigned():
+                side.add(sym.get_name())
+        for child in tab.get_children():
+            scope(child)
+
+    for child in table.get_children():
+        scope(child)
+    def module_level(tree):
+        """The nodes of ``tree`` outside any function, class or lambda body."""
+        todo = [tree]
+        while todo:
+            sub = todo.pop()
+            yield sub
+            if not isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                    ast.ClassDef)):
+                todo.extend(ast.iter_child_nodes(sub))
+
+    for sub in module_level(node):
+        targets = []
+        if isinstance(sub, ast.Assign):
+            targets = sub.targets
+        elif isinstance(sub, (ast.AugAssign, ast.AnnAssign)):
+            targets = [sub.target]
+        elif isinstance(sub, ast.Delete):
+            targets = sub.targets
+        for target in targets:
+            for t in ast.walk(target):
+                while isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
+                    t = t.value
+                if isinstance(t, ast.Name):
+                    binds.add(t.id)
+        if isinstance(sub, ast.ImportFrom) and any(a.name == "*" for a in sub.names):
+            binds.add("*")
+    return binds, uses, side
+
+
+def needed_statements(program, roots):
+    r"""The top-level statements of ``program`` that can define what ``roots`` need.
+
+    A worker needs the graded functions (``roots``) and everything they read,
+    transitively: the statements binding those names (a helper, a constant, an
+    import) and, in turn, what those statements read.  Statements that define
+    nothing needed (a picture, a demo, training a model) are left out.  The
+    analysis is conservative: when a needed name is bound by no top-level
+    statement (it may come from a ``global`` assignment or an ``exec``), it
+    returns None: run everything.
+
+    Parameters
+    ----------
+    program : list of (str, str)
+        :func:`student_program`.
+    roots : iterable of str
+        Names of the functions the judge calls.
+
+    Returns
+    -------
+    set of (int, int) or None
+        ``(cell index, statement index)`` in the worker's numbering, or None.
+
+    Examples
+    --------
+    >>> program = [("c1", "import numpy as np\nimport matplotlib"),
+    ...            ("c2", "K = np.ones(2)\npicture = matplotlib.figure()\ndef f(x):\n    return K * x")]
+    >>> sorted(needed_statements(program, ["f"]))
+    [(0, 0), (1, 0), (1, 2)]
+    """
+    statements = []
+    for ci, (_, source) in enumerate(program):
+        try:
+            tree = ast.parse(wire.strip_magics(source))
+        except SyntaxError:
+            continue
+        for si, node in enumerate(tree.body):
+            if isinstance(node, ast.Expr):
+                continue  # the worker never runs bare expressions
+            statements.append(((ci, si), *_statement_names(node)))
+    needed, run = set(roots), set()
+    changed = True
+    while changed:
+        changed = False
+        for key, binds, uses, side in statements:
+            if key in run or not (binds & needed or "*" in binds):
+                continue
+            run.add(key)
+            changed |= bool(uses - needed)
+            needed |= uses
+    bound = set().union(*(b for _, b, _, _ in statements)) if statements else set()
+    sided = set().union(*(s for _, _, _, s in statements)) if statements else set()
+    missing = {n for n in needed - bound if not hasattr(builtins, n)}
+    if (missing and "*" not in bound) or (needed & sided):
+        return None
+    return run
+
+
 class WorkerDied(Exception):
     """The worker process died or stopped answering."""
 
@@ -182,11 +313,14 @@ class Worker:
         A folder whose regular files are copied into the worker's private folder.
     statement_seconds : float
         Alarm for each top-level statement of the program.
+    only : set of (int, int), optional
+        Run only these statements (:func:`needed_statements`; None: all).
     """
 
     def __init__(self, program, blocked_modules=(), blocked_functions=(), *, sandbox=None,
-                 files_from=None, statement_seconds=30.0):
+                 files_from=None, statement_seconds=30.0, only=None):
         self.program = list(program)
+        self.only = None if only is None else sorted(only)
         self.blocked_modules = tuple(dict.fromkeys(tuple(blocked_modules) + _ALWAYS_BLOCKED))
         self.blocked_functions = [list(f) for f in blocked_functions]
         self.sandbox = sandbox
@@ -238,7 +372,8 @@ class Worker:
                         "blocked_modules": list(self.blocked_modules),
                         "blocked_functions": self.blocked_functions,
                         "statement_seconds": self.statement_seconds,
-                        "skip": sorted(self.skip), "cells": self.program})
+                        "skip": sorted(self.skip), "only": self.only,
+                        "cells": self.program})
             at = None
             try:
                 while True:
@@ -506,6 +641,9 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
     graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if _test_cell(c)]
     program = student_program(submitted_nb)
     workers: dict = {}
+    serves: dict = {}
+    for cell in cells.values():
+        serves.setdefault(_forbidden_key(exercises[cell.exercise]), set()).add(cell.exercise)
     verdicts, refused, load_errors, starts = {}, [], [], 0
     try:
         for gid, cell in cells.items():
@@ -513,7 +651,8 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
             key = _forbidden_key(ex)
             if key not in workers:
                 workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
-                                      files_from=files_from, statement_seconds=timeout)
+                                      files_from=files_from, statement_seconds=timeout,
+                                      only=needed_statements(program, serves[key]))
             worker = workers[key]
             state: dict = {}
             proxy = _Proxy(worker, cell.exercise, state)
