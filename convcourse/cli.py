@@ -97,9 +97,20 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if result["failures"] else 0
         else:
             raise ValueError(f"command must be release, validate, grade or demo, got {args.command!r}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in _COURSE_REQUIREMENTS:
+            raise
+        print(f"convcourse {args.command}: error: {exc.name} is not installed; the course tooling "
+              "needs the 'course' extra: pip install 'convcourse[course]'", file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError, TypeError, RuntimeError) as exc:
         print(f"convcourse {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+# top-level modules of the 'course' extra (nbgrader and what it brings)
+_COURSE_REQUIREMENTS = {"nbgrader", "nbformat", "nbconvert", "nbclient", "jupyter_client",
+                        "ipykernel", "traitlets", "sqlalchemy"}
 
 
 if __name__ == "__main__":

@@ -90,3 +90,24 @@ def test_grade_no_sandbox_says_so_and_the_judge_still_decides(capsys, tmp_path):
     import json
     record = json.loads((out / "judge" / "alwayseq--00-redteam.json").read_text())
     assert record["sandboxed"] is False
+
+
+def test_missing_course_extra_is_a_clear_error(monkeypatch, capsys):
+    """Without nbgrader & co. (a student's install), the instructor commands say which extra to install."""
+    import builtins
+
+    from convcourse import cli
+
+    real_import = builtins.__import__
+
+    def no_nbformat(name, *args, **kwargs):
+        if name == "nbformat" or name.startswith("nbformat."):
+            raise ModuleNotFoundError("No module named 'nbformat'", name="nbformat")
+        return real_import(name, *args, **kwargs)
+
+    for module in [m for m in list(__import__("sys").modules) if m.startswith("convcourse.course")]:
+        monkeypatch.delitem(__import__("sys").modules, module)
+    monkeypatch.setattr(builtins, "__import__", no_nbformat)
+    assert cli.main(["validate"]) == 2
+    err = capsys.readouterr().err
+    assert "nbformat is not installed" in err and "convcourse[course]" in err
