@@ -417,18 +417,23 @@ def test_nothing_left_when_the_grader_dies(course, tmp_path):
     _, work = course
     prepare_workdir(work, CONFIG)
     token = uuid.uuid4().hex
-    argv = sandboxed_command([sys.executable, "-c", f"import time; time.sleep(60)  # {token}"],
-                             work, CONFIG)
+    # the sandboxed program marks its start in its working folder (/home/student): only then
+    # has bwrap finished its set-up, --die-with-parent included (killing the grader earlier
+    # races bwrap's prctl, which is not what this test is about)
+    argv = sandboxed_command(
+        [sys.executable, "-c", f"import time; open('started', 'w').close(); time.sleep(60)  # {token}"],
+        work, CONFIG)
     grader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import subprocess, time
         subprocess.Popen({argv!r})
         time.sleep(60)
     """)])
     try:
-        deadline = time.monotonic() + 10
-        while not host_processes_with(token=token) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 20
+        while not (work / "started").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert host_processes_with(token=token), "the sandbox did not start"
+        assert (work / "started").exists() and host_processes_with(token=token), \
+            "the sandbox did not start"
         os.kill(grader.pid, signal.SIGKILL)
         grader.wait()
         assert wait_until_gone(token=token) == []
