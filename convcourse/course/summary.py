@@ -121,7 +121,11 @@ def plot_summary(grades: list[dict], cells: list[dict], path: str | Path) -> Pat
     from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    rates = pass_rates(cells)
+    # one bar per graded cell: grow the figure so every label has its own line
+    height = max(4.0, 0.24 * len(rates) + 1.2)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, height), constrained_layout=True,
+                                   gridspec_kw={"width_ratios": [1, 1.4]})
     pct = [100 * float(g["score"]) / float(g["max_score"]) for g in grades if float(g["max_score"])]
     ax1.hist(pct, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], color="#4477aa",
              edgecolor="white")
@@ -129,10 +133,9 @@ def plot_summary(grades: list[dict], cells: list[dict], path: str | Path) -> Pat
     ax1.set_xlabel("score (% of the maximum)")
     ax1.set_ylabel("submissions")
     ax1.set_title(f"Score distribution ({len(pct)} submissions)")
-    rates = pass_rates(cells)
     labels = [gid if len({a for a, _ in rates}) == 1 else f"{a}/{gid}" for a, gid in rates]
     ax2.barh(range(len(rates)), [100 * r for r in rates.values()], color="#228833")
-    ax2.set_yticks(range(len(rates)), labels)
+    ax2.set_yticks(range(len(rates)), labels, fontsize=8 if len(rates) > 20 else 10)
     ax2.invert_yaxis()
     ax2.set_xlim(0, 100)
     ax2.set_xlabel("students with full marks (%)")
