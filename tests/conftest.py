@@ -16,3 +16,18 @@ settings.load_profile("default")
 def rng():
     """A seeded generator, so every failure reproduces."""
     return np.random.default_rng(20241102)
+
+
+# The grading tests set ``ENV`` (the variables the grader gives a kernel) at module level.
+@pytest.fixture
+def graded_env(request, monkeypatch):
+    """Run as a graded kernel would: the module's ``ENV`` in the environment."""
+    for key, value in request.module.ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(autouse=True)
+def no_grading_env(request, monkeypatch):
+    """Unless a test asks for ``graded_env``, a module's ``ENV`` variables are unset."""
+    for key in getattr(request.module, "ENV", {}):
+        monkeypatch.delenv(key, raising=False)

@@ -23,12 +23,6 @@ EXERCISE_OF = [(assignment, name) for assignment, module in grading.ASSIGNMENT_M
 
 
 @pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture
 def quick_training(monkeypatch):
     """build_model's training is tested in test_grading_cnn; here it is replaced."""
     monkeypatch.setattr(cnn, "_train_and_score", lambda model: (0.97, [0.5, 0.2]))

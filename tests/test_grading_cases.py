@@ -21,18 +21,6 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
        "CONVCOURSE_ASSIGNMENT": "toy", "CONVCOURSE_NOTEBOOK": "toy"}
 
 
-@pytest.fixture(autouse=True)
-def no_grading_env(monkeypatch):
-    for key in ENV:
-        monkeypatch.delenv(key, raising=False)
-
-
-@pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
 def _toy(**changes) -> Exercise:
     ex = Exercise(
         name="double", arg_names=("x",), groups=("basic", "shapes"),

@@ -27,18 +27,6 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
 
 
 @pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture(autouse=True)
-def no_grading_env(monkeypatch):
-    for key in ENV:
-        monkeypatch.delenv(key, raising=False)
-
-
-@pytest.fixture
 def no_training(monkeypatch):
     """Fail loudly if a check trains a model (it must not, in the tests that use this)."""
     def refuse(model):

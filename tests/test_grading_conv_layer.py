@@ -20,18 +20,6 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
        "CONVCOURSE_ASSIGNMENT": "02-conv-layer", "CONVCOURSE_NOTEBOOK": "02-conv-layer"}
 
 
-@pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture(autouse=True)
-def no_grading_env(monkeypatch):
-    for key in ENV:
-        monkeypatch.delenv(key, raising=False)
-
-
 # ------------------------------------------------------- correct implementations
 
 def params_formula(in_channels, out_channels, kernel_size, bias=True):

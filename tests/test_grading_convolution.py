@@ -26,18 +26,6 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
        "CONVCOURSE_ASSIGNMENT": "01-convolution", "CONVCOURSE_NOTEBOOK": "01-convolution"}
 
 
-@pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture(autouse=True)
-def no_grading_env(monkeypatch):
-    for key in ENV:
-        monkeypatch.delenv(key, raising=False)
-
-
 # ------------------------------------------------------- correct implementations
 
 def correlate_loops(image, kernel):

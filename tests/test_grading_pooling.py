@@ -19,18 +19,6 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
        "CONVCOURSE_ASSIGNMENT": "03-pooling", "CONVCOURSE_NOTEBOOK": "03-pooling"}
 
 
-@pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture(autouse=True)
-def no_grading_env(monkeypatch):
-    for key in ENV:
-        monkeypatch.delenv(key, raising=False)
-
-
 # ------------------------------------------------------- correct implementations
 
 def _geometry(x, kernel_size, stride):

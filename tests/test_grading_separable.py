@@ -23,18 +23,6 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
        "CONVCOURSE_ASSIGNMENT": "05-separable", "CONVCOURSE_NOTEBOOK": "05-separable"}
 
 
-@pytest.fixture
-def graded_env(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture(autouse=True)
-def no_grading_env(monkeypatch):
-    for key in ENV:
-        monkeypatch.delenv(key, raising=False)
-
-
 # ------------------------------------------------------- correct implementations
 
 def separate_svd(kernel):
