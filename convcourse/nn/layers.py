@@ -32,6 +32,7 @@ from ..pooling import (
 from .._validation import (
     _describe,
     as_network_array,
+    check_bool,
     check_int,
     check_ndim,
     check_shape,
@@ -49,12 +50,6 @@ __all__ = [
     "Linear",
     "Sequential",
 ]
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {_describe(value)}")
-    return bool(value)
 
 
 def _float_dtype(dtype) -> np.dtype:
@@ -120,7 +115,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", minimum=1)
         self.out_features = check_int(out_features, "out_features", minimum=1)
-        use_bias = _check_bool(bias, "bias")
+        use_bias = check_bool(bias, "bias")
         dt = _float_dtype(dtype)
         rng = np.random.default_rng(rng)
         bound = 1.0 / math.sqrt(self.in_features)
@@ -317,7 +312,7 @@ class Conv2d(Module):
         resolve_padding(padding, self.kernel_size, self.stride, self.dilation)  # validates
         self.padding = padding if isinstance(padding, str) else ntuple(padding, 2, "padding",
                                                                        minimum=0)
-        use_bias = _check_bool(bias, "bias")
+        use_bias = check_bool(bias, "bias")
         dt = _float_dtype(dtype)
         rng = np.random.default_rng(rng)
         fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
@@ -400,7 +395,7 @@ class MaxPool2d(Module):
         self.stride = self.kernel_size if stride is None else ntuple(stride, 2, "stride")
         self.padding = ntuple(padding, 2, "padding", minimum=0)
         self.dilation = ntuple(dilation, 2, "dilation")
-        self.ceil_mode = _check_bool(ceil_mode, "ceil_mode")
+        self.ceil_mode = check_bool(ceil_mode, "ceil_mode")
         self._x = None
 
     def _kwargs(self) -> dict:
@@ -459,8 +454,8 @@ class AvgPool2d(Module):
         self.kernel_size = ntuple(kernel_size, 2, "kernel_size")
         self.stride = self.kernel_size if stride is None else ntuple(stride, 2, "stride")
         self.padding = ntuple(padding, 2, "padding", minimum=0)
-        self.ceil_mode = _check_bool(ceil_mode, "ceil_mode")
-        self.count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+        self.ceil_mode = check_bool(ceil_mode, "ceil_mode")
+        self.count_include_pad = check_bool(count_include_pad, "count_include_pad")
         self._x = None
 
     def _kwargs(self) -> dict:
