@@ -23,7 +23,7 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
 
 def _toy(**changes) -> Exercise:
     ex = Exercise(
-        name="double", arg_names=("x",), groups=("basic", "shapes"),
+        name="double", arg_names=("x",), groups={"basic": 1, "shapes": 1},
         forbidden=Forbidden(functions=(("numpy", "multiply"),)),
         forbidden_text="write x + x yourself",
         fixed_cases=lambda: [Case("basic", (np.array([1.0, 2.0]),)),
@@ -74,7 +74,8 @@ def test_the_docstring_of_an_int_exercise_states_the_int_rule():
 def test_the_visible_form_passes_quietly_or_raises_the_report(toy_check, capsys):
     _, check = toy_check
     assert check(double) is None
-    assert capsys.readouterr().out == "double: all 3 public cases passed (basic, shapes).\n"
+    # 2 fixed, 1 random, 1 rescaled copy of the fixed 'shapes' case (a group without random cases)
+    assert capsys.readouterr().out == "double: all 4 public cases passed (basic, shapes).\n"
     with pytest.raises(AssertionError, match=r"(?s)double \(public cases\): 0/2.*not doubled"):
         check(identity)
 
@@ -185,7 +186,7 @@ def test_an_unseeded_exercise_shows_no_seed(graded_env, capsys):
 
 
 def test_the_visible_cell_may_run_another_exercise(capsys):
-    fewer = _toy(groups=("basic",), default_points=1.0, seeded=False,
+    fewer = _toy(groups={"basic": 1}, default_points=1.0, seeded=False,
                  fixed_cases=lambda: [Case("basic", (np.array([1.0, 2.0]),))],
                  random_cases=lambda rng: [],
                  passed_message="double: the basic cases pass; the graded check runs more.")
@@ -204,7 +205,8 @@ def test_reproduce_in_runs_every_case_of_the_seed():
     exercises = {"double": _toy()}
     outcome = reproduce_in(exercises, "double", identity, seed=3, verbose=False)
     assert outcome.seed == 3 and outcome.points == 2.0
-    assert len(outcome.results) == 3  # full: the cases after a group's first failure too
+    # full: the cases after a group's first failure too (and the 'shapes' case's rescaled copy)
+    assert len(outcome.results) == 4
     assert outcome.report.startswith("double (reproduced): 0/2 groups")
     with pytest.raises(ValueError, match="exercise must be one of 'double'; got 'triple'"):
         reproduce_in(exercises, "triple", identity, seed=3)
