@@ -275,7 +275,8 @@ class Exercise:
         ValueError
             Naming the exercise and the group: a case of a group the exercise
             does not declare, a declared group with no case, or (for a
-            ``seeded`` exercise) a group with no random case, which would let a
+            ``seeded`` exercise) a group with no case of the submission's own
+            (random, or a rescaled copy of a fixed case), which would let a
             table of the public cases earn it.
         """
         fixed = list(self.fixed_cases())
@@ -293,7 +294,7 @@ class Exercise:
         if self.seeded and self.runner is None:
             cases = self.cases(seed)
             own = {c.group for c in cases if c.own}
-            bare = [g for g in self.groups if g not in own and g not in self.error_groups(cases)]
+            bare = [g for g in self.groups if g not in own]
             if bare:
                 raise ValueError(f"exercise {self.name!r}: group {bare[0]!r} has only fixed cases "
                                  "(and no float array to rescale); a graded group needs cases "
@@ -308,6 +309,23 @@ class Exercise:
         its cases are then the submission's own too, and a table of the public
         cases cannot earn it.
         """
+        cases = self._draw(seed)
+        if seed != public_seed(self.name):
+            # a random case that happens to be a public one (small integer spaces) is not own
+            public = {_case_key(c) for c in self._draw(public_seed(self.name)) if c.own}
+            for case in cases:
+                if case.own and _case_key(case) in public:
+                    case.own = False
+        order = {g: i for i, g in enumerate(self.groups)}
+        for case in cases:
+            if case.group not in order:
+                raise ValueError(f"exercise {self.name!r} has a case of group {case.group!r}, "
+                                 f"which it does not declare (its groups: "
+                                 f"{', '.join(self.groups)})")
+        return sorted(cases, key=lambda c: order[c.group])
+
+    def _draw(self, seed: int) -> list:
+        """The fixed cases, the random ones and the rescaled copies (see :meth:`cases`)."""
         rng = np.random.default_rng(seed)
         fixed = list(self.fixed_cases())
         random = list(self.random_cases(rng))
@@ -316,14 +334,7 @@ class Exercise:
         drawn = {c.group for c in random}
         extra = np.random.default_rng([int(seed), 1])
         copies = [_rescaled(c, extra) for c in fixed if c.group not in drawn]
-        cases = fixed + random + [c for c in copies if c is not None]
-        order = {g: i for i, g in enumerate(self.groups)}
-        for case in cases:
-            if case.group not in order:
-                raise ValueError(f"exercise {self.name!r} has a case of group {case.group!r}, "
-                                 f"which it does not declare (its groups: "
-                                 f"{', '.join(self.groups)})")
-        return sorted(cases, key=lambda c: order[c.group])
+        return fixed + random + [c for c in copies if c is not None]
 
     def error_groups(self, cases) -> set:
         """The groups whose cases all expect an exception (the "errors" groups)."""
@@ -339,10 +350,24 @@ class Exercise:
         return round(float(points) * earned / total, 4)
 
 
+def _case_key(case: Case):
+    """A hashable key of a case's call (arrays by dtype, shape and bytes)."""
+    def key(value):
+        if isinstance(value, np.ndarray):
+            return ("array", value.dtype.str, value.shape, value.tobytes())
+        if isinstance(value, (list, tuple)):
+            return (type(value).__name__, tuple(key(v) for v in value))
+        if isinstance(value, dict):
+            return ("dict", tuple(sorted((str(k), key(v)) for k, v in value.items())))
+        return ("value", type(value).__name__, repr(value))
+
+    return case.group, key(case.args), key(case.kwargs)
+
+
 def _rescaled(case: Case, rng) -> Case | None:
     """A copy of a fixed case with every float array argument times one random factor.
 
-    The factor (in [0.5, 2], two decimals, never 1) keeps what makes the case
+    The factor (in [0.5, 2]) keeps what makes the case
     an edge or an error case (shapes, signs, order, ties, zeros, rank) and
     changes every value.  None when the case has no float array.
     """
@@ -351,9 +376,7 @@ def _rescaled(case: Case, rng) -> Case | None:
 
     if not any(floating(v) for v in list(case.args) + list(case.kwargs.values())):
         return None
-    factor = 1.0
-    while factor == 1.0:
-        factor = float(np.round(rng.uniform(0.5, 2.0), 2))
+    factor = float(rng.uniform(0.5, 2.0))  # unrounded: no two seeds share a copy
 
     def scale(v):
         return (v * factor).astype(v.dtype) if floating(v) else v
@@ -526,13 +549,15 @@ def _is_answer(ex: Exercise, value, expected) -> bool:
 
 
 def _gate_error_groups(ex: Exercise, func, cases, results, group_passed) -> list:
-    """Fail the errors groups of a function that computes none of its own valid cases.
+    """Fail the errors groups of a function that does not compute its own valid cases.
 
     An errors group (every case must raise) earns its share only when the
-    function also answers a valid case of the submission's own: a function
-    that raises on everything, or a table of the public cases, must not
-    collect it.  Own valid cases the run skipped (their group had already
-    failed) are tried here, up to three, and left out of the report.
+    function also answers (right or wrong, but an answer of the expected kind
+    and shape) at least half of the valid cases of the submission's own that
+    were tried: a function that raises on everything, or a table of the public
+    cases, must not collect it.  At least three such cases are tried: where the
+    run tried fewer (their groups had already failed), the next untried ones
+    are run here and left out of the report.
 
     Returns
     -------
@@ -542,18 +567,17 @@ def _gate_error_groups(ex: Exercise, func, cases, results, group_passed) -> list
     errors = [g for g in ex.error_groups(cases) if group_passed.get(g)]
     if not errors:
         return []
-    if any(r.answered and r.case.own for r in results):
-        return []
+    tried = [r for r in results if r.case.own and r.case.error is None]
     ran = {id(r.case) for r in results}
     untried = [c for c in cases if c.own and c.error is None and id(c) not in ran]
     timeouts = sum(r.timed_out for r in results)
-    for case in untried[:3]:
+    for case in untried[:max(0, 3 - len(tried))]:
         if timeouts >= 2:
             break
-        r = _evaluate(ex, func, case)
-        timeouts += r.timed_out
-        if r.answered:
-            return []
+        tried.append(_evaluate(ex, func, case))
+        timeouts += tried[-1].timed_out
+    if tried and 2 * sum(r.answered for r in tried) >= len(tried):
+        return []
     for group in errors:
         group_passed[group] = False
     return errors
@@ -845,12 +869,16 @@ def make_check(exercises: dict, name: str, what: str, module: str, *,
     return check
 
 
-def reproduce_in(exercises: dict, exercise: str, func, seed: int, *, points=None,
+def reproduce_in(exercises: dict, exercise: str, func, seed: int | None = None, *,
+                 code: str | None = None, secret: str | None = None, student: str = "",
+                 assignment: str = "", notebook: str = "", points=None,
                  verbose=True) -> Outcome:
     """Re-run the check of ``exercises[exercise]`` with a printed seed, every case shown.
 
     What :func:`convcourse.grading.reproduce` and each assignment's
-    ``reproduce`` do; see there.
+    ``reproduce`` do; see there.  Without ``seed``, the seed is derived from
+    ``code`` (the graded function's code hash) and ``secret``, ``student``,
+    ``assignment`` and ``notebook``, as the grader derives it.
 
     Examples
     --------
@@ -859,10 +887,21 @@ def reproduce_in(exercises: dict, exercise: str, func, seed: int, *, points=None
     ...                        lambda kernel: ([1.0], [1.0]), seed=1, verbose=False)
     >>> outcome.score
     0.0
+    >>> reproduce_in(EXERCISES, "separate_kernel", lambda kernel: ([1.0], [1.0]),
+    ...              code="0f1e", secret="s", student="ann", assignment="05-separable",
+    ...              notebook="05-separable", verbose=False).seed == derive_seed(
+    ...     "s", "ann", "05-separable", "05-separable", "separate_kernel", "0f1e")
+    True
     """
     if exercise not in exercises:
         raise ValueError(f"exercise must be one of {', '.join(map(repr, exercises))}; "
                          f"got {exercise!r}")
+    if seed is None:
+        if not code or secret is None:
+            raise ValueError("reproduce needs seed=..., or code=... with secret=..., "
+                             f"student=..., assignment=... and notebook=...; got seed=None, "
+                             f"code={code!r}, secret={'None' if secret is None else '...'}")
+        seed = derive_seed(secret, student, assignment, notebook, exercise, code)
     ex = exercises[exercise]
     points = ex.default_points if points is None else float(points)
     outcome = _quietly(lambda: run_exercise(ex, func, seed=int(seed), points=points, full=True,
@@ -885,7 +924,8 @@ def make_reproduce(exercises: dict, module: str):
     Returns
     -------
     callable
-        ``reproduce(exercise, func, seed, *, points=None, verbose=True)``.
+        ``reproduce(exercise, func, seed=None, *, code=None, secret=None, student="",
+        assignment="", notebook="", points=None, verbose=True)``.
 
     Examples
     --------
@@ -896,8 +936,12 @@ def make_reproduce(exercises: dict, module: str):
     """
     names = list(exercises)
 
-    def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True) -> Outcome:
-        return reproduce_in(exercises, exercise, func, seed, points=points, verbose=verbose)
+    def reproduce(exercise: str, func, seed: int | None = None, *, code=None, secret=None,
+                  student="", assignment="", notebook="", points=None,
+                  verbose=True) -> Outcome:
+        return reproduce_in(exercises, exercise, func, seed, code=code, secret=secret,
+                            student=student, assignment=assignment, notebook=notebook,
+                            points=points, verbose=verbose)
 
     reproduce.__module__ = module
     reproduce.__doc__ = f"""Re-run a check of this assignment with a printed seed, every case shown.
@@ -911,8 +955,12 @@ def make_reproduce(exercises: dict, module: str):
         The graded function's name, e.g. ``{names[0]!r}``.
     func : callable
         The (student's) function.
-    seed : int
+    seed : int, optional
         The seed from the report (``(seed 1234...)``).
+    code : str, optional
+        Instead of ``seed``: the hash of the graded function's code
+        (``convcourse.course.judge.code_hashes``), with ``secret``, ``student``,
+        ``assignment`` and ``notebook``, from which the grader derived the seed.
     points : float, optional
         Points of the cell (default: the exercise's default points).
     verbose : bool, optional

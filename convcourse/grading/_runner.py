@@ -319,31 +319,6 @@ class _Alarm:
             self.old_handler = None
 
 
-def _run_watched(func, call_args, call_kwargs, result: CallResult, monitor: _CallMonitor,
-                 alarm: _Alarm) -> None:
-    """Call ``func`` under the monitor and the alarm; record its value, error or timeout."""
-    try:
-        alarm.start()
-        sys.setprofile(monitor)
-        try:
-            result.value = func(*call_args, **call_kwargs)
-        finally:
-            alarm.armed = False
-            current = sys.getprofile()
-            sys.setprofile(None)
-            alarm.stop()
-            if current is not monitor:
-                result.profiler_removed = True
-    except CheckTimeout:
-        result.timed_out = True
-    except BaseException as exc:  # noqa: BLE001 - SystemExit and friends too
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        result.error = exc
-        result.error_summary = (getattr(exc, "_convcourse_remote_summary", None)
-                                or summarise_exception(exc))
-
-
 def _merge_remote(result: CallResult, reports) -> None:
     """Add what a remote worker saw (:func:`report_remote`) to ``result``."""
     for report in reports:
@@ -374,9 +349,12 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
     """Call ``func(*args, **kwargs)`` on copies of the arguments and record what happened.
 
     The phases: copy the arguments; install the alarm and capture the
-    streams and warnings; run the call watched (:func:`_run_watched`); restore
-    everything, whatever happened; merge what a remote worker reported; compare
-    the arguments with their copies.
+    streams and warnings; run the call under the monitor and the alarm,
+    recording its value, error or timeout; restore everything, whatever
+    happened; merge what a remote worker reported (:func:`_merge_remote`);
+    compare the arguments with their copies (:func:`_find_mutations`).  The
+    call itself stays in this function's body: the judge's worker lets only
+    this function's code switch the call monitor (``sys.setprofile``) on and off.
 
     Parameters
     ----------
@@ -416,7 +394,25 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
             warnings.simplefilter("always")
             sys.stdout, sys.stderr = out, err
             try:
-                _run_watched(func, call_args, call_kwargs, result, monitor, alarm)
+                alarm.start()
+                sys.setprofile(monitor)
+                try:
+                    result.value = func(*call_args, **call_kwargs)
+                finally:
+                    alarm.armed = False
+                    current = sys.getprofile()
+                    sys.setprofile(None)
+                    alarm.stop()
+                    if current is not monitor:
+                        result.profiler_removed = True
+            except CheckTimeout:
+                result.timed_out = True
+            except BaseException as exc:  # noqa: BLE001 - SystemExit and friends too
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                result.error = exc
+                result.error_summary = (getattr(exc, "_convcourse_remote_summary", None)
+                                        or summarise_exception(exc))
             finally:
                 sys.stdout, sys.stderr = old_out, old_err
         result.warnings = [f"{w.category.__name__}: {w.message}" for w in caught]

@@ -312,6 +312,16 @@ def _sce_cases_random(part: str):
             n, k = int(rng.integers(2, 6)), int(rng.integers(2, 8))
             logits = _normal(rng, (n, k), scale=5.0) + float(rng.choice([-1, 1])) * 800.0
             cases.append(Case("large logits", (logits, rng.integers(0, k, size=n))))
+        if part == "loss":
+            # drawn last, so that the cases above stay those of the seed
+            n, k = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+            labels = rng.integers(0, k, size=n)
+            labels[int(rng.integers(n))] = int(rng.choice([-1, k]))
+            cases.append(Case("errors", (_normal(rng, (n, k)), labels), error=ValueError,
+                              why="a label is outside [0, K)"))
+            cases.append(Case("errors", (_normal(rng, (n, k)), rng.integers(0, k, size=n + 1)),
+                              error=ValueError,
+                              why="labels must have shape (N,), one label per row of logits"))
         return cases
     return random
 

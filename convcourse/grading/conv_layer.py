@@ -116,6 +116,15 @@ def _params_random(rng) -> list:
         cases.append(Case("pair", (pick(2, 32), pick(2, 32), (kh, kw))))
     for _ in range(2):
         cases.append(Case("bias flag", (pick(2, 32), pick(2, 32), pick(2, 5)), {"bias": False}))
+    # drawn last, so that the cases above stay those of the seed: one count or size is 0
+    below = "every count and kernel size must be at least 1"
+    args = [pick(1, 32), pick(1, 32), (pick(1, 7), pick(1, 7))]
+    where = pick(0, 3)
+    if where < 2:
+        args[where] = 0
+    else:
+        args[2] = tuple(0 if i == where - 2 else v for i, v in enumerate(args[2]))
+    cases.append(Case("errors", tuple(args), error=ValueError, why=below))
     return cases
 
 
@@ -521,6 +530,11 @@ def _field_random(rng) -> list:
     # drawn last, so that the cases above stay those of the seed
     cases.append(Case("edge", ([(pick(1, 7), pick(1, 3))],)))       # one layer sees k pixels
     cases.append(Case("edge", ([(1, pick(1, 3)) for _ in range(pick(2, 4))],)))  # 1x1 only
+    layers = [(pick(1, 5), pick(1, 3)) for _ in range(pick(1, 4))]
+    bad = pick(0, len(layers) - 1)
+    layers[bad] = (0, layers[bad][1]) if rng.integers(2) else (layers[bad][0], 0)
+    cases.append(Case("errors", (layers,), error=ValueError,
+                      why="kernel sizes and strides must be at least 1"))
     return cases
 
 

@@ -303,6 +303,17 @@ def _size_random(rng) -> list:
             d = int(rng.integers(2, 4)) if group == "dilation" else 1
             size = int(rng.integers(d * (k - 1) + 1, 40))
             cases.append(_size_case(group, size, k, s=s, p=p, d=d))
+    # drawn last, so that the cases above stay those of the seed: the dilated kernel
+    # spans more than the padded input
+    k, d, p = int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    span = d * (k - 1) + 1
+    size = int(rng.integers(1, span - 2 * p)) if span - 2 * p > 1 else 1
+    if size + 2 * p >= span:
+        p = 0
+        size = int(rng.integers(1, span))
+    cases.append(_size_case("errors", size, k, s=int(rng.integers(1, 4)), p=p, d=d,
+                            error=ValueError,
+                            why="the dilated kernel does not fit in the padded input"))
     return cases
 
 

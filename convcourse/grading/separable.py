@@ -205,6 +205,13 @@ def _separate_random(rng) -> list:
     for _ in range(2):
         shape = tuple(int(v) for v in rng.integers(2, 6, size=2))
         cases.append(_not_separable(_rank_two(rng, shape)))
+    # drawn last, so that the cases above stay those of the seed: one row, one column,
+    # and a factor with a zero entry (a zero row of the kernel)
+    cases.append(Case("edge", (_taps(rng, int(rng.integers(2, 6)))[None, :],)))
+    cases.append(Case("edge", (_taps(rng, int(rng.integers(2, 6)))[:, None],)))
+    column = _taps(rng, int(rng.integers(2, 5)))
+    column[int(rng.integers(column.size))] = 0.0
+    cases.append(Case("edge", (np.outer(column, _taps(rng, int(rng.integers(2, 5)))),)))
     return cases
 
 
@@ -573,6 +580,17 @@ def _count_random(rng) -> list:
                 while h == w:
                     w = pick(kw + 1, 64)
             cases.append(_count_case(group, (c, h, w), k, size, ds))
+    # drawn last, so that the cases above stay those of the seed: a kernel taller or wider
+    # than the input
+    kh, kw = pick(2, 7), pick(2, 7)
+    h, w = pick(1, 9), pick(1, 9)
+    if rng.integers(2):
+        h = pick(1, kh - 1)
+    else:
+        w = pick(1, kw - 1)
+    cases.append(_count_case("errors", (pick(1, 16), h, w), pick(1, 16), (kh, kw),
+                             bool(rng.integers(2)), error=ValueError,
+                             why="the kernel is larger than the input: there is no output"))
     return cases
 
 
