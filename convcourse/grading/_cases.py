@@ -26,17 +26,28 @@ the tests treat them all alike):
 Seeds
 -----
 The random cases of a graded run are seeded with
-``sha256(secret, student, assignment, notebook, exercise)``, read from the
-environment variables ``CONVCOURSE_SECRET``, ``CONVCOURSE_STUDENT``,
-``CONVCOURSE_ASSIGNMENT`` and ``CONVCOURSE_NOTEBOOK`` that the grader sets:
-a student cannot predict them, a re-run gives the same cases, and the seed
-printed in a report reproduces them (:func:`convcourse.grading.reproduce`).
-Without those variables (a student working) the cases are public.
+``sha256(secret, student, assignment, notebook, exercise, code)``, read from
+the environment variables ``CONVCOURSE_SECRET``, ``CONVCOURSE_STUDENT``,
+``CONVCOURSE_ASSIGNMENT`` and ``CONVCOURSE_NOTEBOOK`` that the grader sets,
+and ``code``, the hash of the graded function's normalised code
+(:func:`convcourse.course.judge.code_hashes`, given to the kernel in
+``CONVCOURSE_CODE``): a student cannot predict them, a re-run of the same code
+gives the same cases, a changed function meets new ones, and the seed printed
+in a report reproduces them (:func:`convcourse.grading.reproduce`).  Without
+those variables (a student working) the cases are public.
 
 A sandboxed kernel never sees the secret: the grader gives it
 ``CONVCOURSE_SEEDS`` instead, a JSON object ``{"seeds": {exercise: seed},
 "public": bool}`` of the seeds derived above (:func:`derive_seeds`), so that
 the in-kernel report shows the same cases as the judge that scores them.
+
+Cases of the submission's own
+-----------------------------
+Every group of a graded exercise has cases drawn from the seed (random ones,
+or for a group without, its fixed cases rescaled: :meth:`Exercise.cases`), and
+an errors group earns its share only when the function also answers its own
+valid cases (:func:`_gate_error_groups`): neither a table of the public cases
+nor a function that only raises earns a hidden point.
 """
 
 from __future__ import annotations
@@ -351,7 +362,8 @@ class Exercise:
 
 
 def _case_key(case: Case):
-    """A hashable key of a case's call (arrays by dtype, shape and bytes)."""
+    """A hashable key of a case's call: arrays by dtype, shape and bytes, numbers and
+    strings by value, any other object (a function passed in) by its type alone."""
     def key(value):
         if isinstance(value, np.ndarray):
             return ("array", value.dtype.str, value.shape, value.tobytes())
@@ -359,7 +371,9 @@ def _case_key(case: Case):
             return (type(value).__name__, tuple(key(v) for v in value))
         if isinstance(value, dict):
             return ("dict", tuple(sorted((str(k), key(v)) for k, v in value.items())))
-        return ("value", type(value).__name__, repr(value))
+        if isinstance(value, (int, float, complex, str, bytes, type(None), np.generic)):
+            return ("value", type(value).__name__, repr(value))
+        return ("object", type(value).__name__)
 
     return case.group, key(case.args), key(case.kwargs)
 
@@ -548,16 +562,21 @@ def _is_answer(ex: Exercise, value, expected) -> bool:
     return received is not None and received.shape == np.shape(expected)
 
 
+#: how many of its own valid cases a function must be tried on for its errors groups
+_GATE_CASES = 3
+
+
 def _gate_error_groups(ex: Exercise, func, cases, results, group_passed) -> list:
     """Fail the errors groups of a function that does not compute its own valid cases.
 
     An errors group (every case must raise) earns its share only when the
     function also answers (right or wrong, but an answer of the expected kind
-    and shape) at least half of the valid cases of the submission's own that
-    were tried: a function that raises on everything, or a table of the public
-    cases, must not collect it.  At least three such cases are tried: where the
-    run tried fewer (their groups had already failed), the next untried ones
-    are run here and left out of the report.
+    and shape) at least half of the first three valid cases of the
+    submission's own, in case order: a function that raises on everything, or
+    a table of the public cases, must not collect it.  Those of the three the
+    run skipped (their group had already failed) are run here and left out of
+    the report, so the verdict is the same whether or not a run stops a group
+    at its first failure (a check and its ``reproduce`` agree).
 
     Returns
     -------
@@ -567,15 +586,17 @@ def _gate_error_groups(ex: Exercise, func, cases, results, group_passed) -> list
     errors = [g for g in ex.error_groups(cases) if group_passed.get(g)]
     if not errors:
         return []
-    tried = [r for r in results if r.case.own and r.case.error is None]
-    ran = {id(r.case) for r in results}
-    untried = [c for c in cases if c.own and c.error is None and id(c) not in ran]
+    done = {id(r.case): r for r in results}
+    tried = []
     timeouts = sum(r.timed_out for r in results)
-    for case in untried[:max(0, 3 - len(tried))]:
-        if timeouts >= 2:
-            break
-        tried.append(_evaluate(ex, func, case))
-        timeouts += tried[-1].timed_out
+    for case in [c for c in cases if c.own and c.error is None][:_GATE_CASES]:
+        result = done.get(id(case))
+        if result is None:
+            if timeouts >= 2:
+                break
+            result = _evaluate(ex, func, case)
+            timeouts += result.timed_out
+        tried.append(result)
     if tried and 2 * sum(r.answered for r in tried) >= len(tried):
         return []
     for group in errors:
