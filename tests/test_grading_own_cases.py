@@ -10,7 +10,6 @@ raises ValueError.  Both must score 0 on the hidden cells.
 
 import copy
 
-import numpy as np
 import pytest
 
 import notebook_helpers as nbh

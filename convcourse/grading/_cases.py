@@ -405,8 +405,8 @@ class CaseResult:
 
     ``timed_out`` is True when the call ran out of time; ``warnings`` are the
     warnings the call raised (reported, never penalised); ``answered`` is True
-    when a valid case got an answer of the expected kind and shape, right or
-    wrong (what an errors group asks of the function's valid cases).
+    when a valid case got a computed answer, right or wrong (:func:`_is_answer`;
+    what an errors group asks of the function's valid cases).
     """
 
     case: Case
@@ -555,11 +555,17 @@ def _evaluate(ex: Exercise, func, case: Case) -> CaseResult:
 
 
 def _is_answer(ex: Exercise, value, expected) -> bool:
-    """An answer of the expected kind: an int for an int exercise, else an array of its shape."""
+    """A computed answer, right or wrong: a number for an int exercise, else a numeric array.
+
+    Any shape counts (an output one row short is a wrong answer, not a refusal),
+    so that a function with a mistake keeps its errors group; None, a string or
+    an object does not.
+    """
     if ex.integer_answer:
-        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        return (isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, (bool, np.bool_)))
     received, _ = as_answer_array(value)
-    return received is not None and received.shape == np.shape(expected)
+    return received is not None
 
 
 #: how many of its own valid cases a function must be tried on for its errors groups
@@ -570,8 +576,8 @@ def _gate_error_groups(ex: Exercise, func, cases, results, group_passed) -> list
     """Fail the errors groups of a function that does not compute its own valid cases.
 
     An errors group (every case must raise) earns its share only when the
-    function also answers (right or wrong, but an answer of the expected kind
-    and shape) at least half of the first three valid cases of the
+    function also answers (right or wrong: :func:`_is_answer`) at least half
+    of the first three valid cases of the
     submission's own, in case order: a function that raises on everything, or
     a table of the public cases, must not collect it.  Those of the three the
     run skipped (their group had already failed) are run here and left out of
