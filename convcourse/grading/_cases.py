@@ -67,7 +67,8 @@ from ._mistakes import (arrays_close, as_answer_array, format_array, match_mista
 from ._runner import Forbidden, call_student
 
 __all__ = ["PUBLIC_SECRET", "ENV_VARS", "Case", "Exercise", "CaseResult", "Outcome",
-           "derive_seed", "derive_seeds", "SEEDS_VAR", "CODE_VAR", "PUBLIC_SECRET_NOTE", "public_seed",
+           "derive_seed", "derive_seeds", "SEEDS_VAR", "CODE_VAR", "PUBLIC_SECRET_NOTE",
+           "public_seed",
            "grading_seed", "run_exercise", "run_cell", "make_check",
            "make_reproduce", "reproduce_in", "ARRAY_TOLERANCE_TEXT", "INTEGER_ANSWER_TEXT"]
 

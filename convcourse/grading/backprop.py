@@ -73,9 +73,6 @@ class BadReturnValue(Exception):
 # ------------------------------------------------------------------ helpers
 
 
-
-
-
 def _pack(parts, expected_shapes) -> np.ndarray:
     """Parts raveled into one array; wrong shapes append the shapes (so it cannot pass)."""
     arrays = [_as_float(p) for p in parts]
@@ -663,7 +660,8 @@ _NUMERICAL = Exercise(
 
 _CONV2D = Exercise(
     name="conv2d_backward", arg_names=("grad_output", "x", "weight"),
-    groups={"basic": 1, "batch and channels": 1, "padding": 1, "stride": 1, "stride and padding": 1, "errors": 1},
+    groups={"basic": 1, "batch and channels": 1, "padding": 1, "stride": 1,
+            "stride and padding": 1, "errors": 1},
     forbidden=_BACKWARD_FORBIDDEN, forbidden_text=_BACKWARD_TEXT,
     fixed_cases=_conv2d_fixed, random_cases=_conv2d_random,
     reference=_packed("conv2d_backward", _conv2d_parts),

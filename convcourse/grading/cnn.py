@@ -83,8 +83,6 @@ _MODEL_TEXT = ("build it from the convcourse.nn layers yourself; convcourse.nn.t
                "(make_cnn, digits_cnn) and torch are not allowed")
 
 
-
-
 def _random_shape(rng, ndim) -> tuple:
     return tuple(int(v) for v in rng.integers(1, 5, size=ndim))
 

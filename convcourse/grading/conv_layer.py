@@ -67,10 +67,6 @@ _COUNT_TEXT = ("count it yourself; convcourse.arithmetic, convcourse.nn and torc
                "not allowed")
 
 
-
-
-
-
 # ---------------------------------------------------------- conv_layer_params
 
 def _params_args(case: Case):

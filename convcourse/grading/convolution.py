@@ -80,7 +80,6 @@ def _scipy_correlate(image, kernel, mode="valid") -> np.ndarray:
     return scipy.signal.correlate2d(_as_float(image), _as_float(kernel), mode=mode)
 
 
-
 def _general_scipy(image, kernel, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1)):
     """Strided, padded, dilated correlation from scipy alone (also for the mistakes)."""
     image, kernel = _as_float(image), _as_float(kernel)
@@ -109,7 +108,6 @@ def _reference_output_size(size, kernel_size, stride=1, padding=0, dilation=1) -
 
 
 # ------------------------------------------------------------ case builders
-
 
 
 _ASYM_2X2 = np.array([[1.0, 2.0], [3.0, 4.0]])

@@ -56,7 +56,6 @@ _BAD_GRAD = "grad_output must have the shape of the forward's output"
 # ---------------------------------------------------------------- helpers
 
 
-
 def _out_shape(shape, k, s) -> tuple:
     return tuple((n - ki) // si + 1 for n, ki, si in zip(shape[2:], k, s))
 

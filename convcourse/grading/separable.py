@@ -71,9 +71,6 @@ _COUNT_FORBIDDEN = Forbidden(modules=("torch", "convcourse.arithmetic", "convcou
 _COUNT_TEXT = "write the formulas yourself; convcourse.arithmetic and torch are not allowed"
 
 
-
-
-
 #: separable cases round to 2 places (their kernels are products of 2-place taps)
 _normal = functools.partial(normal, decimals=2)
 
