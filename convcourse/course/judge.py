@@ -315,7 +315,7 @@ class _NoDocstrings(ast.NodeTransformer):
 
 
 def code_hashes(program, names) -> dict:
-    """The hash of each graded function's normalised code: what seeds its hidden cases.
+    r"""The hash of each graded function's normalised code: what seeds its hidden cases.
 
     A function's code is the statements :func:`needed_statements` finds for it
     (the function, the helpers, constants and imports it reads, transitively),
