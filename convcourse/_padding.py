@@ -63,10 +63,12 @@ def output_size(sizes, kernel, stride, pads, dilation, ceil_mode=False, *,
         padded = tuple(n + pb + pa for n, (pb, pa) in zip(sizes, pads))
         span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         shape = tuple(sizes) if input_shape is None else tuple(input_shape)
+        symmetric = all(pb == pa for pb, pa in pads)
+        shown_pads = tuple(pb for pb, _ in pads) if symmetric else tuple(pads)
         raise ValueError(
             f"{KERNEL_TOO_LARGE}: {kernel_name} gives kernel size {_fmt(tuple(kernel))} "
             f"(dilation {_fmt(tuple(dilation))}: spans {_fmt(span)}) but the padded input is "
-            f"{_fmt(padded)} ({input_name} of shape {_fmt(shape)}, padding {_fmt(tuple(pads))}); "
+            f"{_fmt(padded)} ({input_name} of shape {_fmt(shape)}, padding {_fmt(shown_pads)}); "
             f"the output size would be {_fmt(out)}"
         )
     return out

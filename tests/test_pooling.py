@@ -197,7 +197,7 @@ def test_ceil_mode_keeps_a_window_longer_than_the_input(pool):
     with pytest.raises(ValueError, match="output size"):
         pool(x, 3, stride=2)
     # but not when the kernel overshoots by the stride or more (torch: size 0)
-    with pytest.raises(ValueError, match=r"output size \(0, 0\)"):
+    with pytest.raises(ValueError, match=r"output size would be \(0, 0\)"):
         pool(x, 5, stride=2, ceil_mode=True)
 
 
@@ -545,7 +545,7 @@ ALL_AVG = AVG_FORWARDS + [
     (dict(kernel_size=2, padding="same"), TypeError, r"padding must be an int.*'same'"),
     (dict(kernel_size=3, padding=2), ValueError, r"padding must be at most half of kernel_size.*padding=\(2, 2\).*kernel_size=\(3, 3\)"),
     (dict(kernel_size=(3, 1), padding=1), ValueError, r"at most half.*padding=\(1, 1\).*kernel_size=\(3, 1\)"),
-    (dict(kernel_size=5), ValueError, r"output size \(0, 0\) is too small.*kernel_size=\(5, 5\)"),
+    (dict(kernel_size=5), ValueError, r"the kernel is larger than the padded input: kernel_size gives kernel size \(5, 5\).*output size would be \(0, 0\)"),
     (dict(kernel_size=2, ceil_mode="yes"), TypeError, r"ceil_mode must be a bool, got 'yes'"),
 ])
 def test_bad_geometry(pool, kwargs, error, match):
@@ -571,11 +571,23 @@ def test_bad_count_include_pad(pool):
 
 
 @pytest.mark.parametrize("pool", MAX_FORWARDS)
-def test_window_of_only_padding_is_rejected(pool):
-    # kernel 2 with dilation 4 and padding 1 on width 3: taps at -1 and 3,
-    # both padding.  torch returns -inf with an index outside the plane.
-    with pytest.raises(ValueError, match=r"covers only padding along W.*dilation=\(1, 4\)"):
-        pool(np.zeros((1, 1, 3, 3)), (1, 2), padding=(0, 1), dilation=(1, 4))
+def test_window_of_only_padding_gives_minus_infinity(pool):
+    # kernel 2 with dilation 4 and padding 1 on width 3: the middle row's
+    # window has taps at -1 and 3, both padding.  torch returns -inf there and
+    # the index of its first tap at or after 0 (3: outside the row).
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    out, idx = pool(x, (1, 2), padding=(0, 1), dilation=(1, 4), return_indices=True)
+    np.testing.assert_array_equal(out.ravel(), [-np.inf, -np.inf, -np.inf])
+    np.testing.assert_array_equal(idx.ravel(), [3, 6, 9])
+
+
+@pytest.mark.parametrize("backward", MAX_BACKWARDS)
+def test_window_of_only_padding_sends_no_gradient(backward):
+    # the same windows: their index points at no element of the window (and
+    # 3 and 6 alias the next row's first element), so nothing may arrive there
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    grad = backward(np.ones((1, 1, 3, 1)), x, (1, 2), padding=(0, 1), dilation=(1, 4))
+    np.testing.assert_array_equal(grad, np.zeros_like(x))
 
 
 ANY_X_CALLS = [
