@@ -38,17 +38,17 @@ than the arithmetic.  Here no patch matrix is built:
 The backward pass reuses the same views: ``grad_weight[:, :, i, j]`` is
 ``grad_out_wide @ view.T`` summed over images (``grad_out_wide`` is
 ``grad_output`` laid out padded-width, zeros in the garbage columns), and
-``grad_input`` scatters ``w[:, :, i, j].T @ grad_output`` back into the
-valid positions of the same view.  No flipped kernel and no zero-inserted
-gradient are needed, whatever the stride.
+``grad_input`` scatters ``w[:, :, i, j].T @ grad_out_wide`` back into the
+same view.  No flipped kernel and no zero-inserted gradient are needed,
+whatever the stride.
 
 Garbage columns and non-finite values: a zero times a garbage column adds
 nothing only when the garbage is finite; ``0 * inf`` and ``0 * nan`` are NaN.
-So the input gradient is computed on the valid columns only, and
-``grad_weight`` takes the zero-padded shortcut only when the chunk of input
-is all finite; otherwise (and always with few channels, where im2col copies
-the taps anyway) it multiplies copies of the valid columns.  The finite
-check is two reductions over the chunk, a small fraction of the products.
+So the input-gradient products have their garbage columns set to zero before
+they are scattered when the weight is not all finite, and ``grad_weight``
+multiplies copies of the valid columns (with ``grad_output`` itself) when a
+chunk of input is not all finite.  The finite checks are two reductions, a
+small fraction of the products; finite input takes the fast path unchanged.
 
 Timings against torch are in ``benchmarks/README.md``.
 """
@@ -378,6 +378,14 @@ def _all_finite(a) -> bool:
     return bool(np.isfinite(a.min()) and np.isfinite(a.max())) if a.size else True
 
 
+def _zero_garbage(wide, out_size, q_shape):
+    """Set the garbage columns of a padded-width buffer (..., O_1 * Q_2 * ... * Q_nd) to zero."""
+    shaped = wide.reshape(wide.shape[:-1] + (out_size[0],) + tuple(q_shape[1:]))
+    for axis in range(1, len(out_size)):
+        shaped[(Ellipsis,) + (slice(None),) * axis + (slice(out_size[axis], None),)
+               + (slice(None),) * (len(out_size) - 1 - axis)] = 0
+
+
 def _conv_backward(grad_output, x, weight, spec: _Spec):
     n, c_in = x.shape[:2]
     c_out, groups = weight.shape[0], spec.groups
@@ -391,56 +399,60 @@ def _conv_backward(grad_output, x, weight, spec: _Spec):
     grad_input = np.empty(x.shape, dtype=spec.dtype)
     with np.errstate(invalid="ignore"):  # inf - inf is NaN here as in torch, silently
         grad_bias = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+    # 0 * w is 0 in the garbage columns of the input-gradient products only for a finite w
+    weight_finite = _all_finite(weight)
 
     def images(n0, n1, xp, phases, g_phases):
         """grad_weight of images n0:n1; their input gradient accumulates in g_phases."""
         m = n1 - n0
-        # grad_output of these images, one column per output position (no garbage)
-        g = grad_output[n0:n1].reshape(m, groups, kg, P)
-
-        def valid(buffer, phase, corner):
-            return _valid_view(buffer, phase, corner, spec.out_size, lay.q_shape)
-
-        # Where tap k's input gradient goes: only the valid positions.  The
-        # padded-width products would also fill the garbage columns, with
-        # 0 * weight, which is NaN for an infinite or NaN weight.
-        writes = [valid(g_phases, phase, corner).reshape((m, groups, cg) + spec.out_size)
-                  for phase, _, corner in lay.taps]
+        # grad_output in the forward's padded-width layout, zeros in the garbage columns
+        wide = np.zeros((m, c_out, lay.wide_len), dtype=spec.dtype)
+        _crop_wide(wide, spec.out_size, lay.q_shape)[...] = grad_output[n0:n1]
+        g = wide.reshape(m, groups, kg, lay.wide_len)[..., :L]
+        # where tap k read its input, and where its input gradient goes
+        reads = [phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
+                 for phase, start, _ in lay.taps]
+        writes = [g_phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
+                  for phase, start, _ in lay.taps]
+        # grad_weight multiplies the garbage columns of the reads by zeros: harmless
+        # for finite input only.  If the chunk holds an inf or a NaN, it multiplies
+        # copies of the valid columns with grad_output itself instead.
+        finite = _all_finite(xp)
+        if not finite:
+            g_valid = grad_output[n0:n1].reshape(m, groups, kg, P)
+            reads_valid = [
+                _valid_view(phases, phase, corner, spec.out_size, lay.q_shape).reshape(m, groups, cg, P)
+                for phase, _, corner in lay.taps]
+        wide_buffer = np.empty((m, groups, taps * cg if stacked else cg, lay.wide_len), dtype=spec.dtype)
         if stacked:
-            # im2col on the chunk, valid columns only: one product per gradient
-            cols = np.empty((m, groups, taps, cg) + spec.out_size, dtype=spec.dtype)
-            for k, (phase, _, corner) in enumerate(lay.taps):
-                cols[:, :, k] = valid(phases, phase, corner).reshape((m, groups, cg) + spec.out_size)
-            cols = cols.reshape(m, groups, taps * cg, P)
-            gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(groups, kg, taps, cg)
-            g_cols = np.matmul(w.reshape(groups, kg, taps * cg).swapaxes(-1, -2), g)
-            g_cols = g_cols.reshape((m, groups, taps, cg) + spec.out_size)
+            cols = np.empty((m, groups, taps, cg, L if finite else P), dtype=spec.dtype)
+            for k, view in enumerate(reads if finite else reads_valid):
+                cols[:, :, k] = view
+            cols = cols.reshape(m, groups, taps * cg, -1)
+            # grad_weight: grad_out times the im2col matrix, summed over images
+            gw = np.matmul(g if finite else g_valid, cols.swapaxes(-1, -2)).sum(axis=0)
+            gw = gw.reshape(groups, kg, taps, cg)
+            # grad of the im2col matrix, scattered back to where each tap read
+            np.matmul(w.reshape(groups, kg, taps * cg).swapaxes(-1, -2), g, out=wide_buffer[..., :L])
+            if not weight_finite:
+                _zero_garbage(wide_buffer, spec.out_size, lay.q_shape)
+            g_cols = wide_buffer[..., :L].reshape(m, groups, taps, cg, L)
             for k, target in enumerate(writes):
                 target += g_cols[:, :, k]
             return gw
-        # Many channels: per-tap products.  grad_weight reads the input through
-        # the tap's flat run of L columns (a view, no copy) against grad_output
-        # laid out padded-width with zeros in the garbage columns.  0 * v = 0
-        # only for finite v: if the chunk holds an inf or a NaN, copy each
-        # tap's valid columns out instead, so the garbage never enters a product.
-        if _all_finite(xp):
-            wide = np.zeros((m, c_out, lay.wide_len), dtype=spec.dtype)
-            _crop_wide(wide, spec.out_size, lay.q_shape)[...] = grad_output[n0:n1]
-            g_wide = wide.reshape(m, groups, kg, lay.wide_len)[..., :L]
-            reads = (phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
-                     for phase, start, _ in lay.taps)
-            products = ((g_wide, view) for view in reads)
-        else:
-            products = ((g, valid(phases, phase, corner).reshape(m, groups, cg, P))
-                        for phase, _, corner in lay.taps)
         gw = np.empty((groups, kg, taps, cg), dtype=spec.dtype)
-        tmp = np.empty((m, groups, cg, P), dtype=spec.dtype)
-        for k, ((g_k, view), target) in enumerate(zip(products, writes)):
+        tmp = wide_buffer[..., :L]
+        for k, target in enumerate(writes):
             # grad_weight, tap k: sum over images and positions of grad_out * input
-            gw[:, :, k] = np.matmul(g_k, view.swapaxes(-1, -2)).sum(axis=0)
+            if finite:
+                gw[:, :, k] = np.matmul(g, reads[k].swapaxes(-1, -2)).sum(axis=0)
+            else:
+                gw[:, :, k] = np.matmul(g_valid, reads_valid[k].swapaxes(-1, -2)).sum(axis=0)
             # grad_input: scatter the tap's contribution back where it was read
             np.matmul(w[:, :, k].swapaxes(-1, -2), g, out=tmp)
-            target += tmp.reshape(target.shape)
+            if not weight_finite:
+                _zero_garbage(wide_buffer, spec.out_size, lay.q_shape)
+            target += tmp
         return gw
 
     def chunk(n0, n1):
@@ -455,7 +467,8 @@ def _conv_backward(grad_output, x, weight, spec: _Spec):
 
     rows = max(c_in, c_out) + (2 * c_in * taps if stacked else 0)
     parts = _map_chunks(chunk, n, rows * lay.wide_len * spec.dtype.itemsize, 4 * n * c_out * cg * taps * L)
-    gw = sum(parts) if parts else np.zeros((groups, kg, taps, cg), dtype=spec.dtype)
+    with np.errstate(invalid="ignore"):  # the chunks' inf and -inf add up to NaN, as in torch
+        gw = sum(parts) if parts else np.zeros((groups, kg, taps, cg), dtype=spec.dtype)
     grad_weight = gw.transpose(0, 1, 3, 2).reshape(weight.shape)
     return grad_input, grad_weight, grad_bias
 
