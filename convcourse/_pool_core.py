@@ -124,7 +124,7 @@ def adaptive_axes(x, output_size) -> tuple:
     """Validate ``output_size`` of an adaptive pooling; one :class:`Axis` per spatial axis.
 
     As torch: an int, or a sequence with one int or ``None`` (keep the input
-    size) per axis; every size at least 1.  Bin ``o`` of ``out`` covers
+    size) per axis; a size of 0 gives an empty output, as torch.  Bin ``o`` of ``out`` covers
     ``[floor(o L / out), ceil((o + 1) L / out))``.
     """
     nd = x.ndim - 2
@@ -143,17 +143,17 @@ def adaptive_axes(x, output_size) -> tuple:
             out.append(n)
             continue
         try:
-            out.append(check_int(item, "output_size", minimum=1))
+            out.append(check_int(item, "output_size", minimum=0))
         except TypeError:
             raise TypeError(text) from None
         except ValueError:
-            raise ValueError(f"output_size must be >= 1 in every dimension, got {_describe(output_size)}") from None
+            raise ValueError(f"output_size must be >= 0 in every dimension, got {_describe(output_size)}") from None
     axes = []
     for n, o in zip(x.shape[2:], out):
         starts = np.arange(o) * n // o
         ends = -(-(np.arange(o) + 1) * n // o)
         counts = ends - starts
-        axes.append(Axis(n, starts, int(counts.max()), 1, counts, None, None))
+        axes.append(Axis(n, starts, int(counts.max(initial=0)), 1, counts, None, None))
     return tuple(axes)
 
 
@@ -225,6 +225,9 @@ def max_pool(x, axes, with_index: bool):
     maximum, several NaNs the last, and an all ``-inf`` window (or one wholly
     in the padding, which gives ``-inf``) keeps its first tap.
     """
+    if 0 in out_shape(x, axes):                     # an adaptive output of size 0, as torch
+        empty = np.empty(out_shape(x, axes), dtype=x.dtype)
+        return (empty, empty.astype(np.int64)) if with_index else empty
     slabs = _slabs(x, axes, -np.inf)
     values = slabs[0].copy()
     for slab in slabs[1:]:
@@ -283,6 +286,8 @@ def _divisor(axes, count_include_pad, divisor_override):
 
 def avg_pool(x, axes, count_include_pad=True, divisor_override=None):
     """Each window's sum over its taps inside the input, divided by torch's divisor."""
+    if 0 in out_shape(x, axes):                     # an adaptive output of size 0, as torch
+        return np.empty(out_shape(x, axes), dtype=x.dtype)
     slabs = _slabs(x, axes, 0)
     total = slabs[0].copy()
     for slab in slabs[1:]:

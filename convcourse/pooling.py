@@ -451,7 +451,8 @@ Parameters
 x : ndarray, shape {layout}
     Input batch.  Float arrays keep their dtype; int and bool compute in float64.
 output_size : int or tuple {o}
-    The output's spatial size; ``None`` in the tuple keeps that axis's size.{indices_param}
+    The output's spatial size; ``None`` in the tuple keeps that axis's size
+    (0 gives an empty output, as torch).{indices_param}
 
 Returns
 -------
@@ -464,7 +465,7 @@ TypeError
     ``x`` complex/object, or an ``output_size`` that is not an int or a
     tuple of {nd} ints or None.
 ValueError
-    ``x`` not {ndim}-D or with a zero C or spatial size, or an output size below 1.
+    ``x`` not {ndim}-D or with a zero C or spatial size, or a negative output size.
 
 See Also
 --------
