@@ -156,10 +156,38 @@ _SHAPES = {
 }
 
 
+# the errors of every sliding-window pooling
+_SLIDING_RAISES = """Raises
+------
+TypeError
+    ``x`` complex/object, a size argument that is not an int or a tuple of
+    {nd} ints, or a flag that is not a bool.
+ValueError
+    ``x`` not {ndim}-D, a size below 1, negative padding, padding above
+    ``kernel_size // 2``, or a kernel larger than the padded input.
+"""
+
+
+# what every vectorised backward returns and raises
+_BACKWARD_RETURNS = """Returns
+-------
+grad_input : ndarray, shape {layout}
+    Dtype of ``grad_output`` and ``x`` promoted together.
+
+Raises
+------
+TypeError, ValueError
+    As the forward; ``ValueError`` also when ``grad_output`` does not have
+    the forward's output shape.
+"""
+
+
 def _doc(template, nd, example, **extra):
     """Set a function's docstring from its family's template, with dimension ``nd``'s shapes."""
     def decorate(fn):
         fn.__doc__ = template.format(nd=nd, ndim=nd + 2, example=example.strip("\n"),
+                                     sliding_raises=_SLIDING_RAISES.format(nd=nd, ndim=nd + 2),
+                                     backward_returns=_BACKWARD_RETURNS.format(**_SHAPES[nd]),
                                      **_SHAPES[nd], **extra)
         return fn
     return decorate
@@ -197,15 +225,7 @@ indices : ndarray of int64, shape {out}
     or after position 0, which lies outside the input for a window in the
     padding).
 
-Raises
-------
-TypeError
-    ``x`` complex/object, a size argument that is not an int or a tuple of
-    {nd} ints, or a flag that is not a bool.
-ValueError
-    ``x`` not {ndim}-D, a size below 1, negative padding, padding above
-    ``kernel_size // 2``, or a kernel larger than the padded input.
-
+{sliding_raises}
 See Also
 --------
 max_pool{nd}d_naive : the same computation written as loops.
@@ -271,17 +291,7 @@ return_indices : bool, optional
     Accepted so that the forward's keyword arguments can be passed
     unchanged; it does not affect the gradient.
 
-Returns
--------
-grad_input : ndarray, shape {layout}
-    Dtype of ``grad_output`` and ``x`` promoted together.
-
-Raises
-------
-TypeError, ValueError
-    As the forward; ``ValueError`` also when ``grad_output`` does not have
-    the forward's output shape.
-
+{backward_returns}
 See Also
 --------
 max_pool{nd}d_backward_naive : the same computation written as loops.
@@ -350,15 +360,7 @@ Returns
 out : ndarray, shape {out}
     Mean of each window, dtype of ``x`` (float64 for int/bool input).
 
-Raises
-------
-TypeError
-    ``x`` complex/object, a size argument that is not an int or a tuple of
-    {nd} ints, or a flag that is not a bool.
-ValueError
-    ``x`` not {ndim}-D, a size below 1, negative padding, padding above
-    ``kernel_size // 2``, or a kernel larger than the padded input.
-
+{sliding_raises}
 See Also
 --------
 avg_pool{nd}d_naive : the same computation written as loops.
@@ -423,17 +425,7 @@ x : ndarray, shape {layout}
 kernel_size, stride, padding, ceil_mode, count_include_pad{override_name}
     As in the forward.
 
-Returns
--------
-grad_input : ndarray, shape {layout}
-    Dtype of ``grad_output`` and ``x`` promoted together.
-
-Raises
-------
-TypeError, ValueError
-    As the forward; ``ValueError`` also when ``grad_output`` does not have
-    the forward's output shape.
-
+{backward_returns}
 Notes
 -----
 Each window shares its gradient equally (``/ D``, the forward's divisor)
@@ -493,17 +485,7 @@ x : ndarray, shape {layout}
 output_size{indices_name}
     As in the forward.
 
-Returns
--------
-grad_input : ndarray, shape {layout}
-    Dtype of ``grad_output`` and ``x`` promoted together.
-
-Raises
-------
-TypeError, ValueError
-    As the forward; ``ValueError`` also when ``grad_output`` does not have
-    the forward's output shape.
-
+{backward_returns}
 Notes
 -----
 {rule}
