@@ -30,7 +30,7 @@ import numpy as np
 from ._padding import output_size, pad_spatial
 from ._validation import _describe, as_network_array, check_bool, check_int, check_shape, ntuple
 
-__all__ = ["Axis", "check_input", "check_grad_output", "sliding_axes", "adaptive_axes",
+__all__ = ["Axis", "check_input", "check_grad_output", "sliding_axes", "adaptive_axes", "out_shape",
            "max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward",
            "max_pool_loops", "max_pool_backward_loops", "avg_pool_loops", "avg_pool_backward_loops"]
 
@@ -150,6 +150,11 @@ def adaptive_axes(x, output_size) -> tuple:
             raise ValueError(f"output_size must be >= 0 in every dimension, got {_describe(output_size)}") from None
     axes = []
     for n, o in zip(x.shape[2:], out):
+        if o and n % o == 0:
+            # equal bins side by side are sliding windows: the strided-view path, no gathers
+            k = n // o
+            axes.append(Axis(n, np.arange(o) * k, k, 1, np.full(o, k), (0, 0), k))
+            continue
         starts = np.arange(o) * n // o
         ends = -(-(np.arange(o) + 1) * n // o)
         counts = ends - starts
@@ -190,7 +195,7 @@ def _slabs(x, axes, fill):
     ``fill``.  Sliding windows read strided views of the padded input (no
     copy); adaptive windows gather their taps.
     """
-    if axes[0].pad is not None:
+    if all(a.pad is not None for a in axes):     # sliding windows on every axis
         xp = pad_spatial(x, [a.pad for a in axes], value=fill)
         return [xp[_sliding_index(t, axes)] for t in _offsets(axes)]
     positions = [np.minimum(a.positions, a.size - 1) for a in axes]
@@ -202,6 +207,35 @@ def _slabs(x, axes, fill):
         mask = _outer_and([m[:, ti] for m, ti in zip(inside, t)])
         slabs.append(slab if mask.all() else np.where(mask, slab, fill))
     return slabs
+
+
+def _tiling(axes) -> bool:
+    """Whether the windows tile the input exactly: side by side, no padding, no dilation.
+
+    Then every window is a block of the input, and a reduction over the last
+    axis of :func:`_tiles` does in one call what the loop over offsets does in
+    ``taps`` calls (2x2 max pooling, global and evenly divided adaptive pooling).
+    """
+    return all(a.pad == (0, 0) and a.stride == a.taps and a.step == 1
+               and len(a.starts) * a.taps == a.size for a in axes)
+
+
+def _tiles(x, axes):
+    """(N, C, O_1, ..., O_nd, K): the windows of a tiling, each flattened row-major."""
+    nd = len(axes)
+    split = x.reshape(x.shape[:2] + tuple(v for a in axes for v in (len(a.starts), a.taps)))
+    order = (0, 1) + tuple(2 + 2 * i for i in range(nd)) + tuple(3 + 2 * i for i in range(nd))
+    return split.transpose(order).reshape(
+        x.shape[:2] + tuple(len(a.starts) for a in axes) + (math.prod(a.taps for a in axes),))
+
+
+def _untile(tiles, x_shape, axes):
+    """Inverse of :func:`_tiles`: (N, C, O..., K) back to the input's layout."""
+    nd = len(axes)
+    split = tiles.reshape(tuple(x_shape[:2]) + tuple(len(a.starts) for a in axes)
+                          + tuple(a.taps for a in axes))
+    order = (0, 1) + tuple(v for i in range(nd) for v in (2 + i, 2 + nd + i))
+    return split.transpose(order).reshape(x_shape)
 
 
 def _flat_index(axes, offsets):
@@ -228,6 +262,18 @@ def max_pool(x, axes, with_index: bool):
     if 0 in out_shape(x, axes):                     # an adaptive output of size 0, as torch
         empty = np.empty(out_shape(x, axes), dtype=x.dtype)
         return (empty, empty.astype(np.int64)) if with_index else empty
+    kernel = tuple(a.taps for a in axes)
+    if _tiling(axes):                               # one reduction over each block
+        tiles = _tiles(x, axes)
+        values = tiles.max(axis=-1)
+        if not with_index:
+            return values
+        arg = tiles.argmax(axis=-1)                 # the first maximum (or first NaN)
+        nan = np.isnan(values)
+        if nan.any():                               # torch reports the last NaN
+            last = tiles.shape[-1] - 1 - np.isnan(tiles[..., ::-1]).argmax(axis=-1)
+            arg = np.where(nan, last, arg)
+        return values, _flat_index(axes, np.unravel_index(arg, kernel)).astype(np.int64)
     slabs = _slabs(x, axes, -np.inf)
     values = slabs[0].copy()
     for slab in slabs[1:]:
@@ -245,8 +291,7 @@ def max_pool(x, axes, with_index: bool):
         first = np.ravel_multi_index(np.meshgrid(*(a.first_tap for a in axes), indexing="ij"),
                                      tuple(a.taps for a in axes))
         arg = np.where(empty, first, arg)
-    offsets = np.unravel_index(arg, tuple(a.taps for a in axes))
-    return values, _flat_index(axes, offsets).astype(np.int64)
+    return values, _flat_index(axes, np.unravel_index(arg, kernel)).astype(np.int64)
 
 
 def max_pool_backward(grad_output, x, axes, dtype):
@@ -288,10 +333,13 @@ def avg_pool(x, axes, count_include_pad=True, divisor_override=None):
     """Each window's sum over its taps inside the input, divided by torch's divisor."""
     if 0 in out_shape(x, axes):                     # an adaptive output of size 0, as torch
         return np.empty(out_shape(x, axes), dtype=x.dtype)
-    slabs = _slabs(x, axes, 0)
-    total = slabs[0].copy()
-    for slab in slabs[1:]:
-        total += slab
+    if _tiling(axes):
+        total = _tiles(x, axes).sum(axis=-1)
+    else:
+        slabs = _slabs(x, axes, 0)
+        total = slabs[0].copy()
+        for slab in slabs[1:]:
+            total += slab
     return total / _divisor(axes, count_include_pad, divisor_override).astype(x.dtype)
 
 
@@ -299,7 +347,10 @@ def avg_pool_backward(grad_output, x, axes, dtype, count_include_pad=True, divis
     """Share each window's gradient equally (``/ divisor``) among its taps inside the input."""
     share = grad_output.astype(dtype, copy=False) / _divisor(
         axes, count_include_pad, divisor_override).astype(dtype)
-    if axes[0].pad is not None:              # one strided add per window offset
+    if _tiling(axes):                         # each block gets its window's share
+        kernel = math.prod(a.taps for a in axes)
+        return _untile(np.broadcast_to(share[..., None], share.shape + (kernel,)), x.shape, axes)
+    if all(a.pad is not None for a in axes):  # sliding windows: one strided add per offset
         padded = tuple(a.size + a.pad[0] + a.pad[1] for a in axes)
         grad = np.zeros(tuple(x.shape[:2]) + padded, dtype=dtype)
         for t in _offsets(axes):
