@@ -50,10 +50,7 @@ from convcourse.course.feedback import FeedbackExporter  # noqa: E402
 from convcourse.course.feedback import grade_cell_label as label_of  # noqa: E402
 from convcourse.course.safe_html import animation_as_image, external_references, sanitize  # noqa: E402
 
-try:
-    from . import browser
-except ImportError:  # tests/ run as rootdir modules
-    import browser
+import browser  # noqa: E402 - tests/browser.py: chromium with no network
 
 PWN = "document.documentElement.setAttribute('data-pwned', 'yes')"
 ATTACKS = [
