@@ -10,6 +10,7 @@ an nbgrader course directory with ``source/``, ``release/``, ``submitted/``,
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "nbgrader_config",
     "kernel_env",
     "INLINE_BACKEND",
+    "split_grade_id",
 ]
 
 #: The fixed secret that demo runs and tests use; grading with it prints a warning.
@@ -81,6 +83,22 @@ def assignments(source: str | os.PathLike) -> list[str]:
 def notebook_names(folder: str | os.PathLike) -> list[str]:
     """Return the sorted notebook names (without ``.ipynb``) in ``folder``."""
     return sorted(p.stem for p in Path(folder).glob("*.ipynb"))
+
+
+def split_grade_id(grade_id: str) -> tuple[str, str]:
+    """``(exercise, kind)`` of a test cell named by the course's convention.
+
+    A function's test cells are ``<function>_visible`` (public cases the
+    student can run) and ``<function>_hidden`` (the graded cases; ``-`` works
+    as the separator too); any other name is its own exercise, of kind "".
+
+    Examples
+    --------
+    >>> split_grade_id("pad2d_visible"), split_grade_id("add-hidden"), split_grade_id("bonus")
+    (('pad2d', 'visible'), ('add', 'hidden'), ('bonus', ''))
+    """
+    match = re.fullmatch(r"(.+)[-_](visible|hidden)", grade_id)
+    return (match.group(1), match.group(2)) if match else (grade_id, "")
 
 
 def resolve_secret(secret_file: str | os.PathLike | None = None, *, demo: bool = False) -> tuple[str, bool]:

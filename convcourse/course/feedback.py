@@ -126,10 +126,6 @@ def missing_feedback_html(student: str, assignment: str, notebook: str, reason: 
 def grade_cell_label(grade_id: str) -> str:
     """How the feedback's index names a test cell: its exercise and its kind.
 
-    The course names a function's test cells ``<function>_visible`` (the
-    public cases the student can run) and ``<function>_hidden`` (the graded
-    cases); any other name is shown as it is.
-
     Examples
     --------
     >>> grade_cell_label("pad2d_visible"), grade_cell_label("pad2d_hidden")
@@ -137,10 +133,10 @@ def grade_cell_label(grade_id: str) -> str:
     >>> grade_cell_label("bonus")
     'bonus: tests'
     """
-    for suffix, kind in (("_visible", "visible tests"), ("_hidden", "hidden tests")):
-        if grade_id.endswith(suffix) and len(grade_id) > len(suffix):
-            return f"{grade_id[:-len(suffix)]}: {kind}"
-    return f"{grade_id}: tests"
+    from .config import split_grade_id
+
+    exercise, kind = split_grade_id(grade_id)
+    return f"{exercise}: {kind + ' ' if kind else ''}tests"
 
 
 def template_dirs() -> list[str]:

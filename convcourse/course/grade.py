@@ -43,7 +43,7 @@ from pathlib import Path
 import nbformat
 
 from .config import assignments as list_assignments
-from .config import course_root, nbgrader_config, notebook_names, resolve_secret
+from .config import course_root, nbgrader_config, notebook_names, resolve_secret, split_grade_id
 from .feedback import missing_feedback_html
 from .release import generate_assignment
 from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
@@ -232,7 +232,7 @@ def answer_cell_errors(nb) -> dict[str, str]:
 
 def _syntax_note(grade_id: str, message: str, broken: dict[str, str], sources: dict[str, str]) -> str:
     """The answer cell's syntax error that explains this test cell's failure, or ''."""
-    exercise = re.sub(r"_(visible|hidden)$", "", grade_id)
+    exercise = split_grade_id(grade_id)[0]
     if exercise in broken:
         return broken[exercise]
     missing = re.search(r"NameError: name '(\w+)' is not defined", message)
@@ -450,7 +450,7 @@ def collect_mistakes(out: Path, students: list[str], plan: dict[str, list[str]])
             record = _judge_record(out, student, assignment)
             for notebook in notebooks:
                 for grade_id, cell in sorted(record.get(notebook, {}).get("cells", {}).items()):
-                    exercise = cell.get("exercise") or re.sub(r"_(visible|hidden)$", "", grade_id)
+                    exercise = cell.get("exercise") or split_grade_id(grade_id)[0]
                     for mistake in cell.get("mistakes", []):
                         key = (student, assignment, exercise, mistake)
                         if key not in seen:

@@ -10,7 +10,6 @@ are not in a pass rate or the score distribution.
 from __future__ import annotations
 
 import csv
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -103,7 +102,9 @@ def exercise_of(grade_id: str) -> str:
     >>> exercise_of("pad2d_visible"), exercise_of("pad2d_hidden"), exercise_of("pad2d")
     ('pad2d', 'pad2d', 'pad2d')
     """
-    return re.sub(r"_(visible|hidden)$", "", grade_id)
+    from .config import split_grade_id
+
+    return split_grade_id(grade_id)[0]
 
 
 def _exercise_scores(cells: list[dict]) -> dict:
