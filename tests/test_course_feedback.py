@@ -62,6 +62,8 @@ ATTACKS = [
     '<link rel="stylesheet" href="https://cdn.example.org/x.css">',
     f'<div style="background: url(https://example.org/t.png)" onmouseover="{PWN}">hover</div>',
 ]
+# a 1x1 GIF, as IPython's Image(filename="x.gif") shows it
+GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 LONG_LINE = "expected shape (4, 5), received shape (4, 6); " + "wrongvalue" * 60 + " end"
 
 
@@ -106,6 +108,7 @@ def feedback_notebook():
         new_code_cell("viz.show(x)", outputs=[
             new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"}),
             new_output("display_data", data={"text/html": _player(), "text/plain": "<HTML>"}),
+            new_output("display_data", data={"image/gif": GIF, "text/plain": "<Image>"}),
             new_output("display_data", data={"image/png": f'x" onerror="{PWN}',
                                              "text/plain": "<Figure>"}),
             new_output("display_data", data={"application/javascript": PWN,
@@ -146,6 +149,7 @@ def test_maths_is_mathml_and_no_dollar_source_is_left(page):
 def test_pictures_and_the_animation_are_embedded_images(page):
     sources = re.findall(r'<img[^>]*src="([^"]*)"', page)
     assert sum(s.startswith("data:image/png;base64,iVBOR") for s in sources) == 2  # figure, APNG
+    assert f"data:image/gif;base64,{GIF}" in sources
     assert all(s.startswith("data:image/") for s in sources)
     assert 'class="animation"' in page
 
@@ -211,6 +215,6 @@ def test_in_a_browser_without_network_maths_is_typeset_pictures_load_lines_wrap(
     assert found["subscripts"] and all(found["subscripts"])  # H_out: "out" drawn lower
     assert found["fractions"] == [True]  # numerator drawn above the denominator
     images = found["images"]
-    assert len(images) == 2 and all(i["width"] > 0 for i in images), images
+    assert len(images) == 3 and all(i["width"] > 0 for i in images), images
     assert found["outputPres"] >= 1 and found["overflowing"] == 0
     assert found["pwned"] is None  # no payload ran

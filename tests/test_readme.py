@@ -45,3 +45,12 @@ def test_course_map_lists_every_assignment_with_its_graded_functions_and_points(
         actual = _graded_points(ROOT / "solutions" / name / f"{name}.ipynb")
         assert listed == actual, name
         assert float(total) == sum(actual.values()), name
+
+
+def test_the_feedback_screenshot_is_there_and_small():
+    """The README shows a student's feedback page: docs/feedback.png, made by the tests' offline
+    browser (docs/make_feedback_screenshot.py), small enough to keep in the repository."""
+    assert "![A student's feedback page" in README and "(docs/feedback.png)" in README
+    png = ROOT / "docs" / "feedback.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size < 300_000

@@ -221,6 +221,7 @@ class FeedbackExporter(HTMLExporter):
         priority = [m for m in c.NbConvertBase.display_data_priority
                     if m not in ("application/vnd.jupyter.widget-view+json",
                                  "application/javascript", "text/vnd.mermaid")]
+        priority.insert(priority.index("image/png"), "image/gif")
         c.merge(Config({"NbConvertBase": {"display_data_priority": priority}}))
         return c
 
