@@ -5,7 +5,7 @@ After `make demo` (or any `convcourse grade` run):
     .venv/bin/python docs/make_feedback_screenshot.py [FEEDBACK.html] [--cell GRADE_ID]
 
 The default page is flipper's 01-convolution feedback in demo-output/ (a flipped kernel in
-convolve2d_valid), shown from that function's visible test cell.  Chromium runs headless
+convolve2d_valid), shown from that function's hidden test cell.  Chromium runs headless
 with no network (tests/browser.py); the PNG is reduced to 256 colours to stay small.
 """
 
@@ -26,7 +26,7 @@ DEFAULT = ROOT / "demo-output" / "feedback" / "flipper" / "01-convolution" / "01
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("page", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--cell", default="convolve2d_valid_visible",
+    parser.add_argument("--cell", default="convolve2d_valid_hidden",
                         help="grade id of the cell to scroll to (default: %(default)s)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "feedback.png")
     args = parser.parse_args(argv)
@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
-        shot = browser.screenshot(args.page, Path(tmp) / "shot.png", width=1000, height=900,
+        shot = browser.screenshot(args.page, Path(tmp) / "shot.png", width=1000, height=760,
                                   fragment=args.cell)
         image = Image.open(shot).convert("RGB")
         image.quantize(colors=256).save(args.output, optimize=True)

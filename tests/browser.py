@@ -77,11 +77,38 @@ def run_checks(page: Path, workdir: Path) -> dict:
     return json.loads(html.unescape(match.group(1)))
 
 
+def _anchor_top(page: Path, name: str) -> float:
+    """Where the anchor ``<a name=NAME>`` is on the page, in CSS pixels from the top."""
+    with tempfile.TemporaryDirectory(prefix="convcourse-page-") as tmp:
+        copy = Path(tmp) / Path(page).name
+        copy.write_text(Path(page).read_text(encoding="utf-8") + (
+            "<script>window.addEventListener('load', () => { const a = document.querySelector("
+            f"'a[name=\"{name}\"]'); document.body.setAttribute('data-top', a ? "
+            "String(a.getBoundingClientRect().top + window.scrollY) : 'none'); });</script>"),
+            encoding="utf-8")
+        done = _run(["--virtual-time-budget=10000", "--dump-dom"], copy.as_uri())
+    match = re.search(r'data-top="([0-9.]+)"', done.stdout)
+    if match is None:
+        raise RuntimeError(f"no anchor named {name!r} in {page}")
+    return float(match.group(1))
+
+
 def screenshot(page: Path, png: Path, *, width: int = 1000, height: int = 1200,
                fragment: str = "") -> Path:
-    """A PNG of ``page`` as the browser draws it (scrolled to ``#fragment`` if given)."""
-    target = Path(page).resolve().as_uri() + (f"#{fragment}" if fragment else "")
-    done = _run([f"--window-size={width},{height}", f"--screenshot={Path(png).resolve()}"], target)
+    """A PNG of ``page`` as the browser draws it: its top, or from the anchor ``fragment`` on.
+
+    Headless chromium draws nothing when it scrolls to an anchor itself, so the page is
+    drawn tall enough to reach the anchor and the picture cut out below it.
+    """
+    top = max(0, int(_anchor_top(page, fragment)) - 40) if fragment else 0
+    done = _run([f"--window-size={width},{top + height}", "--virtual-time-budget=10000",
+                 f"--screenshot={Path(png).resolve()}"], Path(page).resolve().as_uri())
     if not Path(png).is_file():
         raise RuntimeError(f"chromium wrote no screenshot (exit {done.returncode}): {done.stderr[-2000:]}")
+    if top:
+        from PIL import Image
+
+        with Image.open(png) as image:
+            cut = image.crop((0, top, width, top + height))
+        cut.save(png)
     return Path(png)
