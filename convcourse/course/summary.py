@@ -298,8 +298,7 @@ def plot_heatmap(grades: list[dict], cells: list[dict], path: str | Path) -> Pat
                 share[i, j] = score / top
     fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(columns) + 2.5),
                                     max(3.0, 0.3 * len(students) + 2.2)), constrained_layout=True)
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("#bbbbbb")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#bbbbbb")
     image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0, vmax=1, aspect="auto",
                       interpolation="nearest")
     several = len({a for a, _ in columns}) > 1
