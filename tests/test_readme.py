@@ -84,3 +84,12 @@ def test_the_new_assignment_checklist_holds_for_every_assignment():
         # 5. the course map, 6. the sample class
         assert f"| `{assignment}` |" in course_map
         assert assignment in graded
+
+
+def test_the_feedback_screenshot_is_there_and_small():
+    """The README shows a student's feedback page: docs/feedback.png, made by the tests' offline
+    browser (docs/make_feedback_screenshot.py), small enough to keep in the repository."""
+    assert "![A student's feedback page" in README and "(docs/feedback.png)" in README
+    png = ROOT / "docs" / "feedback.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size < 300_000

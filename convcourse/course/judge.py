@@ -77,6 +77,8 @@ class CellVerdict:
     ``score`` is the judge's score for a hidden cell; for a visible cell,
     ``passed`` says whether the public cases pass (the kernel's points count
     only then).  ``died`` is True when the worker died during the check.
+    ``mistakes`` names the typical mistakes the check recognised
+    (``Outcome.mistakes``), for the class's count of mistakes.
     """
 
     grade_id: str
@@ -87,6 +89,7 @@ class CellVerdict:
     passed: bool = False
     report: str = ""
     died: bool = False
+    mistakes: list = field(default_factory=list)
 
 
 def _test_cell(cell) -> bool:
@@ -743,8 +746,10 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
                 verdict.score = (float(min(outcome.score, cell.points)) if cell.hidden
                                  else (cell.points if outcome.passed else 0.0))
                 verdict.report = outcome.report
+                verdict.mistakes = list(outcome.mistakes)
             if state.get("died"):
                 verdict.died, verdict.score, verdict.passed = True, 0.0, False
+                verdict.mistakes = []
                 verdict.report = ("the process running the submission's function died during "
                                   "the check | " + verdict.report)
             refused += state.get("refused", [])
