@@ -53,6 +53,7 @@ import numpy as np
 from ._mistakes import (arrays_close, as_answer_array, format_array, match_mistakes,
                         max_error, shape_difference)
 from ._runner import Forbidden, call_student
+from ..i18n import translate
 
 __all__ = ["PUBLIC_SECRET", "ENV_VARS", "Case", "Exercise", "CaseResult", "Outcome",
            "derive_seed", "derive_seeds", "SEEDS_VAR", "public_seed", "grading_seed", "run_exercise", "make_check",
@@ -465,7 +466,7 @@ def _hidden_check(ex: Exercise, func, points) -> float:
     if not outcome.passed and ex.seeded:
         text += (f"\nTo reproduce these cases: convcourse.grading.reproduce("
                  f"{ex.name!r}, {ex.name}, seed={seed})")
-    print(text)
+    print(translate(text))
     return float(min(outcome.score, points))
 
 
@@ -482,11 +483,12 @@ def _visible_check(ex: Exercise, func, points) -> None:
         outcome = run_exercise(shown, func, seed=0, points=points,
                                title=f"{ex.name} (visible check)")
     if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
-    print(shown.passed_message or f"{ex.name}: all {len(outcome.results)} public cases passed "
-          f"({', '.join(ex.groups)}).")
+        raise AssertionError("\n" + translate(outcome.report))
+    print(translate(shown.passed_message or f"{ex.name}: all {len(outcome.results)} public cases "
+                    f"passed ({', '.join(ex.groups)})."))
     if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
+        print(translate(f"(your function raised warnings, which do not cost points: "
+                        f"{outcome.warnings[0]})"))
     return None
 
 
@@ -619,7 +621,7 @@ def reproduce_in(exercises: dict, exercise: str, func, seed: int, *, points=None
     outcome = _quietly(lambda: run_exercise(ex, func, seed=int(seed), points=points, full=True,
                                             title=f"{exercise} (reproduced)"))
     if verbose:
-        print(outcome.report)
+        print(translate(outcome.report))
     return outcome
 
 

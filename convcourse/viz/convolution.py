@@ -32,6 +32,7 @@ from ._draw import cell_axes as _cell_axes
 from ._draw import correlate_valid as _correlate_valid
 from ._draw import draw_cells as _draw_cells
 from ._draw import finish as _finish
+from ._draw import translate_figure
 from ._draw import fmt as _fmt
 
 __all__ = [
@@ -406,6 +407,7 @@ def show_animation(anim):
     True
     """
     from IPython.display import HTML
+    translate_figure(anim._fig)  # the animation's titles follow the course's language
     html = anim.to_jshtml(default_mode="loop")
     plt.close(anim._fig)  # the figure FuncAnimation draws on
     return HTML(html)
