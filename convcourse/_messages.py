@@ -42,6 +42,15 @@ PHRASES = (
     "expected {error} ({why}); your function raised {raised}",
     "expected {error} ({why}); your function returned {returned}",
     "your function raised {raised}",
+    "a value of shape {shape}",
+    "one array of shape {shape}",
+    "a ndarray", "a tuple", "a list", "a float", "an int",
+    "expected {error} ({why}); {problem}",
+    # reasons composed in the checks (pooling's _BAD_GRAD + the shape)
+    "grad_output must have the shape of the forward's output, {shape}",
+    "grad_output must have the shape of the forward's output, {shape}; this one has x's shape",
+    "{error} (in {function}, line {line}: {code})",
+    "{error} (in {function}, line {line})",
     "your function modified its input {names}: leave the arguments unchanged (work on a copy "
     "or a new array)",
     "likely mistake: {name} ({hint})",

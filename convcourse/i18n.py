@@ -206,4 +206,11 @@ def _translate(text: str, lang: str, domain: str, table: dict, depth: int) -> st
                 return text[:start] + done + text[start + len(stripped):]
     if "\n" in text:
         return "\n".join(_translate(line, lang, domain, table, depth) for line in text.split("\n"))
+    raised = _EXCEPTION.match(text)
+    if raised and depth < 4:  # "NotAPair: <the check's message>": the exception's name stays
+        return raised.group(1) + _translate(raised.group(2), lang, domain, table, depth + 1)
     return text
+
+
+#: an exception's summary, ``Name: message`` (a CamelCase name, no spaces)
+_EXCEPTION = re.compile(r"(\s*[A-Z][a-z]+(?:[A-Z][A-Za-z]*)+: )(.+)\Z", re.S)

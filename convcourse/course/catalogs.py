@@ -147,28 +147,55 @@ def _worth(text: str) -> bool:
 _PLACEHOLDERS = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
+_INTERNAL_ERRORS = {"ValueError", "TypeError", "RuntimeError", "KeyError", "AssertionError"}
+
+
+def _grading_texts(node) -> list[str]:
+    """The texts of a check that reach a report, besides mistakes and keyword arguments.
+
+    A sentence kept in a variable (``too_big = "the window is larger than the input"``),
+    the message of an exception raised for the report (``raise NotAPair(f"...")``) and a
+    report's section heading (``("The loss (the first value returned):", results)``).
+    """
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        # one line: a docstring template or a Notes text is not a report's sentence
+        return [t for t in _strings(node.value) if len(t.split()) >= 3 and "\n" not in t
+                and len(_PLACEHOLDERS.sub("", t).split()) >= 3]
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+        # a bad argument to the grading code itself is the instructor's business, not a report
+        if getattr(node.exc.func, "id", "") in _INTERNAL_ERRORS:
+            return []
+        return [t for arg in node.exc.args for t in _strings(arg)]
+    if isinstance(node, ast.Tuple) and node.elts:
+        first = _template(node.elts[0])
+        return [first] if first and first.endswith(":") and len(first.split()) >= 3 else []
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_Finding":
+        return [t for arg in node.args[1:] for t in _strings(arg)]
+    return []
+
+
 def _python_messages(path: Path, root: Path) -> list[tuple[str, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     rel = path.relative_to(root).as_posix()
     found = []
     viz = "viz" in path.parts
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = node.func.id if isinstance(node.func, ast.Name) else (
-            node.func.attr if isinstance(node.func, ast.Attribute) else "")
-        texts = []
-        if name == "Mistake":
-            texts = [t for arg in node.args[:2] for t in _strings(arg)]
-            texts += [t for kw in node.keywords if kw.arg in ("name", "hint") for t in _strings(kw.value)]
-        elif viz and name in _VIZ_CALLS:
-            texts = [t for arg in node.args if not isinstance(arg, ast.Constant)
-                     or isinstance(arg.value, str) for t in _strings(arg)]
-            texts += [t for kw in node.keywords if kw.arg in _VIZ_KEYWORDS for t in _strings(kw.value)]
-        else:
+        texts = [] if viz else _grading_texts(node)
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else (
+                node.func.attr if isinstance(node.func, ast.Attribute) else "")
+            if name == "Mistake":
+                texts += [t for arg in node.args[:2] for t in _strings(arg)]
+                texts += [t for kw in node.keywords if kw.arg in ("name", "hint")
+                          for t in _strings(kw.value)]
+            elif viz and name in _VIZ_CALLS:
+                texts += [t for arg in node.args if not isinstance(arg, ast.Constant)
+                          or isinstance(arg.value, str) for t in _strings(arg)]
             wanted = _VIZ_KEYWORDS if viz else _GRADING_KEYWORDS
-            texts = [t for kw in node.keywords if kw.arg in wanted for t in _strings(kw.value)]
-        found += [(t, f"{rel}:{node.lineno}") for t in texts if _worth(t)]
+            texts += [t for kw in node.keywords if kw.arg in wanted for t in _strings(kw.value)]
+        # str.format's "{}" becomes a named placeholder, so that the text is a template
+        found += [(t.replace("{}", "{value}"), f"{rel}:{getattr(node, 'lineno', 0)}")
+                  for t in texts if _worth(t)]
     return found
 
 

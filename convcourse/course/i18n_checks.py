@@ -52,7 +52,7 @@ def code_spans(text: str) -> Counter:
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*\}")
 # identifiers written without backticks in the package's messages: ``kernel[a, b]``, ``stride=2``
-_IDENTIFIER = re.compile(r"\b\w+(?=[\[=(])")
+_IDENTIFIER = re.compile(r"\b\w+(?:\.\w+)+|\b\w+(?=[\[=(])")
 
 
 def _prose(text: str) -> str:
@@ -129,11 +129,23 @@ def glossary_problems(msgid: str, msgstr: str, glossary: list[dict]) -> list[str
     return problems
 
 
+_CALL = re.compile(r"\b\w+\([^()]*\)")  # code written without backticks: len(row)
+
+
+_FUNCTION_WORDS = {"the", "of", "a", "an", "is", "are", "and", "or", "to", "in", "with", "not",
+                   "your", "you", "it", "this", "that", "for", "on", "by", "be", "as", "at", "was"}
+
+
 def english_left(msgstr: str, min_words: int = 4) -> str | None:
-    """A run of at least ``min_words`` English words in a translation (left untranslated), or None."""
-    text = _prose(msgstr)
+    """A run of at least ``min_words`` English words in a translation (left untranslated), or None.
+
+    A run counts as English prose when it holds a function word ("the", "of", "is"...);
+    a list of library names (``sklearn, torch``) does not.
+    """
+    text = _CALL.sub(" ", _IDENTIFIER.sub(" ", _prose(msgstr)))
     for run in re.finditer(r"(?:\b[a-z][a-z']+\b[\s,;:()]*){%d,}" % min_words, text):
-        return run.group(0).strip()
+        if _FUNCTION_WORDS & set(re.findall(r"[a-z']+", run.group(0))):
+            return run.group(0).strip()
     return None
 
 

@@ -277,6 +277,7 @@ def conv_dimensions():
         ax3.quiver(*start, *(2.2 * direction), color="black", linewidth=2, arrow_length_ratio=0.3)
     ax3.set_axis_off()
     ax3.set_title("3-D: a volume (CT scan, video)\nthe kernel moves along 3 axes")
+    translate_figure(fig)  # not finished by _finish (its layout is its own)
     fig.tight_layout()
     fig.subplots_adjust(top=0.85)
     plt.close(fig)
