@@ -180,6 +180,9 @@ def correlation_vs_convolution(signal=None, kernel=(1.0, 2.0, 3.0)):
     Cross-correlation: ``(x ⋆ k)[i] = sum_m x[i + m] k[m]``.  Convolution:
     ``(x * k)[i] = sum_m x[i - m] k[m]``, the cross-correlation with ``k``
     reversed.  Deep learning's "convolution" layers compute the cross-correlation.
+    Each output is drawn at the index ``i`` of its formula (0 outside the signal),
+    so a spike at ``p`` gives the reversed kernel over ``p - K + 1 .. p`` and
+    the kernel as it is over ``p .. p + K - 1``.
 
     Examples
     --------
@@ -203,8 +206,9 @@ def correlation_vs_convolution(signal=None, kernel=(1.0, 2.0, 3.0)):
          np.arange(k.size)),
         (corr, "cross-correlation: the kernel comes out backwards", "#9467bd",
          np.arange(corr.size) - (k.size - 1)),
+        # conv[j] = (x * k)[j]: the 'full' output's first value is the formula's i = 0
         (conv, "convolution: flip the kernel, then slide; the kernel comes out as it is",
-         "#2ca02c", np.arange(conv.size) - (k.size - 1)),
+         "#2ca02c", np.arange(conv.size)),
     ]
     for ax, (values, title, color, pos) in zip(axes, panels):
         ax.bar(pos, values, color=color, width=0.8)
