@@ -391,3 +391,25 @@ def test_mixed_class_grades_as_its_english_twin_with_russian_feedback(mixed_clas
     assert "Задание 1: свёртка" in page and "ядро не перевёрнуто" in page
     page = (out / "feedback" / "ada" / "01-convolution" / "01-convolution.html").read_text()
     assert "Assignment 1: convolution" in page and "Задание" not in page
+
+
+def test_validate_names_a_stale_or_unfaithful_translation(tmp_path, monkeypatch):
+    """`convcourse validate` checks the catalogs: a wrong number and a stale .mo are named."""
+    from babel.messages.pofile import write_po
+
+    from convcourse.course.validate import translation_problems
+
+    assert translation_problems(ROOT) == []
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE, locale)
+    path = locale / "ru" / "LC_MESSAGES" / "01-convolution.po"
+    po = catalogs.read_catalog(path, "ru")
+    message = po.get("### Exercise 1: `correlate2d_valid` (1 + 4 points)")
+    message.string = message.string.replace("1 + 4", "1 + 5")
+    with open(path, "wb") as f:
+        write_po(f, po, width=0)
+    monkeypatch.setattr(catalogs, "LOCALE_DIR", locale)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    problems = translation_problems(ROOT)
+    assert any("Exercise 1" in p and "numbers differ" in p for p in problems), problems
+    assert any("01-convolution.mo is not compiled from its .po" in p for p in problems), problems
