@@ -413,3 +413,13 @@ def test_validate_names_a_stale_or_unfaithful_translation(tmp_path, monkeypatch)
     problems = translation_problems(ROOT)
     assert any("Exercise 1" in p and "numbers differ" in p for p in problems), problems
     assert any("01-convolution.mo is not compiled from its .po" in p for p in problems), problems
+
+
+def test_cli_i18n_check_and_release_lang(capsys):
+    from convcourse.cli import main
+
+    assert main(["--course", str(ROOT), "i18n", "check"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"ru/{domain}: complete" in out for domain in DOMAINS)
+    assert main(["--course", str(ROOT), "release", "--lang", "fr", "--no-bundle"]) == 2
+    assert "lang must be one of 'en', 'ru'; got 'fr'" in capsys.readouterr().err
