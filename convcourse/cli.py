@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path} ({args.fmt})")
             return 0
         else:
-            raise ValueError(f"command must be release, validate, grade, demo or export, got {args.command!r}")
+            raise ValueError(f"command must be release, i18n, validate, grade, demo or export, got {args.command!r}")
     except ModuleNotFoundError as exc:
         if exc.name not in _COURSE_REQUIREMENTS:
             raise
