@@ -2,7 +2,8 @@
 
 ::
 
-    convcourse release                      # notebooks/ from solutions/, and the student bundle
+    convcourse release [--lang ru]          # notebooks/ (notebooks/ru/) from solutions/, and the student bundle
+    convcourse i18n extract|update|check    # gettext catalogs of the prose and the package's messages
     convcourse validate                     # solutions pass, stubs fail, ids unique, release fresh
     convcourse grade SUBMISSIONS [--output DIR] [--jobs N] [--db URL] [--roster CSV] [--student ID]
                      [--no-sandbox]             # the sandbox is on wherever bubblewrap works
@@ -28,6 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/ and write the student bundle")
     p.add_argument("--bundle", default=None, help="bundle zip (default release-bundle/convcourse-student.zip)")
     p.add_argument("--no-bundle", action="store_true", help="do not write the bundle")
+    p.add_argument("--lang", default="en", help="the edition's language: en (default) or ru; "
+                   "ru is released into notebooks/ru/")
+
+    p = sub.add_parser("i18n", help="keep the gettext catalogs (convcourse/locale/) in step with the sources")
+    p.add_argument("action", choices=("extract", "update", "check"),
+                   help="extract: write the .pot templates; update: extract, then merge into every "
+                        "language's .po (changed entries fuzzy, removed ones obsolete) and compile; "
+                        "check: list untranslated, fuzzy and obsolete entries (exit 1 if any)")
 
     p = sub.add_parser("validate", help="check solutions, stubs, grade ids, points and the release")
     p.add_argument("--output", default=None, help="scratch folder for the grading run (default: a temporary one)")
@@ -78,11 +87,15 @@ def main(argv: list[str] | None = None) -> int:
             from .course.release import release
 
             bundle = False if args.no_bundle else args.bundle
-            result = release(course_root(args.course), bundle=bundle)
-            print(f"released {', '.join(result['assignments'])} into {result['notebooks']}")
+            result = release(course_root(args.course), bundle=bundle, lang=args.lang)
+            print(f"released {', '.join(result['assignments'])} ({args.lang}) into {result['notebooks']}")
             if result["bundle"]:
                 print(f"student bundle: {result['bundle']}")
+            for gap in result["untranslated"]:
+                print(f"warning: untranslated paragraph left in English: {gap}", file=sys.stderr)
             return 0
+        elif args.command == "i18n":
+            return _i18n(args)
         elif args.command == "validate":
             from .course.validate import validate
 
@@ -111,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path} ({args.fmt})")
             return 0
         else:
-            raise ValueError(f"command must be release, validate, grade, demo or export, got {args.command!r}")
+            raise ValueError(f"command must be release, i18n, validate, grade, demo or export, got {args.command!r}")
     except ModuleNotFoundError as exc:
         if exc.name not in _COURSE_REQUIREMENTS:
             raise
@@ -123,8 +136,34 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _i18n(args) -> int:
+    from .course import catalogs
+    from .course.config import course_root
+
+    root = course_root(args.course)
+    if args.action == "extract":
+        templates = catalogs.extract(root)
+        for domain, catalog in templates.items():
+            print(f"{domain}: {len(catalog)} message(s)")
+        return 0
+    if args.action == "update":
+        report = catalogs.update(root)
+    else:
+        report = {lang: {domain: catalogs.catalog_problems(catalogs.read_catalog(
+            catalogs.LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po", lang))
+            for domain in catalogs.domains(root)} for lang in catalogs.TRANSLATIONS}
+    count = 0
+    for lang, per_domain in report.items():
+        for domain, problems in per_domain.items():
+            print(f"{lang}/{domain}: {'complete' if not problems else f'{len(problems)} to do'}")
+            for problem in problems[:200 if args.action == "check" else 5]:
+                print(f"  {problem}")
+            count += len(problems)
+    return 1 if count and args.action == "check" else 0
+
+
 # top-level modules of the 'course' extra (nbgrader and what it brings)
-_COURSE_REQUIREMENTS = {"nbgrader", "nbformat", "nbconvert", "nbclient", "jupyter_client",
+_COURSE_REQUIREMENTS = {"nbgrader", "babel", "nbformat", "nbconvert", "nbclient", "jupyter_client",
                         "ipykernel", "traitlets", "sqlalchemy"}
 
 

@@ -64,6 +64,8 @@ def _as_real_kernel(kernel, name="kernel"):
 
 
 def _check_atol(atol):
+    if atol is None:
+        return None
     if isinstance(atol, bool) or not isinstance(atol, (int, float, np.integer, np.floating)):
         raise TypeError(f"atol must be a real number, got {_describe(atol)}")
     if not atol >= 0:
@@ -71,16 +73,30 @@ def _check_atol(atol):
     return float(atol)
 
 
-def separate_kernel(kernel, atol=1e-8):
+def _rank_tolerance(kernel, s, atol):
+    """The singular values at or below this count as zero: ``atol``, or by default
+    ``max(kH, kW) * eps * s_1`` (numpy's ``matrix_rank`` rule), ``eps`` the
+    precision of the kernel's own dtype: a rank-1 kernel rounded to float32
+    keeps an ``s_2`` of about ``1e-8 s_1``, far above float64's ``eps``."""
+    if atol is not None:
+        return atol
+    dtype = np.asarray(kernel).dtype
+    eps = np.finfo(dtype if dtype.kind == "f" else np.float64).eps
+    return max(np.shape(kernel)) * float(eps) * (float(s[0]) if s.size else 0.0)
+
+
+def separate_kernel(kernel, atol=None):
     """Split a rank-1 kernel into a column and a row.
 
     Parameters
     ----------
     kernel : array_like, shape (kH, kW)
         A real 2-D kernel.
-    atol : float, optional
+    atol : float or None, optional
         Absolute tolerance: singular values at or below ``atol`` count as
-        zero.  Default ``1e-8``.
+        zero.  Default (None): ``max(kH, kW) * eps * s_1``, with ``eps`` the
+        precision of the kernel's dtype (float64's for an integer kernel), so
+        that a float32 kernel's rounding is not mistaken for a second rank.
 
     Returns
     -------
@@ -112,7 +128,10 @@ def separate_kernel(kernel, atol=1e-8):
       2-D Gaussian gives the normalised 1-D Gaussian twice);
     * in both cases the largest-magnitude entry of ``column`` is positive.
 
-    An all-zero kernel (rank 0) gives two zero vectors.
+    An all-zero kernel (rank 0) gives two zero vectors.  The default
+    tolerance scales with the kernel (``s_1``) and with its dtype's precision:
+    ``np.outer(a, b).astype(np.float32)`` keeps ``s_2 ~ 1e-8 s_1`` from the
+    rounding and is still separated.
 
     Examples
     --------
@@ -128,14 +147,14 @@ def separate_kernel(kernel, atol=1e-8):
     ValueError: kernel is not separable: it has rank 2 (singular values [1. 1.]), ...
     """
     k = _as_real_kernel(kernel)
-    atol = _check_atol(atol)
     u, s, vt = np.linalg.svd(k)
+    atol = _rank_tolerance(kernel, s, _check_atol(atol))
     rank = int(np.sum(s > atol))
     if rank > 1:
         raise ValueError(
             f"kernel is not separable: it has rank {rank} (singular values "
             f"{np.array2string(s, precision=3)}), its second singular value "
-            f"{s[1]:.3g} exceeds atol={atol:g}"
+            f"{s[1]:.3g} exceeds the tolerance atol={atol:.3g}"
         )
     if rank == 0:
         return np.zeros(k.shape[0]), np.zeros(k.shape[1])
@@ -162,15 +181,16 @@ def _integer_factors(k):
     return column, row.astype(np.float64)
 
 
-def is_separable(kernel, atol=1e-8):
+def is_separable(kernel, atol=None):
     """Whether a 2-D kernel is an outer product of a column and a row.
 
     Parameters
     ----------
     kernel : array_like, shape (kH, kW)
         A real 2-D kernel.
-    atol : float, optional
-        Singular values at or below ``atol`` count as zero.  Default ``1e-8``.
+    atol : float or None, optional
+        Singular values at or below ``atol`` count as zero.  Default (None):
+        ``max(kH, kW) * eps * s_1``, as :func:`separate_kernel`.
 
     Returns
     -------
@@ -184,7 +204,7 @@ def is_separable(kernel, atol=1e-8):
 
     Notes
     -----
-    Rank 1 means the second singular value ``s_2`` is at most ``atol``.
+    Rank 1 means the second singular value ``s_2`` is at most the tolerance.
 
     Examples
     --------
@@ -194,8 +214,8 @@ def is_separable(kernel, atol=1e-8):
     False
     """
     k = _as_real_kernel(kernel)
-    atol = _check_atol(atol)
     s = np.linalg.svd(k, compute_uv=False)
+    atol = _rank_tolerance(kernel, s, _check_atol(atol))
     return bool(s.size < 2 or s[1] <= atol)
 
 

@@ -120,12 +120,38 @@ def assert_exercise_cells(nb, name, exercise):
     visible, hidden = by_id[f"{name}_visible"], by_id[f"{name}_hidden"]
     assert f"check_{name}({name})" in visible.source
     assert "### BEGIN HIDDEN TESTS" not in visible.source
+    assert_visible_cell_names_the_mistake_first(nb, name, visible.source)
     points = meta(hidden)["points"]
     assert f"check_{name}({name}, points={points}, hidden=True)" in hidden.source
     assert re.search(r"### BEGIN HIDDEN TESTS.*check_.*### END HIDDEN TESTS", hidden.source, re.S)
     # one point per group of cases, as the notebook tells the students
     assert points == exercise.default_points == len(exercise.groups)
     return visible, hidden
+
+
+def assert_visible_cell_names_the_mistake_first(nb, name, source):
+    """A visible cell runs its check first (after the docstring and imports), so that a failing
+    student first reads the check's named mistake; every assert after it carries a message;
+    and it calls no other graded function of the notebook (one function judged per cell)."""
+    tree = ast.parse(source)
+    body = [s for s in tree.body[1:] if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    assert isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant)
+    first = body[0]
+    assert (isinstance(first, ast.Expr) and isinstance(first.value, ast.Call)
+            and getattr(first.value.func, "id", None) == f"check_{name}"), (
+        f"{name}_visible: the check must come first, got {ast.unparse(first)!r}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            assert node.msg is not None, f"{name}_visible: assert without a message: {ast.unparse(node)}"
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr.startswith("assert_")):
+            assert any(k.arg == "err_msg" for k in node.keywords), (
+                f"{name}_visible: {node.func.attr} without err_msg: {ast.unparse(node)[:80]}")
+    graded = {meta(c)["grade_id"] for c in nb.cells if meta(c).get("solution")}
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    others = sorted(called & (graded - {name}))
+    assert not others, f"{name}_visible also calls the graded {others}: a cell judges one function"
 
 
 def assert_solutions_earn_every_point(nb, is_setup, signatures, total, capsys):

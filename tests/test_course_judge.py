@@ -35,6 +35,27 @@ def test_wire_round_trip(value):
         assert got == value and type(got) is type(value)
 
 
+def test_judge_sees_the_model_the_kernel_sees_biases_included():
+    """build_model: the judge's copy of a model counts and rebuilds its biases as the kernel's
+    check does (it once left them out: 10,140 weights and another accuracy than the student saw)."""
+    from convcourse.course.judge import _rebuild_model
+    from convcourse.grading.cnn import describe_model, rebuild_model
+    from convcourse.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+
+    model = Sequential(Conv2d(1, 16, 3, padding=1), ReLU(), MaxPool2d(2),
+                       Conv2d(16, 32, 3, padding=1, bias=False), ReLU(), MaxPool2d(2),
+                       Flatten(), Linear(128, 10))
+    arrays = {}
+    judged = wire.decode(wire.encode(model, arrays), arrays, resolve_model=_rebuild_model)
+    kernel_view, judge_view = describe_model(model), describe_model(judged)
+    # 16*9 + 16 biases, 32*16*9 without bias, 128*10 + 10 biases
+    assert kernel_view["parameters"] == judge_view["parameters"] == 160 + 4608 + 1290
+    copies = [rebuild_model(m, rng=0) for m in (model, judged)]
+    for a, b in zip(*(c.layers for c in copies)):
+        assert repr(a) == repr(b)
+        assert [p.data.tolist() for p in a.parameters()] == [p.data.tolist() for p in b.parameters()]
+
+
 def test_wire_makes_objects_opaque_and_subclasses_plain():
     class Eq(np.ndarray):
         def __eq__(self, other):

@@ -91,11 +91,33 @@ def test_separate_rejects_rank_two(kernel):
 
 def test_atol_decides_near_rank_one(rng):
     kernel = np.outer([1.0, 2.0, 3.0], [1.0, -1.0]) + 1e-10 * rng.standard_normal((3, 2))
-    assert is_separable(kernel) is True
-    np.testing.assert_allclose(np.outer(*separate_kernel(kernel)), kernel, atol=1e-9)
+    assert is_separable(kernel, atol=1e-8) is True
+    np.testing.assert_allclose(np.outer(*separate_kernel(kernel, atol=1e-8)), kernel, atol=1e-9)
     assert is_separable(kernel, atol=1e-13) is False
     with pytest.raises(ValueError, match=r"rank 2.*atol=1e-13"):
         separate_kernel(kernel, atol=1e-13)
+    # by default the tolerance is float64's precision: noise of 1e-10 is a second rank
+    assert is_separable(kernel) is False
+
+
+def test_default_tolerance_follows_the_dtype_and_the_scale(rng):
+    # rounded to float32, a rank-1 kernel keeps s2 ~ 1e-8 s1: an absolute 1e-8 rejected about
+    # a third of these; the default scales with float32's precision and accepts them all
+    for _ in range(50):
+        kh, kw = (int(v) for v in rng.integers(2, 6, size=2))
+        kernel = np.outer(rng.normal(size=kh), rng.normal(size=kw)).astype(np.float32)
+        assert is_separable(kernel)
+        np.testing.assert_allclose(np.outer(*separate_kernel(kernel)), kernel, rtol=0,
+                                   atol=1e-5 * np.abs(kernel).max())
+    # the same rounding error stored in float64 is not rank 1 at float64's precision
+    kernel = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 0.5])
+    kernel[0, 0] *= 1 + 1e-7
+    assert not is_separable(kernel) and is_separable(kernel.astype(np.float32))
+    # the scale: a kernel a million times smaller is separable or not just the same
+    assert is_separable(1e-6 * kernel.astype(np.float32)) and not is_separable(1e-6 * kernel)
+    # rank 0: an all-zero kernel gives two zero vectors
+    column, row = separate_kernel(np.zeros((2, 3)))
+    assert column.tolist() == [0.0, 0.0] and row.tolist() == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("kernel, expected", [(np.ones((3, 3)), True), (SOBEL_X, True),

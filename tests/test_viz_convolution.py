@@ -62,6 +62,16 @@ def test_correlation_vs_convolution_on_a_spike():
     assert heights(conv) == [1, 2, 3]   # convolution writes it as it is
 
 
+def test_correlation_vs_convolution_places_each_output_where_its_formula_does():
+    # a spike at p = 4: (x ⋆ k)[i] = k[p - i] at i = 2, 3, 4; (x * k)[i] = k[i - p] at i = 4, 5, 6
+    fig = viz.correlation_vs_convolution(kernel=[1, 2, 3])
+    corr, conv = fig.axes[2], fig.axes[3]
+    where = lambda ax: {round(b.get_x() + b.get_width() / 2): b.get_height()  # noqa: E731
+                        for b in ax.patches if b.get_height()}
+    assert where(corr) == {2: 3, 3: 2, 4: 1}
+    assert where(conv) == {4: 1, 5: 2, 6: 3}
+
+
 def test_conv_dimensions_has_three_panels():
     fig = viz.conv_dimensions()
     assert len(fig.axes) == 3 and fig.axes[2].name == "3d"

@@ -31,6 +31,9 @@ def test_activation_memory_of_resnet18():
     # layer4: 512 x 7 x 7 per image, against 512 x 224 x 224 without downsampling (1024 times more)
     assert rows[5]["bytes"] == 32 * 512 * 49 * 4
     assert rows[5]["bytes_without"] == rows[5]["bytes"] * 1024
+    # global average pooling: 512 x 1 x 1 at any resolution, with or without downsampling
+    assert rows[6]["name"] == "global average pool"
+    assert rows[6]["bytes"] == rows[6]["bytes_without"] == 32 * 512 * 4
     assert viz.activation_memory(batch=1, bytes_per_value=2)[1]["bytes"] == 64 * 112 * 112 * 2
     with pytest.raises(ValueError, match="batch"):
         viz.activation_memory(batch=0)

@@ -25,10 +25,16 @@ Re-running gives the same files: every student's folders are rebuilt from the
 submissions, and the checks' random cases are seeded from the student, the
 assignment, the notebook, the course secret and the hash of each graded
 function's code (``judge.code_hashes``; a changed function meets new cases).
+
+A class may mix languages: a submission is matched against the English source
+by grade id (a Russian notebook has the same cells and checksums), and its
+language (``metadata.convcourse.lang``) goes to its kernel as
+``CONVCOURSE_LANG``, so that its checks report, and its feedback reads, in it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import multiprocessing
@@ -45,12 +51,13 @@ import nbformat
 
 from .config import assignments as list_assignments
 from .config import course_root, nbgrader_config, notebook_names, resolve_secret, split_grade_id
+from ..i18n import DEFAULT_LANGUAGE, LANG_VAR, LANGUAGES, translate
 from .feedback import missing_feedback_html
 from .gradebook import register_students, registration_lock
 from .release import generate_assignment
 from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
 
-__all__ = ["grade", "cell_message", "collect_results", "TAMPERING"]
+__all__ = ["grade", "cell_message", "collect_results", "TAMPERING", "submitted_language"]
 
 #: how cells.csv and the summary flag a cell whose kernel score the judge contradicts
 TAMPERING = "tampering suspected"
@@ -606,7 +613,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         for name in plan:
             generate_assignment(out, name, db_url=db_url)
 
-    problems, cell_notes, tasks = {}, {}, []
+    problems, cell_notes, tasks, langs = {}, {}, [], {}
     for s in todo:
         for assignment, notebooks in plan.items():
             for step in ("submitted", "autograded", "feedback"):
@@ -630,6 +637,10 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                 except NotebookProblem as exc:
                     problems[key] = str(exc)
                     continue
+                lang = submitted_language(path)
+                nb.metadata = copy.deepcopy(nb.metadata)
+                nb.metadata.setdefault("convcourse", {})["lang"] = lang
+                langs[(s, assignment)] = langs.get((s, assignment)) or lang
                 if sub.notes.get(notebook):
                     first = next((c.metadata["nbgrader"]["grade_id"] for c in nb.cells
                                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")
@@ -642,7 +653,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                 graded_any = True
             if graded_any:
                 tasks.append({"student": s, "assignment": assignment,
-                              "notebooks": list(notebooks)})
+                              "notebooks": list(notebooks),
+                              "lang": langs.get((s, assignment), DEFAULT_LANGUAGE)})
     _save_state(out, problems, cell_notes, todo)
     problems, cell_notes = _load_state(out)
 
@@ -650,7 +662,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     env = {"CONVCOURSE_SECRET": secret, "PATH": os.environ["PATH"]}
     uid_base = 100_000 + (zlib.crc32(str(out).encode()) % 50_000) * 16
     for task in tasks:
-        task.update(root=str(out), db_url=db_url, timeout=timeout, env=env,
+        task.update(root=str(out), db_url=db_url, timeout=timeout,
+                    env={**env, LANG_VAR: task["lang"]},
                     sandbox=sandboxed, uid_base=uid_base, judge=bool(judge))
     timings, failures, judge_timings = {}, [], {}
     total = len(tasks)
@@ -710,6 +723,25 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     return {"grades": grades, "cells": cells, "mistakes": mistakes, "output": out, "timings": timings,
             "seconds": time.perf_counter() - started, "failures": failures,
             "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}
+
+
+def submitted_language(path: Path) -> str:
+    """The language a submitted notebook records (English when it records none or an unknown one).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".ipynb", delete=False) as f:
+    ...     _ = f.write('{"metadata": {"convcourse": {"lang": "ru"}}, "cells": []}')
+    >>> submitted_language(Path(f.name))
+    'ru'
+    """
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8", errors="replace")).get("metadata", {})
+        lang = (meta.get("convcourse") or {}).get("lang", DEFAULT_LANGUAGE)
+    except (OSError, ValueError, AttributeError):
+        return DEFAULT_LANGUAGE
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _say(*args) -> None:

@@ -8,6 +8,13 @@ releases of the same sources are byte-for-byte equal.  The bundle is a zip of
 the released notebooks, the whole ``convcourse`` package (public: the reference,
 the checks and the ``convcourse`` command its ``pyproject.toml`` declares), and
 install instructions.
+
+``release(root, lang="ru")`` makes the edition in another language from the
+same release: each notebook's markdown prose replaced by its translation from
+the assignment's catalog (:mod:`convcourse.course.catalogs`), everything else
+(code, ids, grade ids, checksums) untouched, into ``notebooks/<lang>/`` and
+``release-bundle/convcourse-student-<lang>.zip``.  Every released notebook
+records its language in ``metadata.convcourse.lang``.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, messages, translate
 from .config import assignments, nbgrader_config
 
-__all__ = ["generate_assignment", "release", "write_bundle", "INSTALL_TEXT"]
+__all__ = ["generate_assignment", "release", "write_bundle", "INSTALL_TEXT", "release_folder",
+           "translate_release"]
 
 INSTALL_TEXT = """\
 # convcourse: student bundle
@@ -99,8 +108,32 @@ def _fix_ids(source_dir: Path, release_dir: Path) -> None:
         path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
 
 
+def release_folder(root: Path, lang: str = DEFAULT_LANGUAGE) -> Path:
+    """Where a language's notebooks are released: ``notebooks/``, or ``notebooks/<lang>/``."""
+    return Path(root) / "notebooks" if lang == DEFAULT_LANGUAGE else Path(root) / "notebooks" / lang
+
+
+def translate_release(folder: Path, assignment: str, lang: str) -> list[str]:
+    """Turn the released notebooks of ``folder`` into their ``lang`` edition, in place.
+
+    Returns the English paragraphs no translation covers (left in English).
+    """
+    from .catalogs import translate_notebook
+
+    missing = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if lang == DEFAULT_LANGUAGE:
+            nb.metadata.setdefault("convcourse", {})["lang"] = lang
+        else:
+            nb, gaps = translate_notebook(nb, lang, messages(lang, assignment))
+            missing += [f"{assignment}/{path.name}: {gap.splitlines()[0][:70]!r}" for gap in gaps]
+        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    return missing
+
+
 def release(root: str | Path, *, dest: str | Path | None = None,
-            bundle: str | Path | None = None) -> dict:
+            bundle: str | Path | None = None, lang: str = DEFAULT_LANGUAGE) -> dict:
     """Regenerate the released notebooks and write the student bundle.
 
     Parameters
@@ -108,24 +141,32 @@ def release(root: str | Path, *, dest: str | Path | None = None,
     root : path
         The course directory (holding ``solutions/``).
     dest : path, optional
-        Where the released assignments go (default ``root/notebooks``); any
-        assignment folder there is replaced.
+        Where the released assignments go (default :func:`release_folder`:
+        ``root/notebooks``, or ``root/notebooks/<lang>``); any assignment
+        folder there is replaced.
     bundle : path, optional
-        The bundle zip to write (default ``root/release-bundle/convcourse-student.zip``);
-        ``False`` for none.
+        The bundle zip to write (default ``root/release-bundle/convcourse-student.zip``,
+        ``convcourse-student-<lang>.zip`` for another language); ``False`` for none.
+    lang : str, optional
+        The language of the edition (default English, the source).
 
     Returns
     -------
     result : dict
-        ``assignments`` (names), ``notebooks`` (folder), ``bundle`` (zip path or None).
+        ``assignments`` (names), ``notebooks`` (folder), ``bundle`` (zip path or None),
+        ``untranslated`` (paragraphs left in English for want of a translation).
 
     Raises
     ------
     FileNotFoundError
         When ``root/solutions`` holds no assignment.
+    ValueError
+        When ``lang`` is not a language of the course.
     """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(map(repr, LANGUAGES))}; got {lang!r}")
     root = Path(root).resolve()
-    dest = Path(dest) if dest is not None else root / "notebooks"
+    dest = Path(dest) if dest is not None else release_folder(root, lang)
     names = assignments(root / "solutions")
     if not names:
         raise FileNotFoundError(f"no assignment (a folder with a notebook) in {root / 'solutions'}")
@@ -135,15 +176,20 @@ def release(root: str | Path, *, dest: str | Path | None = None,
             shutil.copytree(root / "solutions" / name, work / "source" / name,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
             generate_assignment(work, name)
+        untranslated = []
+        for name in names:
+            untranslated += translate_release(work / "release" / name, name, lang)
         dest.mkdir(parents=True, exist_ok=True)
         for name in names:
             shutil.rmtree(dest / name, ignore_errors=True)
             shutil.copytree(work / "release" / name, dest / name)
     zip_path = None
     if bundle is not False:
-        zip_path = Path(bundle) if bundle else root / "release-bundle" / "convcourse-student.zip"
-        write_bundle(root, dest, names, zip_path)
-    return {"assignments": names, "notebooks": dest, "bundle": zip_path}
+        suffix = "" if lang == DEFAULT_LANGUAGE else f"-{lang}"
+        zip_path = Path(bundle) if bundle else root / "release-bundle" / f"convcourse-student{suffix}.zip"
+        write_bundle(root, dest, names, zip_path, lang=lang)
+    return {"assignments": names, "notebooks": dest, "bundle": zip_path,
+            "untranslated": untranslated}
 
 
 def _add(zf: zipfile.ZipFile, arcname: str, data: bytes) -> None:
@@ -153,7 +199,8 @@ def _add(zf: zipfile.ZipFile, arcname: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
-def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path) -> Path:
+def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path,
+                 lang: str = DEFAULT_LANGUAGE) -> Path:
     """Write the student bundle: released notebooks, the package, install instructions.
 
     Parameters
@@ -166,6 +213,8 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path) 
         The assignments to include.
     zip_path : Path
         The zip to write.
+    lang : str, optional
+        The language of the notebooks (the install instructions are in it).
 
     Returns
     -------
@@ -197,7 +246,7 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path) 
         if (root / extra).is_file():
             files[extra] = root / extra
     with zipfile.ZipFile(zip_path, "w") as zf:
-        _add(zf, "INSTALL.md", INSTALL_TEXT.encode())
+        _add(zf, "INSTALL.md", translate(INSTALL_TEXT, lang).encode())
         for arcname in sorted(files):
             _add(zf, arcname, files[arcname].read_bytes())
     return zip_path

@@ -77,6 +77,7 @@ _DEFAULT_PASS_ENV = (
     "CONVCOURSE_STUDENT",
     "CONVCOURSE_ASSIGNMENT",
     "CONVCOURSE_NOTEBOOK",
+    "CONVCOURSE_LANG",  # the notebook's language: its checks report in it
     "PYTHONHASHSEED",
     "MPLBACKEND",
 )

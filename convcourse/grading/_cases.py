@@ -65,6 +65,7 @@ import numpy as np
 from ._mistakes import (arrays_close, as_answer_array, format_array, match_mistakes,
                         max_error, shape_difference)
 from ._runner import Forbidden, call_student
+from ..i18n import translate
 
 __all__ = ["PUBLIC_SECRET", "ENV_VARS", "Case", "Exercise", "CaseResult", "Outcome",
            "derive_seed", "derive_seeds", "SEEDS_VAR", "CODE_VAR", "PUBLIC_SECRET_NOTE",
@@ -777,19 +778,20 @@ def _hidden_check(ex: Exercise, func, points) -> float:
     if not outcome.passed and ex.seeded:
         text += (f"\nTo reproduce these cases: convcourse.grading.reproduce("
                  f"{ex.name!r}, {ex.name}, seed={seed})")
-    print(text)
+    print(translate(text))
     return float(min(outcome.score, outcome.points))
 
 
 def _visible_check(ex: Exercise, func, points) -> None:
     outcome = run_cell(ex, func, hidden=False, points=points)
     if not outcome.passed:
-        raise AssertionError("\n" + outcome.report)
+        raise AssertionError("\n" + translate(outcome.report))
     shown = ex.visible or ex
-    print(shown.passed_message or f"{ex.name}: all {len(outcome.results)} public cases passed "
-          f"({', '.join(ex.groups)}).")
+    print(translate(shown.passed_message or f"{ex.name}: all {len(outcome.results)} public cases "
+                    f"passed ({', '.join(ex.groups)})."))
     if outcome.warnings:
-        print(f"(your function raised warnings, which do not cost points: {outcome.warnings[0]})")
+        print(translate(f"(your function raised warnings, which do not cost points: "
+                        f"{outcome.warnings[0]})"))
     return None
 
 
@@ -937,7 +939,7 @@ def reproduce_in(exercises: dict, exercise: str, func, seed: int | None = None, 
     outcome = _quietly(lambda: run_exercise(ex, func, seed=int(seed), points=points, full=True,
                                             title=f"{exercise} (reproduced)"))
     if verbose:
-        print(outcome.report)
+        print(translate(outcome.report))
     return outcome
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 __all__ = ["WINDOW_COLOR", "OUTPUT_COLOR", "PAD_COLOR", "correlate_valid", "finish", "fmt",
-           "draw_cells", "cell_axes"]
+           "draw_cells", "cell_axes", "translate_figure"]
 
 WINDOW_COLOR = "#ff7f0e"   # the kernel's window on the input
 OUTPUT_COLOR = "#2ca02c"   # the output cell being computed
@@ -26,12 +26,36 @@ def correlate_valid(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     return np.einsum(windows, list(range(2 * k.ndim)), k, list(range(k.ndim, 2 * k.ndim)))
 
 
+def translate_figure(fig, lang: str | None = None):
+    """Put every text of ``fig`` (titles, axis labels, legends, annotations) in ``lang``.
+
+    The pictures are drawn in English; the text is translated here, where the
+    figure is finished, through the ``convcourse`` catalog
+    (:func:`convcourse.i18n.translate`), so one drawing function serves every
+    language.  ``lang`` defaults to :func:`convcourse.i18n.get_language`.
+    """
+    from matplotlib.text import Text
+
+    from ..i18n import DEFAULT_LANGUAGE, get_language, translate
+
+    lang = get_language() if lang is None else lang
+    if lang == DEFAULT_LANGUAGE:
+        return fig
+    for text in fig.findobj(Text):
+        english = text.get_text()
+        if english:
+            text.set_text(translate(english, lang))
+    return fig
+
+
 def finish(fig):
     """Lay out ``fig`` and detach it from pyplot.
 
     A notebook then shows it once, as the cell's value (pyplot would show it a
-    second time at the end of the cell).
+    second time at the end of the cell).  Its texts follow the course's
+    language (:func:`translate_figure`).
     """
+    translate_figure(fig)
     fig.tight_layout()
     plt.close(fig)
     return fig

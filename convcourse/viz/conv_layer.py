@@ -29,6 +29,7 @@ from ..conv import conv2d, conv2d_backward
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import WINDOW_COLOR as _WINDOW
 from ._draw import finish as _finish
+from ._draw import translate_figure
 
 __all__ = ["layer_diagram", "conv_matrix_sparsity", "receptive_field_growth",
            "learning_a_kernel", "channel_mixing", "save_gif"]
@@ -511,6 +512,7 @@ def save_gif(anim, path, fps=2):
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
         raise ValueError(f"fps must be a positive number, got {fps!r}")
     path = Path(path)
+    translate_figure(anim._fig)  # the titles follow the course's language
     anim.save(path, writer=animation.PillowWriter(fps=fps))
     plt.close(anim._fig)
     return path

@@ -32,6 +32,7 @@ from ._draw import cell_axes as _cell_axes
 from ._draw import correlate_valid as _correlate_valid
 from ._draw import draw_cells as _draw_cells
 from ._draw import finish as _finish
+from ._draw import translate_figure
 from ._draw import fmt as _fmt
 
 __all__ = [
@@ -179,6 +180,9 @@ def correlation_vs_convolution(signal=None, kernel=(1.0, 2.0, 3.0)):
     Cross-correlation: ``(x ⋆ k)[i] = sum_m x[i + m] k[m]``.  Convolution:
     ``(x * k)[i] = sum_m x[i - m] k[m]``, the cross-correlation with ``k``
     reversed.  Deep learning's "convolution" layers compute the cross-correlation.
+    Each output is drawn at the index ``i`` of its formula (0 outside the signal),
+    so a spike at ``p`` gives the reversed kernel over ``p - K + 1 .. p`` and
+    the kernel as it is over ``p .. p + K - 1``.
 
     Examples
     --------
@@ -202,8 +206,9 @@ def correlation_vs_convolution(signal=None, kernel=(1.0, 2.0, 3.0)):
          np.arange(k.size)),
         (corr, "cross-correlation: the kernel comes out backwards", "#9467bd",
          np.arange(corr.size) - (k.size - 1)),
+        # conv[j] = (x * k)[j]: the 'full' output's first value is the formula's i = 0
         (conv, "convolution: flip the kernel, then slide; the kernel comes out as it is",
-         "#2ca02c", np.arange(conv.size) - (k.size - 1)),
+         "#2ca02c", np.arange(conv.size)),
     ]
     for ax, (values, title, color, pos) in zip(axes, panels):
         ax.bar(pos, values, color=color, width=0.8)
@@ -276,6 +281,7 @@ def conv_dimensions():
         ax3.quiver(*start, *(2.2 * direction), color="black", linewidth=2, arrow_length_ratio=0.3)
     ax3.set_axis_off()
     ax3.set_title("3-D: a volume (CT scan, video)\nthe kernel moves along 3 axes")
+    translate_figure(fig)  # not finished by _finish (its layout is its own)
     fig.tight_layout()
     fig.subplots_adjust(top=0.85)
     plt.close(fig)
@@ -406,6 +412,7 @@ def show_animation(anim):
     True
     """
     from IPython.display import HTML
+    translate_figure(anim._fig)  # the animation's titles follow the course's language
     html = anim.to_jshtml(default_mode="loop")
     plt.close(anim._fig)  # the figure FuncAnimation draws on
     return HTML(html)

@@ -84,7 +84,9 @@ def activation_memory(stages=RESNET18_STAGES, batch=32, bytes_per_value=4):
     list of dict
         One per stage: ``name``, ``channels``, ``side`` (with the network's
         strides and pooling), ``bytes`` and ``bytes_without`` (every stage
-        kept at the input's side: no stride and no pooling).
+        kept at the input's side: no stride and no pooling; a stage of side 1
+        is a global pooling, whose output is 1 × 1 at any resolution, so it
+        stays 1 × 1).
 
     Notes
     -----
@@ -96,6 +98,8 @@ def activation_memory(stages=RESNET18_STAGES, batch=32, bytes_per_value=4):
     >>> rows = activation_memory(batch=32)
     >>> rows[5]["name"], rows[5]["bytes"], rows[5]["bytes_without"]
     ('layer4', 3211264, 3288334336)
+    >>> rows[6]["name"], rows[6]["bytes"], rows[6]["bytes_without"]
+    ('global average pool', 65536, 65536)
     """
     batch = check_int(batch, "batch", minimum=1)
     bytes_per_value = check_int(bytes_per_value, "bytes_per_value", minimum=1)
@@ -106,8 +110,10 @@ def activation_memory(stages=RESNET18_STAGES, batch=32, bytes_per_value=4):
     rows = []
     for name, channels, side in stages:
         per_value = batch * int(channels) * bytes_per_value
+        side_without = 1 if int(side) == 1 else full  # a global pooling gives 1 x 1 anyway
         rows.append({"name": name, "channels": int(channels), "side": int(side),
-                     "bytes": per_value * int(side) ** 2, "bytes_without": per_value * full ** 2})
+                     "bytes": per_value * int(side) ** 2,
+                     "bytes_without": per_value * side_without ** 2})
     return rows
 
 
