@@ -54,6 +54,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _winograd
 from ._padding import output_length, pad_spatial, resolve_padding
 from ._validation import as_network_array, check_int, check_shape, ntuple, result_dtype
 
@@ -77,6 +78,9 @@ _W_LAYOUT = {1: "(C_out, C_in/groups, kL)", 2: "(C_out, C_in/groups, kH, kW)",
 _CHUNK_BYTES = 1 << 20
 _PARALLEL_FLOPS = 1e8  # below this, one thread (about a millisecond of one core)
 _THIN_CHANNELS = 32  # fewer input channels per group than this: one im2col product
+# Winograd F(4x4, 3x3) for 3x3 stride-1 layers with at least this many input and output
+# channels: below it the 36 products are too thin to gain from doing 4x less arithmetic
+_WINOGRAD_MIN_CHANNELS = 16
 _BLAS = False  # threadpoolctl's view of numpy's BLAS, looked up on first use
 _POOL = None  # ((pid, workers), ThreadPoolExecutor)
 
@@ -311,7 +315,60 @@ def _padded_size(x, pads):
     return tuple(s + pb + pa for s, (pb, pa) in zip(x.shape[2:], pads))
 
 
+def _algorithm(x, weight, spec: _Spec) -> str:
+    """'winograd' or 'direct': the forward algorithm for these arguments.
+
+    Winograd F(4x4, 3x3) needs a 2-D 3x3 kernel, stride 1, dilation 1 and one
+    group, and pays off when the 36 matrix products are wide enough: many
+    channels (a first layer with 3 input channels stays direct) and outputs of
+    at least one 4x4 tile.  Float32 and float64 alike (the error it adds is
+    documented in :func:`conv2d`).  Non-finite weights stay direct: Winograd
+    would spread a NaN or inf over whole tiles.
+    """
+    if (weight.ndim == 4 and weight.shape[2:] == (3, 3) and spec.stride == (1, 1)
+            and spec.dilation == (1, 1) and spec.groups == 1
+            and min(x.shape[1], weight.shape[0]) >= _WINOGRAD_MIN_CHANNELS
+            and min(spec.out_size) >= _winograd.M_OUT and spec.dtype in (np.float32, np.float64)
+            and np.isfinite(weight).all()):
+        return "winograd"
+    return "direct"
+
+
+def _winograd_forward(x, weight, bias, spec: _Spec):
+    """The forward by Winograd F(4x4, 3x3) (see :mod:`convcourse._winograd`).
+
+    A chunk whose result is not all finite (NaN or inf in its input, or an
+    overflow in the transforms) is recomputed by the direct path, so that
+    non-finite values land exactly where the formula puts them.
+    """
+    n, c_out = x.shape[0], weight.shape[0]
+    plan = _winograd.WinogradF4x4(weight, spec.pads, x.shape[2:], spec.out_size, spec.dtype)
+    out = np.empty((n, c_out) + spec.out_size, dtype=spec.dtype)
+
+    def images(n0, n1):
+        with np.errstate(invalid="ignore", over="ignore"):  # such chunks are redone below
+            result = plan(x[n0:n1])
+        if not np.isfinite(result).all():
+            return n0, n1
+        if bias is None:
+            out[n0:n1] = result
+        else:
+            np.add(result, bias.reshape(c_out, 1, 1), out=out[n0:n1])
+        return None
+
+    for redo in _map_chunks(images, n, plan.bytes_per_image(), plan.flops(n)):
+        if redo is not None:  # on this thread: the direct path may use the thread pool itself
+            out[slice(*redo)] = _direct_forward(x[slice(*redo)], weight, bias, spec)
+    return out
+
+
 def _conv_forward(x, weight, bias, spec: _Spec):
+    if _algorithm(x, weight, spec) == "winograd":
+        return _winograd_forward(x, weight, bias, spec)
+    return _direct_forward(x, weight, bias, spec)
+
+
+def _direct_forward(x, weight, bias, spec: _Spec):
     n, c_in = x.shape[:2]
     c_out, groups = weight.shape[0], spec.groups
     kg, cg = c_out // groups, c_in // groups
