@@ -6,7 +6,7 @@ readable loop version (``*_naive``) beside the vectorised default.
 
 Modules: :mod:`~convcourse.arithmetic`, :mod:`~convcourse.filtering`,
 :mod:`~convcourse.conv`, :mod:`~convcourse.conv_transpose`,
-:mod:`~convcourse.fold`, :mod:`~convcourse.pooling`, :mod:`~convcourse.separable`,
+:mod:`~convcourse.im2col`, :mod:`~convcourse.pooling`, :mod:`~convcourse.separable`,
 :mod:`~convcourse.kernels`, :mod:`~convcourse.gradcheck`, :mod:`~convcourse.data`,
 :mod:`~convcourse.nn`; for the course itself :mod:`~convcourse.viz` (pictures) and
 :mod:`~convcourse.grading` (the checks), imported on demand.
@@ -32,7 +32,7 @@ from .arithmetic import conv_transpose_output_size
 from .conv_transpose import (conv_transpose1d, conv_transpose1d_backward, conv_transpose2d,
                              conv_transpose2d_backward, conv_transpose2d_backward_naive,
                              conv_transpose2d_naive, conv_transpose3d, conv_transpose3d_backward)
-from .fold import fold, fold_naive, unfold, unfold_naive
+from .im2col import fold, fold_naive, unfold, unfold_naive
 from .filtering import (convolve, convolve2d, convolve2d_naive, convolve_naive, correlate,
                         correlate2d, correlate2d_naive, correlate_naive)
 from .gradcheck import numerical_gradient, rel_error

@@ -81,6 +81,7 @@ _THIN_CHANNELS = 32  # fewer input channels per group than this: one im2col prod
 # Winograd F(4x4, 3x3) for 3x3 stride-1 layers with at least this many input and output
 # channels: below it the 36 products are too thin to gain from doing 4x less arithmetic
 _WINOGRAD_MIN_CHANNELS = 16
+_WINOGRAD_CHUNK_TILES = 256  # tiles per chunk at least: the columns of its 36 products
 _BLAS = False  # threadpoolctl's view of numpy's BLAS, looked up on first use
 _POOL = None  # ((pid, workers), ThreadPoolExecutor)
 
@@ -255,10 +256,11 @@ def _executor(workers):
     return _POOL[1]
 
 
-def _map_chunks(fn, n_images, bytes_per_image, flops):
+def _map_chunks(fn, n_images, bytes_per_image, flops, min_images=1):
     """Call ``fn(n0, n1)`` on chunks of images; return the results in order.
 
-    A chunk holds as many images as keep its accumulator in cache.  On
+    A chunk holds as many images as keep its accumulator in cache, but at
+    least ``min_images`` (Winograd wants enough tiles per matrix product).  On
     threads: numpy's BLAS splits every matrix product over its threads, which
     then wait for each other at the end of the product.  We make many
     small products, and on a machine whose cores are busy with other work a
@@ -272,7 +274,8 @@ def _map_chunks(fn, n_images, bytes_per_image, flops):
     """
     blas = _blas()
     workers = max((lib["num_threads"] for lib in blas.info()), default=1) if blas else 1
-    per_chunk = max(1, min(_CHUNK_BYTES // max(bytes_per_image, 1), -(-n_images // workers)))
+    per_chunk = max(1, min(max(_CHUNK_BYTES // max(bytes_per_image, 1), min_images),
+                           -(-n_images // workers)))
     chunks = [(n0, min(n_images, n0 + per_chunk)) for n0 in range(0, n_images, per_chunk)]
     if blas is None:
         return [fn(n0, n1) for n0, n1 in chunks]
@@ -356,7 +359,9 @@ def _winograd_forward(x, weight, bias, spec: _Spec):
             np.add(result, bias.reshape(c_out, 1, 1), out=out[n0:n1])
         return None
 
-    for redo in _map_chunks(images, n, plan.bytes_per_image(), plan.flops(n)):
+    tiles = math.prod(plan.tiles)
+    for redo in _map_chunks(images, n, plan.bytes_per_image(), plan.flops(n),
+                            min_images=-(-_WINOGRAD_CHUNK_TILES // tiles)):
         if redo is not None:  # on this thread: the direct path may use the thread pool itself
             out[slice(*redo)] = _direct_forward(x[slice(*redo)], weight, bias, spec)
     return out

@@ -1,4 +1,4 @@
-"""``convcourse.fold``: unfold (im2col) and fold (col2im).
+"""``convcourse.im2col``: unfold (im2col) and fold (col2im).
 
 Oracles: the naive loops, the convolution (a matrix product with the
 unfolded input), the adjoint identity, and torch where it is installed.
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convcourse.conv import conv2d
-from convcourse.fold import fold, fold_naive, unfold, unfold_naive
+from convcourse.im2col import fold, fold_naive, unfold, unfold_naive
 
 
 def random_case(seed):
