@@ -34,6 +34,13 @@ than the arithmetic.  Here no patch matrix is built:
 6. Images are processed in chunks small enough to keep the accumulator in
    cache.  The chunks are shared among as many threads as numpy's BLAS has,
    each running BLAS single-threaded (see :func:`_map_chunks` for why).
+7. 3x3 layers with stride 1, no dilation, one group and 16 or more input and
+   output channels (the layers that dominate a ResNet or a VGG) take another
+   algorithm: Winograd F(4x4, 3x3), 4x fewer multiplications as 36 batched
+   matrix products over the channels (:mod:`convcourse._winograd`).  The
+   per-tap products of step 2 already run near the BLAS peak, so doing less
+   arithmetic was the remaining lever.  :func:`_algorithm` chooses per call;
+   the price is a larger float32 rounding error (see :func:`conv2d`'s Notes).
 
 The backward pass reuses the same views: ``grad_weight[:, :, i, j]`` is
 ``grad_out_wide @ view.T`` summed over images, and ``grad_input`` scatters
@@ -76,7 +83,7 @@ _W_LAYOUT = {1: "(C_out, C_in/groups, kL)", 2: "(C_out, C_in/groups, kH, kW)",
 
 # The accumulator of a chunk of images should fit in a core's L2 cache.
 _CHUNK_BYTES = 1 << 20
-_PARALLEL_FLOPS = 1e8  # below this, one thread (about a millisecond of one core)
+_PARALLEL_FLOPS = 2e7  # below this, one thread (a first layer, 8x3x64x64 -> 16, is 2.8e7)
 _THIN_CHANNELS = 32  # fewer input channels per group than this: one im2col product
 # Winograd F(4x4, 3x3) for 3x3 stride-1 layers with at least this many input and output
 # channels: below it the 36 products are too thin to gain from doing 4x less arithmetic
@@ -550,6 +557,19 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     where ``xp`` is ``x`` zero-padded.  The kernel is not flipped (this is
     cross-correlation, as in every deep-learning library).  Output size:
     ``H_out = floor((H + 2*pH - dH*(kH - 1) - 1) / sH) + 1``, likewise ``W_out``.
+
+    Algorithms and precision.  A 3x3 kernel with stride 1, dilation 1,
+    ``groups=1``, at least 16 input and 16 output channels and an output of
+    at least 4x4 is computed by Winograd's F(4x4, 3x3) algorithm (4x fewer
+    multiplications); everything else by direct per-tap (or im2col) matrix
+    products.  With ``S`` the largest sum of ``|weight| * |x|`` over one
+    window, the error against the exact result is at most about
+    ``1e-6 * S`` for the direct path in float32 and ``1e-5 * S`` for Winograd
+    in float32 (measured up to ``3e-6 * S``: its transforms multiply by
+    coefficients up to 8 and 1/24); in float64 both stay below ``1e-13 * S``.
+    ``tests/test_winograd.py`` holds both paths to these bounds.  NaN and
+    inf land where the formula puts them on both paths (a Winograd chunk
+    with a non-finite result is recomputed directly).
 
     Examples
     --------
