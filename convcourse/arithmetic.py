@@ -44,6 +44,15 @@ def _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, nd
     return tuple(out)
 
 
+def _sizes(size):
+    """``(is_scalar, sizes)``: an int or a non-empty tuple of ints >= 1, as a tuple."""
+    if not isinstance(size, (tuple, list)):
+        return True, (check_int(size, "size", minimum=1),)
+    if len(size) == 0:
+        raise ValueError(f"size must be an int or a non-empty tuple of ints, got {size!r}")
+    return False, ntuple(size, len(size), "size")
+
+
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
     """Output size of a convolution or pooling layer.
 
@@ -100,13 +109,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mo
     >>> conv_output_size(5, 2, stride=2, ceil_mode=True)
     3
     """
-    scalar = not isinstance(size, (tuple, list))
-    if scalar:
-        sizes = (check_int(size, "size", minimum=1),)
-    else:
-        if len(size) == 0:
-            raise ValueError(f"size must be an int or a non-empty tuple of ints, got {size!r}")
-        sizes = ntuple(size, len(size), "size")
+    scalar, sizes = _sizes(size)
     check_bool(ceil_mode, "ceil_mode")
     out = _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, len(sizes))
     return out[0] if scalar else out
@@ -201,13 +204,7 @@ def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_pa
     >>> conv_transpose_output_size((4, 5), (2, 3), dilation=(1, 2))
     (5, 9)
     """
-    scalar = not isinstance(size, (tuple, list))
-    if scalar:
-        sizes = (check_int(size, "size", minimum=1),)
-    else:
-        if len(size) == 0:
-            raise ValueError(f"size must be an int or a non-empty tuple of ints, got {size!r}")
-        sizes = ntuple(size, len(size), "size")
+    scalar, sizes = _sizes(size)
     nd = len(sizes)
     out = transposed_spatial_output(
         sizes, ntuple(kernel_size, nd, "kernel_size"), ntuple(stride, nd, "stride"),

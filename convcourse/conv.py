@@ -116,19 +116,7 @@ def _fmt(t: tuple):
 def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=None,
            has_grad_output=False):
     """Check and convert every argument; return arrays in the result dtype and a _Spec."""
-    x = as_network_array(x, "x")
-    weight = as_network_array(weight, "weight")
-    if x.ndim == nd + 1:
-        raise ValueError(
-            f"x must be a batched {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape "
-            f"{x.shape} (unbatched input is not supported: add a batch axis with x[None])"
-        )
-    if x.ndim != nd + 2:
-        raise ValueError(f"x must be a {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape {x.shape}")
-    if weight.ndim != nd + 2:
-        raise ValueError(
-            f"weight must be a {nd + 2}-D array of shape {_W_LAYOUT[nd]}, got shape {weight.shape}"
-        )
+    x, weight = _batched_arrays(x, weight, _X_LAYOUT[nd], _W_LAYOUT[nd], nd)
     groups = check_int(groups, "groups", minimum=1)
     stride = ntuple(stride, nd, "stride", minimum=1)
     dilation = ntuple(dilation, nd, "dilation", minimum=1)
@@ -164,17 +152,42 @@ def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=N
             f"(shape {x.shape}, padding {padding!r}); the output size would be {_fmt(out_size)}"
         )
 
+    arrays, dtype = _common_dtype(x, weight, bias, grad_output, has_grad_output,
+                                  (x.shape[0], c_out) + out_size)
+    return arrays, _Spec(stride, dilation, pads, groups, out_size, dtype)
+
+
+def _batched_arrays(x, weight, x_layout, w_layout, nd):
+    """``x`` and ``weight`` as network arrays of rank ``nd + 2`` (batched); shared with
+    :mod:`convcourse.conv_transpose`, whose weight layout differs."""
+    x = as_network_array(x, "x")
+    weight = as_network_array(weight, "weight")
+    if x.ndim == nd + 1:
+        raise ValueError(
+            f"x must be a batched {nd + 2}-D array of shape {x_layout}, got shape "
+            f"{x.shape} (unbatched input is not supported: add a batch axis with x[None])"
+        )
+    if x.ndim != nd + 2:
+        raise ValueError(f"x must be a {nd + 2}-D array of shape {x_layout}, got shape {x.shape}")
+    if weight.ndim != nd + 2:
+        raise ValueError(
+            f"weight must be a {nd + 2}-D array of shape {w_layout}, got shape {weight.shape}"
+        )
+    return x, weight
+
+
+def _common_dtype(x, weight, bias, grad_output, has_grad_output, out_shape):
+    """Check bias ``(C_out,)`` and grad_output ``out_shape``; cast all four to the result dtype."""
     if bias is not None:
         bias = as_network_array(bias, "bias")
-        check_shape(bias, (c_out,), "bias")
+        check_shape(bias, out_shape[1:2], "bias")
     if has_grad_output:
         grad_output = as_network_array(grad_output, "grad_output")
-        check_shape(grad_output, (x.shape[0], c_out) + out_size, "grad_output")
-
+        check_shape(grad_output, out_shape, "grad_output")
     dtype = result_dtype(x, weight, bias, grad_output)
     arrays = [None if a is None else a.astype(dtype, copy=False)
               for a in (x, weight, bias, grad_output)]
-    return arrays, _Spec(stride, dilation, pads, groups, out_size, dtype)
+    return arrays, dtype
 
 
 # --------------------------------------------------------------------------

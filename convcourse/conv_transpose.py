@@ -41,10 +41,10 @@ import math
 import numpy as np
 
 from ._padding import output_length, pad_spatial
-from ._validation import as_network_array, check_int, check_shape, ntuple, result_dtype
+from ._validation import check_int, ntuple
 from .arithmetic import transposed_spatial_output
-from .conv import (_conv_backward, _conv_forward, _crop_wide, _from_phases, _layout, _map_chunks,
-                   _Spec, _weight_matrix)
+from .conv import (_batched_arrays, _common_dtype, _conv_backward, _conv_forward, _crop_wide,
+                   _from_phases, _layout, _map_chunks, _Spec, _weight_matrix)
 
 __all__ = [
     "conv_transpose1d",
@@ -72,19 +72,7 @@ def _parse(x, weight, bias, stride, padding, output_padding, groups, dilation, n
 
     The spec's ``out_size`` is the transposed convolution's output size.
     """
-    x = as_network_array(x, "x")
-    weight = as_network_array(weight, "weight")
-    if x.ndim == nd + 1:
-        raise ValueError(
-            f"x must be a batched {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape "
-            f"{x.shape} (unbatched input is not supported: add a batch axis with x[None])"
-        )
-    if x.ndim != nd + 2:
-        raise ValueError(f"x must be a {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape {x.shape}")
-    if weight.ndim != nd + 2:
-        raise ValueError(
-            f"weight must be a {nd + 2}-D array of shape {_W_LAYOUT[nd]}, got shape {weight.shape}"
-        )
+    x, weight = _batched_arrays(x, weight, _X_LAYOUT[nd], _W_LAYOUT[nd], nd)
     groups = check_int(groups, "groups", minimum=1)
     stride = ntuple(stride, nd, "stride", minimum=1)
     padding = ntuple(padding, nd, "padding", minimum=0)  # torch takes no 'same'/'valid' here
@@ -103,17 +91,8 @@ def _parse(x, weight, bias, stride, padding, output_padding, groups, dilation, n
         )
     out_size = transposed_spatial_output(x.shape[2:], kernel, stride, padding, output_padding, dilation)
 
-    c_out = weight.shape[1] * groups
-    if bias is not None:
-        bias = as_network_array(bias, "bias")
-        check_shape(bias, (c_out,), "bias")
-    if has_grad_output:
-        grad_output = as_network_array(grad_output, "grad_output")
-        check_shape(grad_output, (x.shape[0], c_out) + out_size, "grad_output")
-
-    dtype = result_dtype(x, weight, bias, grad_output)
-    arrays = [None if a is None else a.astype(dtype, copy=False)
-              for a in (x, weight, bias, grad_output)]
+    arrays, dtype = _common_dtype(x, weight, bias, grad_output, has_grad_output,
+                                  (x.shape[0], weight.shape[1] * groups) + out_size)
     return arrays, _Spec(stride, dilation, tuple((p, p) for p in padding), groups, out_size, dtype)
 
 
