@@ -83,7 +83,12 @@ class WinogradF4x4:
         self.pads, self.in_size, self.out_size, self.dtype = pads, in_size, out_size, dtype
         self.tiles = tuple(-(-o // M_OUT) for o in out_size)  # tiles per axis, the last maybe partial
         # (36, C_out, C_in); the transform in float64, then rounded once
-        u = np.einsum("ai,kcij,bj->abkc", _G, weight.astype(np.float64), _G)
+        # G w G^T as two large products (einsum, or matmul over a stack of 3x3 matrices,
+        # costs seconds for 512 x 512 channels)
+        pairs = self.c_out * self.c_in
+        wg = weight.astype(np.float64).reshape(pairs * 3, 3) @ _G.T  # rows of w G^T: (pairs, 3, 6)
+        u = _G @ wg.reshape(pairs, 3, ALPHA).transpose(1, 0, 2).reshape(3, pairs * ALPHA)
+        u = u.reshape(ALPHA, self.c_out, self.c_in, ALPHA).transpose(0, 3, 1, 2)  # (a, b, C_out, C_in)
         self.u = np.ascontiguousarray(u.reshape(ALPHA * ALPHA, self.c_out, self.c_in), dtype=dtype)
         self.b = np.kron(_BT, _BT).astype(dtype)  # (36, 36): V = b @ d, per tile
         self.a = np.kron(_AT, _AT).astype(dtype)  # (16, 36): Y = a @ M, per tile

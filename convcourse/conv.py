@@ -88,7 +88,10 @@ _THIN_CHANNELS = 32  # fewer input channels per group than this: one im2col prod
 # Winograd F(4x4, 3x3) for 3x3 stride-1 layers with at least this many input and output
 # channels: below it the 36 products are too thin to gain from doing 4x less arithmetic
 _WINOGRAD_MIN_CHANNELS = 16
-_WINOGRAD_CHUNK_TILES = 256  # tiles per chunk at least: the columns of its 36 products
+# and at least this many 4x4 output tiles per call (and per chunk of images): fewer, and the
+# weight transform (36 x C_out x C_in) and the thin products cost more than they save
+# (8 x 512 x 7 x 7: 32 tiles, 3x slower than direct; 8 x 256 x 14 x 14: 128 tiles, even)
+_WINOGRAD_TILES = 256
 _BLAS = False  # threadpoolctl's view of numpy's BLAS, looked up on first use
 _POOL = None  # ((pid, workers), ThreadPoolExecutor)
 
@@ -342,9 +345,9 @@ def _algorithm(x, weight, spec: _Spec) -> str:
     """'winograd' or 'direct': the forward algorithm for these arguments.
 
     Winograd F(4x4, 3x3) needs a 2-D 3x3 kernel, stride 1, dilation 1 and one
-    group, and pays off when the 36 matrix products are wide enough: many
-    channels (a first layer with 3 input channels stays direct) and outputs of
-    at least one 4x4 tile.  Float32 and float64 alike (the error it adds is
+    group, and pays off when the 36 matrix products are large enough: many
+    channels (a first layer with 3 input channels stays direct) and many 4x4
+    output tiles over the batch (``_WINOGRAD_TILES``).  Float32 and float64 alike (the error it adds is
     documented in :func:`conv2d`).  Non-finite weights stay direct: Winograd
     would spread a NaN or inf over whole tiles.
     """
@@ -352,6 +355,7 @@ def _algorithm(x, weight, spec: _Spec) -> str:
             and spec.dilation == (1, 1) and spec.groups == 1
             and min(x.shape[1], weight.shape[0]) >= _WINOGRAD_MIN_CHANNELS
             and min(spec.out_size) >= _winograd.M_OUT and spec.dtype in (np.float32, np.float64)
+            and x.shape[0] * math.prod(-(-o // _winograd.M_OUT) for o in spec.out_size) >= _WINOGRAD_TILES
             and np.isfinite(weight).all()):
         return "winograd"
     return "direct"
@@ -381,7 +385,7 @@ def _winograd_forward(x, weight, bias, spec: _Spec):
 
     tiles = math.prod(plan.tiles)
     for redo in _map_chunks(images, n, plan.bytes_per_image(), plan.flops(n),
-                            min_images=-(-_WINOGRAD_CHUNK_TILES // tiles)):
+                            min_images=-(-_WINOGRAD_TILES // tiles)):
         if redo is not None:  # on this thread: the direct path may use the thread pool itself
             out[slice(*redo)] = _direct_forward(x[slice(*redo)], weight, bias, spec)
     return out
@@ -572,9 +576,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``H_out = floor((H + 2*pH - dH*(kH - 1) - 1) / sH) + 1``, likewise ``W_out``.
 
     Algorithms and precision.  A 3x3 kernel with stride 1, dilation 1,
-    ``groups=1``, at least 16 input and 16 output channels and an output of
-    at least 4x4 is computed by Winograd's F(4x4, 3x3) algorithm (4x fewer
-    multiplications); everything else by direct per-tap (or im2col) matrix
+    ``groups=1``, at least 16 input and 16 output channels and at least 256
+    output tiles of 4x4 over the batch (e.g. 8 images of 28x28) is computed by
+    Winograd's F(4x4, 3x3) algorithm (4x fewer multiplications); everything else by direct per-tap (or im2col) matrix
     products.  With ``S`` the largest sum of ``|weight| * |x|`` over one
     window, the error against the exact result is at most about
     ``1e-6 * S`` for the direct path in float32 and ``1e-5 * S`` for Winograd
