@@ -34,8 +34,9 @@ than the arithmetic.  Here no patch matrix is built:
 6. Images are processed in chunks small enough to keep the accumulator in
    cache.  The chunks are shared among as many threads as numpy's BLAS has,
    each running BLAS single-threaded (see :func:`_map_chunks` for why).
-7. 3x3 layers with stride 1, no dilation, one group and 16 or more input and
-   output channels (the layers that dominate a ResNet or a VGG) take another
+7. 3x3 layers with stride 1, no dilation, one group, 16 or more input and
+   output channels and enough output (256 tiles of 4x4 over the batch): the
+   layers that dominate a ResNet or a VGG, take another
    algorithm: Winograd F(4x4, 3x3), 4x fewer multiplications as 36 batched
    matrix products over the channels (:mod:`convcourse._winograd`).  The
    per-tap products of step 2 already run near the BLAS peak, so doing less
