@@ -129,13 +129,17 @@ def _transpose_forward(x, weight, bias, spec: _Spec):
     bias_b = None if bias is None else bias.reshape((c_out,) + (1,) * len(in_size))
 
     def images(n0, n1):
+        with np.errstate(invalid="ignore"):  # inf - inf is NaN, as in torch; errstate is per thread
+            _scatter_images(n0, n1)
+
+    def _scatter_images(n0, n1):
         m = n1 - n0
         src = np.zeros((m, c_in, lay.wide_len), dtype=spec.dtype)
         _crop_wide(src, in_size, lay.q_shape)[...] = x[n0:n1]
         src = src.reshape(m, groups, kg, lay.wide_len)[..., :L]
         phases = np.zeros((math.prod(spec.stride), m, c_out, q_len), dtype=spec.dtype)
         product = np.empty((m, groups, cg, lay.wide_len), dtype=spec.dtype)
-        for k, (phase, start) in enumerate(lay.taps):
+        for k, (phase, start, _) in enumerate(lay.taps):
             np.matmul(w_t[:, k], src, out=product[..., :L])
             _zero_garbage(product, in_size, lay.q_shape)
             phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)[...] += product[..., :L]
