@@ -117,6 +117,28 @@ def single_thread_cpu(ours, theirs, rounds, torch):
         torch.set_num_threads(threads)
 
 
+def gemm_gflops(rounds: int = 5, n: int = 1024) -> tuple[float, float]:
+    """numpy's own float32 GEMM rate, (1 thread in CPU time, all threads in wall time), GFLOP/s.
+
+    The limit for any BLAS-based convolution here: the direct path's products
+    run near the first figure, Winograd does 4x fewer of them.
+    """
+    from threadpoolctl import threadpool_limits
+
+    a = np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
+    flops = 2 * n ** 3
+    with threadpool_limits(1, user_api="blas"):
+        one = min(_timed(lambda: a @ a, time.process_time) for _ in range(rounds))
+    every = min(_timed(lambda: a @ a, time.perf_counter) for _ in range(rounds))
+    return flops / one / 1e9, flops / every / 1e9
+
+
+def _timed(fn, clock):
+    start = clock()
+    fn()
+    return clock() - start
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="interleaved timed rounds per case")
@@ -133,6 +155,9 @@ def main(argv=None):
                   "(run with env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)", file=sys.stderr)
 
     load_before = os.getloadavg()[0]
+    gflops_one, gflops_all = gemm_gflops()
+    print(f"numpy float32 GEMM: {gflops_one:.0f} GFLOP/s on 1 thread (CPU time), "
+          f"{gflops_all:.0f} with {threads} thread(s) (wall)", flush=True)
     rows = []
     for name, shape, dtype, what, goal in CASES:
         ours, theirs = contenders(shape, dtype, what, torch)
@@ -156,6 +181,9 @@ def main(argv=None):
         f"torch {torch.__version__}. Medians of {args.rounds} interleaved rounds, 3×3 kernels, "
         f"padding 1, stride 1. 1-minute load average {load_before:.1f} before, {load_after:.1f} after"
         + (" (measured while other jobs used the CPU)." if max(load_before, load_after) > 0.5 else "."),
+        f"The limit: numpy's own float32 GEMM (1024×1024 by 1024×1024) ran at {gflops_one:.0f} GFLOP/s "
+        f"on one thread (CPU time) and {gflops_all:.0f} GFLOP/s with {threads} thread(s) (wall clock) "
+        "in this run.",
         "",
         "",
         "The first ratio is wall-clock time with all threads; the last three columns are",

@@ -5,7 +5,8 @@ layout); image filtering follows ``scipy.signal``.  Each operation has a
 readable loop version (``*_naive``) beside the vectorised default.
 
 Modules: :mod:`~convcourse.arithmetic`, :mod:`~convcourse.filtering`,
-:mod:`~convcourse.conv`, :mod:`~convcourse.pooling`, :mod:`~convcourse.separable`,
+:mod:`~convcourse.conv`, :mod:`~convcourse.conv_transpose`,
+:mod:`~convcourse.im2col`, :mod:`~convcourse.pooling`, :mod:`~convcourse.separable`,
 :mod:`~convcourse.kernels`, :mod:`~convcourse.gradcheck`, :mod:`~convcourse.data`,
 :mod:`~convcourse.nn`; for the course itself :mod:`~convcourse.viz` (pictures) and
 :mod:`~convcourse.grading` (the checks), imported on demand.
@@ -26,6 +27,12 @@ from .arithmetic import (conv_mults, conv_output_size, conv_params, depthwise_se
 from .conv import (conv1d, conv1d_backward, conv2d, conv2d_backward, conv2d_backward_naive,
                    conv2d_naive, conv3d, conv3d_backward)
 from .data import load_digits, load_photo
+# transposed convolutions and unfold/fold (issue 12)
+from .arithmetic import conv_transpose_output_size
+from .conv_transpose import (conv_transpose1d, conv_transpose1d_backward, conv_transpose2d,
+                             conv_transpose2d_backward, conv_transpose2d_backward_naive,
+                             conv_transpose2d_naive, conv_transpose3d, conv_transpose3d_backward)
+from .im2col import fold, fold_naive, unfold, unfold_naive
 from .filtering import (convolve, convolve2d, convolve2d_naive, convolve_naive, correlate,
                         correlate2d, correlate2d_naive, correlate_naive)
 from .gradcheck import numerical_gradient, rel_error
@@ -93,6 +100,12 @@ __all__ = [
     "separate_kernel", "is_separable", "separable_correlate2d", "depthwise_conv2d",
     "pointwise_conv2d", "depthwise_separable_conv2d", "separable_correlate2d_naive",
     "depthwise_conv2d_naive", "pointwise_conv2d_naive", "depthwise_separable_conv2d_naive",
+    # transposed convolutions and im2col (issue 12)
+    "conv_transpose_output_size",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "conv_transpose1d_backward", "conv_transpose2d_backward", "conv_transpose3d_backward",
+    "conv_transpose2d_naive", "conv_transpose2d_backward_naive",
+    "unfold", "fold", "unfold_naive", "fold_naive",
     # gradient checking and data
     "numerical_gradient", "rel_error", "load_photo", "load_digits",
 ]

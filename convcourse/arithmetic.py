@@ -16,6 +16,7 @@ from ._validation import _describe, check_bool, check_int, ntuple
 
 __all__ = [
     "conv_output_size",
+    "conv_transpose_output_size",
     "conv_params",
     "conv_mults",
     "depthwise_separable_mults",
@@ -32,6 +33,15 @@ def _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, nd
     pads = resolve_padding(padding, kernel, strides, dilations)
     return output_size(sizes, kernel, strides, pads, dilations, ceil_mode, kernel_name="kernel_size",
                        input_name=input_name, input_shape=input_shape)
+
+
+def _sizes(size):
+    """``(is_scalar, sizes)``: an int or a non-empty tuple of ints >= 1, as a tuple."""
+    if not isinstance(size, (tuple, list)):
+        return True, (check_int(size, "size", minimum=1),)
+    if len(size) == 0:
+        raise ValueError(f"size must be an int or a non-empty tuple of ints, got {size!r}")
+    return False, ntuple(size, len(size), "size")
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
@@ -90,15 +100,107 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mo
     >>> conv_output_size(5, 2, stride=2, ceil_mode=True)
     3
     """
-    scalar = not isinstance(size, (tuple, list))
-    if scalar:
-        sizes = (check_int(size, "size", minimum=1),)
-    else:
-        if len(size) == 0:
-            raise ValueError(f"size must be an int or a non-empty tuple of ints, got {size!r}")
-        sizes = ntuple(size, len(size), "size")
+    scalar, sizes = _sizes(size)
     check_bool(ceil_mode, "ceil_mode")
     out = _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, len(sizes))
+    return out[0] if scalar else out
+
+
+def transposed_spatial_output(sizes, kernel, strides, pads, output_paddings, dilations):
+    """Output size per axis of a transposed convolution, from normalised tuples; validated.
+
+    Shared by :func:`conv_transpose_output_size` and ``convcourse.conv_transpose``
+    so both give the same messages.  ``output_padding`` must be smaller than
+    the stride or the dilation on its axis (torch's rule: the extra rows it adds
+    must still be reachable by some window of the forward convolution).
+    """
+    nd = len(sizes)
+    for axis, (op, s, d) in enumerate(zip(output_paddings, strides, dilations)):
+        if op >= s and op >= d:
+            where = f" on axis {axis}" if nd > 1 else ""
+            raise ValueError(
+                f"output_padding must be smaller than either stride or dilation{where}, got "
+                f"output_padding={_fmt_axes(output_paddings)} (stride={_fmt_axes(strides)}, "
+                f"dilation={_fmt_axes(dilations)})"
+            )
+    out = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                for n, k, s, p, op, d in zip(sizes, kernel, strides, pads, output_paddings, dilations))
+    if min(out) < 1:
+        raise ValueError(
+            f"padding={_fmt_axes(pads)} is too large: input size {_fmt_axes(sizes)} with "
+            f"kernel_size={_fmt_axes(kernel)}, stride={_fmt_axes(strides)}, "
+            f"dilation={_fmt_axes(dilations)} and output_padding={_fmt_axes(output_paddings)} "
+            f"gives the output size {_fmt_axes(out)}"
+        )
+    return out
+
+
+def _fmt_axes(values):
+    """A per-axis tuple for a message, unwrapped when it has one element."""
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Output size of a transposed convolution (``torch.nn.ConvTranspose2d``).
+
+    Parameters
+    ----------
+    size : int or tuple of int, shape (n_dims,)
+        Input length, or one length per spatial axis (``(H, W)``, ...).
+    kernel_size : int or tuple of int
+        A single number or one per axis.
+    stride : int or tuple of int, optional
+        Stride of the convolution this one transposes, >= 1.  Default 1.
+    padding : int or tuple of int, optional
+        Padding of the convolution this one transposes, >= 0: it is removed
+        from both ends of the output.  Default 0.
+    output_padding : int or tuple of int, optional
+        Extra rows added at the end of each axis, >= 0 and smaller than the
+        stride or the dilation on that axis.  Default 0.
+    dilation : int or tuple of int, optional
+        Spacing between kernel elements, >= 1.  Default 1.
+
+    Returns
+    -------
+    int or tuple of int
+        An int when ``size`` is an int, otherwise one length per axis.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int.
+    ValueError
+        If a value is out of range, ``output_padding`` is not smaller than
+        ``stride`` or ``dilation``, tuples have different lengths, or the
+        output would be empty (too much padding).
+
+    Notes
+    -----
+    For each axis:
+
+    .. math:: H_{out} = (H - 1) S - 2P + D(K - 1) + \\text{output\\_padding} + 1
+
+    A convolution with the same kernel, stride, padding and dilation maps
+    ``H_out`` back to ``H`` (:func:`conv_output_size`): ``output_padding``
+    picks among the input sizes a strided convolution maps to the same ``H``.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(16, 3, stride=2, padding=1)
+    31
+    >>> conv_transpose_output_size(16, 3, stride=2, padding=1, output_padding=1)
+    32
+    >>> conv_output_size(32, 3, stride=2, padding=1)
+    16
+    >>> conv_transpose_output_size((4, 5), (2, 3), dilation=(1, 2))
+    (5, 9)
+    """
+    scalar, sizes = _sizes(size)
+    nd = len(sizes)
+    out = transposed_spatial_output(
+        sizes, ntuple(kernel_size, nd, "kernel_size"), ntuple(stride, nd, "stride"),
+        ntuple(padding, nd, "padding", minimum=0), ntuple(output_padding, nd, "output_padding", minimum=0),
+        ntuple(dilation, nd, "dilation"))
     return out[0] if scalar else out
 
 

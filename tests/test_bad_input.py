@@ -26,6 +26,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from convcourse import arithmetic, conv, filtering, gradcheck, kernels, pooling, separable
+from convcourse import conv_transpose, im2col  # issue 12 §3
 from convcourse.nn import softmax_cross_entropy
 
 
@@ -1090,6 +1091,264 @@ def _(draw):
     return Case(gradcheck.rel_error, (np.ones(3, dtype=kind), np.ones(3)), {}, ("a",), (kind,))
 
 
+# -- transposed convolutions, unfold/fold, conv_transpose_output_size (issue 12 §3) ----------
+
+CONV_T_VARIANTS = [  # (id, forward, backward-or-None, nd)
+    ("conv_transpose1d", conv_transpose.conv_transpose1d, None, 1),
+    ("conv_transpose2d", conv_transpose.conv_transpose2d, None, 2),
+    ("conv_transpose3d", conv_transpose.conv_transpose3d, None, 3),
+    ("conv_transpose2d_naive", conv_transpose.conv_transpose2d_naive, None, 2),
+    ("conv_transpose1d_backward", conv_transpose.conv_transpose1d, conv_transpose.conv_transpose1d_backward, 1),
+    ("conv_transpose2d_backward", conv_transpose.conv_transpose2d, conv_transpose.conv_transpose2d_backward, 2),
+    ("conv_transpose3d_backward", conv_transpose.conv_transpose3d, conv_transpose.conv_transpose3d_backward, 3),
+    ("conv_transpose2d_backward_naive", conv_transpose.conv_transpose2d,
+     conv_transpose.conv_transpose2d_backward_naive, 2),
+]
+
+
+def conv_t_setup(draw, nd):
+    """A valid transposed-convolution configuration: x (N, C_in, ...), weight (C_in, C_out/g, k...)."""
+    groups = draw(st.sampled_from([1, 2]))
+    c = groups * ints(draw, 1, 2)
+    n, per_group = ints(draw, 1, 2), ints(draw, 1, 2)
+    k = tuple(ints(draw, 1, 3) for _ in range(nd))
+    size = tuple(ints(draw, 1, 3) for _ in range(nd))
+    return dict(x=np.ones((n, c) + size), weight=np.ones((c, per_group) + k), bias=np.ones(per_group * groups),
+                groups=groups, c=c, n=n, k=k, size=size, f=per_group * groups)
+
+
+def conv_t_call(fwd, bwd, s, **over):
+    """A Case calling the forward, or the backward with a matching grad_output."""
+    kw = dict(stride=1, padding=0, output_padding=0, dilation=1, groups=s["groups"])
+    x, w, b = over.pop("x", s["x"]), over.pop("weight", s["weight"]), over.pop("bias", s["bias"])
+    g = over.pop("grad_output", None)
+    kw.update(over)
+    if bwd is None:
+        return Case(fwd, (x, w), dict(kw, bias=b))
+    if g is None:
+        g = np.ones(fwd(s["x"], s["weight"], groups=s["groups"]).shape)
+    return Case(bwd, (g, x, w), kw)
+
+
+def _register_conv_t(vid, fwd, bwd, nd):
+    for defect, pick in (("unbatched", lambda x: x[0]), ("x-extra-axis", lambda x: x[None])):
+        @case(f"{vid}-{defect}")
+        def _(draw, pick=pick):
+            s = conv_t_setup(draw, nd)
+            x = pick(s["x"])
+            c = conv_t_call(fwd, bwd, s, x=x)
+            c.names, c.values = ("x",), (shape_text(x),)
+            return c
+
+    @case(f"{vid}-weight-wrong-ndim")
+    def _(draw):
+        s = conv_t_setup(draw, nd)
+        w = s["weight"][0]
+        c = conv_t_call(fwd, bwd, s, weight=w)
+        c.names, c.values = ("weight",), (shape_text(w),)
+        return c
+
+    @case(f"{vid}-weight-channel-mismatch")
+    def _(draw):
+        s = conv_t_setup(draw, nd)
+        w = np.ones((s["c"] + ints(draw, 1, 2),) + s["weight"].shape[1:])
+        c = conv_t_call(fwd, bwd, s, weight=w)
+        c.names, c.values = ("weight",), (shape_text(w),)
+        return c
+
+    @case(f"{vid}-groups-not-dividing")
+    def _(draw):
+        s = conv_t_setup(draw, nd)
+        c = conv_t_call(fwd, bwd, s, groups=s["c"] + 1)
+        c.names, c.values = ("groups",), (s["c"] + 1,)
+        return c
+
+    for arg, bad in (("groups", [0, -1, 1.5]), ("stride", BAD_INTS), ("dilation", BAD_INTS),
+                     ("padding", [-1, -2, 1.5]), ("output_padding", [-1, 1.5])):
+        @case(f"{vid}-{arg}-bad")
+        def _(draw, arg=arg, bad=bad):
+            s = conv_t_setup(draw, nd)
+            v = draw(st.sampled_from(bad))
+            value = v if arg == "groups" or nd == 1 or draw(st.booleans()) else (1,) * (nd - 1) + (v,)
+            if arg == "padding" and isinstance(value, tuple):
+                value = (0,) * (nd - 1) + (v,)
+            if arg == "output_padding" and isinstance(value, tuple):
+                value = (0,) * (nd - 1) + (v,)
+            c = conv_t_call(fwd, bwd, s, **{arg: value})
+            c.names, c.values = (arg,), (value if not isinstance(value, tuple) else str(value),)
+            return c
+
+    @case(f"{vid}-padding-string")
+    def _(draw):
+        s = conv_t_setup(draw, nd)
+        value = draw(st.sampled_from(["same", "valid"]))
+        c = conv_t_call(fwd, bwd, s, padding=value)
+        c.names, c.values = ("padding",), (repr(value),)
+        return c
+
+    @case(f"{vid}-output-padding-not-below-stride-or-dilation")
+    def _(draw):
+        s = conv_t_setup(draw, nd)
+        stride = ints(draw, 1, 2)
+        value = stride + ints(draw, 0, 1)
+        c = conv_t_call(fwd, bwd, s, stride=stride, output_padding=value)
+        c.names, c.values = ("output_padding",), (f"output_padding={value}", f"output_padding=({value}")
+        return c
+
+    @case(f"{vid}-padding-empties-output")
+    def _(draw):
+        s = conv_t_setup(draw, nd)
+        x, w = np.ones((s["n"], s["c"]) + (1,) * nd), np.ones((s["c"], 1) + (1,) * nd)
+        pad = ints(draw, 1, 2)
+        kw = dict(x=x, weight=w, padding=pad, groups=1)
+        if bwd is not None:
+            kw["grad_output"] = np.ones((s["n"], 1) + (1,) * nd)
+        c = conv_t_call(fwd, bwd, dict(s, groups=1), **kw)
+        c.names, c.values = ("padding",), (f"padding={pad}", f"padding=({pad}")
+        return c
+
+    if bwd is None:
+        @case(f"{vid}-bias-wrong-shape")
+        def _(draw):
+            s = conv_t_setup(draw, nd)
+            b = np.ones(draw(st.sampled_from([(s["f"] + 1,), (s["f"], 1), ()])))
+            c = conv_t_call(fwd, bwd, s, bias=b)
+            c.names, c.values = ("bias",), (shape_text(b),)
+            return c
+    else:
+        @case(f"{vid}-grad-output-wrong-shape")
+        def _(draw):
+            s = conv_t_setup(draw, nd)
+            good = fwd(s["x"], s["weight"], groups=s["groups"]).shape
+            axis = ints(draw, 0, nd + 1)
+            g = np.ones(tuple(n + (i == axis) for i, n in enumerate(good)))
+            c = conv_t_call(fwd, bwd, s, grad_output=g)
+            c.names, c.values = ("grad_output",), (shape_text(g),)
+            return c
+
+    for arg in ("x", "weight"):
+        for kind in ("complex", "object"):
+            @case(f"{vid}-{arg}-{kind}")
+            def _(draw, arg=arg, kind=kind):
+                s = conv_t_setup(draw, nd)
+                c = conv_t_call(fwd, bwd, s, **{arg: s[arg].astype(kind)})
+                c.names, c.values = (arg,), (kind,)
+                return c
+
+
+for _vid, _fwd, _bwd, _nd in CONV_T_VARIANTS:
+    _register_conv_t(_vid, _fwd, _bwd, _nd)
+
+
+def _unfold_setup(draw):
+    k = (ints(draw, 1, 3), ints(draw, 1, 3))
+    return np.ones((ints(draw, 1, 2), ints(draw, 1, 3), k[0] + ints(draw, 0, 2), k[1] + ints(draw, 0, 2))), k
+
+
+def _fold_setup(draw):
+    k = (ints(draw, 1, 3), ints(draw, 1, 3))
+    size = (k[0] + ints(draw, 0, 2), k[1] + ints(draw, 0, 2))
+    blocks = (size[0] - k[0] + 1) * (size[1] - k[1] + 1)
+    return np.ones((ints(draw, 1, 2), ints(draw, 1, 2) * k[0] * k[1], blocks)), size, k
+
+
+for _fn in (im2col.unfold, im2col.unfold_naive):
+    @case(f"{_fn.__name__}-x-not-4d")
+    def _(draw, fn=_fn):
+        x, k = _unfold_setup(draw)
+        bad = draw(st.sampled_from([x[0], x[None], x[0, 0]]))
+        return Case(fn, (bad, k), {}, ("x",), (shape_text(bad),))
+
+    for _arg in ("kernel_size", "stride", "dilation"):
+        @case(f"{_fn.__name__}-{_arg}-bad")
+        def _(draw, fn=_fn, arg=_arg):
+            x, k = _unfold_setup(draw)
+            v = draw(st.sampled_from(BAD_INTS))
+            kw = dict(kernel_size=k)
+            kw[arg] = v
+            return Case(fn, (x,), kw, (arg,), (v,))
+
+    @case(f"{_fn.__name__}-padding-negative")
+    def _(draw, fn=_fn):
+        x, k = _unfold_setup(draw)
+        return Case(fn, (x, k), dict(padding=-1), ("padding",), (-1,))
+
+    @case(f"{_fn.__name__}-kernel-larger-than-padded-input")
+    def _(draw, fn=_fn):
+        x, _ = _unfold_setup(draw)
+        k = (x.shape[2] + ints(draw, 1, 2), 1)
+        return Case(fn, (x, k), {}, ("kernel_size",), (str(k),))
+
+    @case(f"{_fn.__name__}-x-complex-or-object")
+    def _(draw, fn=_fn):
+        x, k = _unfold_setup(draw)
+        kind = draw(st.sampled_from(["complex", "object"]))
+        return Case(fn, (x.astype(kind), k), {}, ("x",), (kind,))
+
+
+for _fn in (im2col.fold, im2col.fold_naive):
+    @case(f"{_fn.__name__}-x-not-3d")
+    def _(draw, fn=_fn):
+        x, size, k = _fold_setup(draw)
+        bad = draw(st.sampled_from([x[0], x[None]]))
+        return Case(fn, (bad, size, k), {}, ("x",), (shape_text(bad),))
+
+    @case(f"{_fn.__name__}-channels-not-multiple-of-kernel")
+    def _(draw, fn=_fn):
+        k = (ints(draw, 2, 3), ints(draw, 1, 3))  # kH * kW >= 2
+        bad = np.ones((1, ints(draw, 1, 2) * k[0] * k[1] + 1, 1))
+        return Case(fn, (bad, k, k), {}, ("x",), (shape_text(bad),))
+
+    @case(f"{_fn.__name__}-wrong-number-of-blocks")
+    def _(draw, fn=_fn):
+        x, size, k = _fold_setup(draw)
+        bad = np.ones(x.shape[:2] + (x.shape[2] + ints(draw, 1, 2),))
+        return Case(fn, (bad, size, k), {}, ("x",), (shape_text(bad),))
+
+    for _arg in ("output_size", "kernel_size", "stride", "dilation"):
+        @case(f"{_fn.__name__}-{_arg}-bad")
+        def _(draw, fn=_fn, arg=_arg):
+            x, size, k = _fold_setup(draw)
+            v = draw(st.sampled_from(BAD_INTS))
+            kw = dict(output_size=size, kernel_size=k)
+            kw[arg] = v
+            return Case(fn, (x,), kw, (arg,), (v,))
+
+    @case(f"{_fn.__name__}-padding-negative")
+    def _(draw, fn=_fn):
+        x, size, k = _fold_setup(draw)
+        return Case(fn, (x, size, k), dict(padding=-1), ("padding",), (-1,))
+
+    @case(f"{_fn.__name__}-x-complex-or-object")
+    def _(draw, fn=_fn):
+        x, size, k = _fold_setup(draw)
+        kind = draw(st.sampled_from(["complex", "object"]))
+        return Case(fn, (x.astype(kind), size, k), {}, ("x",), (kind,))
+
+
+for _arg in ("kernel_size", "stride", "dilation", "size"):
+    @case(f"conv_transpose_output_size-{_arg}-bad")
+    def _(draw, arg=_arg):
+        v = draw(st.sampled_from(BAD_INTS))
+        kw = dict(size=8, kernel_size=3)
+        kw[arg] = v
+        return Case(arithmetic.conv_transpose_output_size, (), kw, (arg,), (v,))
+
+
+@case("conv_transpose_output_size-output-padding-too-large")
+def _(draw):
+    s = ints(draw, 1, 3)
+    op = s + ints(draw, 0, 1)
+    return Case(arithmetic.conv_transpose_output_size, (8, 3), dict(stride=s, output_padding=op),
+                ("output_padding",), (op,))
+
+
+@case("conv_transpose_output_size-padding-empties-output")
+def _(draw):
+    p = ints(draw, 2, 4)
+    return Case(arithmetic.conv_transpose_output_size, (1, 1), dict(padding=p), ("padding",), (p,))
+
+
 # ---------------------------------------------------------------------------
 # the test
 # ---------------------------------------------------------------------------
@@ -1107,6 +1366,7 @@ def test_every_public_function_is_covered():
     """A new public function without a bad-input case fails here."""
     covered = {c.split("-")[0] for c in CASES}
     modules = [conv, pooling, filtering, separable, arithmetic, kernels, gradcheck]
+    modules += [conv_transpose, im2col]  # issue 12 §3
     public = {name for m in modules for name in m.__all__}
     # the kernel constructors without arguments cannot receive bad input
     exempt = {"sharpen", "emboss"}

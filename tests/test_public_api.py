@@ -17,6 +17,12 @@ DESIGN_API = [
     "pointwise_conv2d", "depthwise_separable_conv2d",
     "numerical_gradient", "rel_error",
 ]
+# issue 12 §3: transposed convolutions, unfold/fold
+DESIGN_API += [
+    "conv_transpose_output_size", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "conv_transpose1d_backward", "conv_transpose2d_backward", "conv_transpose3d_backward",
+    "unfold", "fold",
+]
 # issue 12, pooling: the rest of torch's pooling family (each has *_backward and *_naive twins)
 DESIGN_API += [
     f"{name}{suffix}"
@@ -62,6 +68,20 @@ def test_each_naive_version_sits_beside_its_vectorised_twin():
             assert hasattr(convcourse, name[: -len("_naive")]), name
 
 
+@pytest.mark.parametrize("name", ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"])
+def test_transposed_convolutions_have_torchs_signature(name):
+    params = list(inspect.signature(getattr(convcourse, name)).parameters.items())
+    assert [p for p, _ in params] == ["x", "weight", "bias", "stride", "padding", "output_padding",
+                                      "groups", "dilation"]
+    assert [v.default for _, v in params[2:]] == [None, 1, 0, 0, 1, 1]
+
+
+def test_unfold_and_fold_have_torchs_signatures():
+    for fn, names in [(convcourse.unfold, ["x", "kernel_size", "dilation", "padding", "stride"]),
+                      (convcourse.fold, ["x", "output_size", "kernel_size", "dilation", "padding", "stride"])]:
+        params = inspect.signature(fn).parameters
+        assert list(params) == names
+        assert [params[n].default for n in ("dilation", "padding", "stride")] == [1, 0, 1]
 POOLING_SIGNATURES = {  # issue 12: torch.nn.functional's argument names, order and defaults
     "max_pool{}d": ["x", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"],
     "avg_pool1d": ["x", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],

@@ -1,0 +1,124 @@
+"""Winograd minimal filtering F(4x4, 3x3): a 3x3, stride-1 convolution with 4x fewer products.
+
+Why
+---
+A direct 3x3 convolution spends 9 multiplications per output pixel per
+(input, output) channel pair, and :mod:`convcourse.conv` already makes them at
+nearly the BLAS peak.  The remaining lever is fewer multiplications.
+Winograd's F(m, r) computes ``m`` outputs of an ``r``-tap correlation from
+``m + r - 1`` inputs with ``m + r - 1`` multiplications instead of ``m*r``;
+nested in 2-D, F(4x4, 3x3) computes a 4x4 output tile from a 6x6 input tile
+with 36 element-wise products instead of 144.  Lavin & Gray, "Fast Algorithms
+for Convolutional Neural Networks" (CVPR 2016), is the reference; oneDNN,
+NNPACK and cuDNN all ship this algorithm.
+
+How (per chunk of images)
+-------------------------
+``Y = A^T [ (G g G^T) * (B^T d B) ] A`` for one tile ``d`` and one filter ``g``;
+over channels the element-wise product becomes a sum, i.e. a matrix product:
+
+1. weight transform, once per call: ``U[xi] = (G w G^T)[xi]`` for each of the
+   36 tile positions ``xi``: ``(36, C_out, C_in)``;
+2. input transform: cut the padded image into overlapping 6x6 tiles
+   (stride 4) and apply ``B^T d B`` to each, as one product with the
+   Kronecker matrix ``kron(B^T, B^T)`` (36 x 36): ``V (36, C_in, T)``;
+3. 36 batched products over the channels, ``M[xi] = U[xi] @ V[xi]``:
+   ``(36, C_out, T)``; this is where the work is, 4x less than direct;
+4. output transform ``A^T m A`` (one product with ``kron(A^T, A^T)``, 16 x 36)
+   and the 4x4 tiles put back in place.
+
+Precision
+---------
+The transforms have coefficients up to 8 (``A``) and 5 (``B``) and ``G`` has
+1/6 and 1/24, so rounding errors grow: in float32 the result is off by up to
+~1e-5 relative to the output's scale, against ~1e-7 for the direct path
+(measured bounds are in :func:`convcourse.conv.conv2d`'s Notes and tested in
+``tests/test_winograd.py``).  The weight transform is computed in float64.
+Non-finite values are another matter: a NaN or inf spreads over a whole tile
+(and ``inf - inf`` is NaN), so a chunk whose result is not all finite is
+recomputed by the direct path (see ``conv._winograd_forward``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["WinogradF4x4"]
+
+M_OUT, ALPHA = 4, 6  # output tile side, input tile side (4 + 3 - 1)
+
+# Interpolation points 0, 1, -1, 2, -2 and infinity (Lavin & Gray, section 4.2)
+_BT = np.array([[4, 0, -5, 0, 1, 0],
+                [0, -4, -4, 1, 1, 0],
+                [0, 4, -4, -1, 1, 0],
+                [0, -2, -1, 2, 1, 0],
+                [0, 2, -1, -2, 1, 0],
+                [0, 4, 0, -5, 0, 1]], dtype=np.float64)
+_G = np.array([[1 / 4, 0, 0],
+               [-1 / 6, -1 / 6, -1 / 6],
+               [-1 / 6, 1 / 6, -1 / 6],
+               [1 / 24, 1 / 12, 1 / 6],
+               [1 / 24, -1 / 12, 1 / 6],
+               [0, 0, 1]], dtype=np.float64)
+_AT = np.array([[1, 1, 1, 1, 1, 0],
+                [0, 1, -1, 2, -2, 0],
+                [0, 1, 1, 4, 4, 0],
+                [0, 1, -1, 8, -8, 1]], dtype=np.float64)
+
+
+class WinogradF4x4:
+    """A 3x3, stride-1, dilation-1, groups-1 correlation of image chunks by F(4x4, 3x3).
+
+    Parameters
+    ----------
+    weight : ndarray, shape (C_out, C_in, 3, 3)
+    pads : ((top, bottom), (left, right))
+    in_size : (H, W) of the input images
+    out_size : (H_out, W_out) = (H + top + bottom - 2, W + left + right - 2)
+    dtype : the computation's float dtype
+    """
+
+    def __init__(self, weight, pads, in_size, out_size, dtype):
+        self.c_out, self.c_in = weight.shape[:2]
+        self.pads, self.in_size, self.out_size, self.dtype = pads, in_size, out_size, dtype
+        self.tiles = tuple(-(-o // M_OUT) for o in out_size)  # tiles per axis, the last maybe partial
+        # (36, C_out, C_in); the transform in float64, then rounded once
+        # G w G^T as two large products (einsum, or matmul over a stack of 3x3 matrices,
+        # costs seconds for 512 x 512 channels)
+        pairs = self.c_out * self.c_in
+        wg = weight.astype(np.float64).reshape(pairs * 3, 3) @ _G.T  # rows of w G^T: (pairs, 3, 6)
+        u = _G @ wg.reshape(pairs, 3, ALPHA).transpose(1, 0, 2).reshape(3, pairs * ALPHA)
+        u = u.reshape(ALPHA, self.c_out, self.c_in, ALPHA).transpose(0, 3, 1, 2)  # (a, b, C_out, C_in)
+        self.u = np.ascontiguousarray(u.reshape(ALPHA * ALPHA, self.c_out, self.c_in), dtype=dtype)
+        self.b = np.kron(_BT, _BT).astype(dtype)  # (36, 36): V = b @ d, per tile
+        self.a = np.kron(_AT, _AT).astype(dtype)  # (16, 36): Y = a @ M, per tile
+
+    def bytes_per_image(self) -> int:
+        """The chunk's working set per image: tiles, their transforms and the products."""
+        th, tw = self.tiles
+        return 2 * ALPHA * ALPHA * th * tw * (self.c_in + self.c_out) * np.dtype(self.dtype).itemsize
+
+    def flops(self, n_images) -> int:
+        th, tw = self.tiles
+        return 2 * n_images * ALPHA * ALPHA * th * tw * self.c_in * self.c_out
+
+    def __call__(self, x):
+        """(m, C_in, H, W) -> (m, C_out, H_out, W_out)."""
+        m = x.shape[0]
+        (th, tw), (pt, pl) = self.tiles, (self.pads[0][0], self.pads[1][0])
+        h, w = self.in_size
+        t = m * th * tw
+        # padded images, channel first, zeros up to the last whole tile
+        xp = np.zeros((self.c_in, m, th * M_OUT + 2, tw * M_OUT + 2), dtype=self.dtype)
+        xp[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
+        # d[i, j, c, (n, ty, tx)] = xp[c, n, 4 ty + i, 4 tx + j]: the 6x6 tiles, overlapping by 2
+        d = np.empty((ALPHA, ALPHA, self.c_in, m, th, tw), dtype=self.dtype)
+        for i in range(ALPHA):
+            for j in range(ALPHA):
+                d[i, j] = xp[:, :, i:i + M_OUT * th:M_OUT, j:j + M_OUT * tw:M_OUT]
+        v = (self.b @ d.reshape(ALPHA * ALPHA, -1)).reshape(ALPHA * ALPHA, self.c_in, t)
+        prod = np.matmul(self.u, v)  # (36, C_out, T): the 36 products over the channels
+        y = (self.a @ prod.reshape(ALPHA * ALPHA, -1)).reshape(M_OUT, M_OUT, self.c_out, m, th, tw)
+        # y[p, q, k, n, ty, tx] is output pixel (4 ty + p, 4 tx + q)
+        full = y.transpose(3, 2, 4, 0, 5, 1).reshape(m, self.c_out, th * M_OUT, tw * M_OUT)
+        return full[:, :, :self.out_size[0], :self.out_size[1]]
