@@ -17,6 +17,8 @@ PHRASES = (
     # headline, groups and sections of a report (_cases._report)
     "{title}: {passed}/{groups} groups of cases passed, score {score}/{points}",
     "{title}: {passed}/{groups} groups of cases passed, score {score}/{points}  (seed {seed})",
+    "PASS",
+    "FAIL",
     "PASS {group} ({count} cases run)",
     "PASS {group} ({count} case run)",
     "FAIL {group} ({count} cases run)",
