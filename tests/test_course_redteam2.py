@@ -69,9 +69,12 @@ def scores(result):
 # with the reference in a fresh interpreter (no audit hook there): 5/5 on the old worker.
 SPAWN = '''import os, sys, json
 def _child_answer(args):
-    code = ("import sys, json; from convcourse.arithmetic import conv_output_size as f; "
+    # wherever the worker found convcourse, the child looks there too
+    where = os.path.dirname(sys.modules["convcourse"].__path__[0])
+    code = ("import sys, json; sys.path.insert(0, sys.argv[2]); "
+            "from convcourse.arithmetic import conv_output_size as f; "
             "print(f(*json.loads(sys.argv[1])))")
-    return [sys.executable, "-c", code, json.dumps(args)]
+    return [sys.executable, "-c", code, json.dumps(args), where]
 
 def _via_fork(argv):
     r, w = os.pipe()
@@ -83,7 +86,8 @@ def _via_fork(argv):
 def _via_spawnv_passfds(argv):
     import multiprocessing.util
     r, w = os.pipe()
-    pid = multiprocessing.util.spawnv_passfds(argv[0], argv + [str(w)], [w])
+    argv = argv[:2] + ["import os, sys; os.dup2(int(sys.argv.pop()), 1); " + argv[2]] + argv[3:]
+    multiprocessing.util.spawnv_passfds(os.fsencode(argv[0]), argv + [str(w)], [w])
     os.close(w); out = os.read(r, 100); return out
 
 def _via_subprocess(argv):
@@ -120,7 +124,9 @@ def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
 FORK_EXEC = '''import os, sys
 def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     import _posixsubprocess
-    code = ("from convcourse.arithmetic import conv_output_size as f; "
+    where = os.path.dirname(sys.modules["convcourse"].__path__[0])
+    code = (f"import sys; sys.path.insert(0, {where!r}); "
+            "from convcourse.arithmetic import conv_output_size as f; "
             f"print(f({size}, {kernel_size}, {stride}, {padding}, {dilation}))")
     argv = [sys.executable, "-c", code]
     r, w = os.pipe()
