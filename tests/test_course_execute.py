@@ -52,3 +52,28 @@ def test_kernel_death_timeout_flood_and_warnings_do_not_stop_the_notebook(tmp_pa
     assert CELL_TIMEOUT in errors(loop)
     assert "careful" in stream(warn) and stream(warn, "stderr") == ""
     assert stream(last).strip() == "still ann/test-secret"
+
+
+@pytest.mark.slow
+def test_rich_output_is_capped_per_cell_and_per_notebook(tmp_path):
+    """Regression (issue 9 §4): only streams were capped; 200 MiB of display data went
+    into the notebook and the feedback."""
+    def show(letter, n):
+        return f"display({{'text/plain': {letter!r} * {n}}}, raw=True)"
+
+    cells = [new_code_cell("from IPython.display import display\n" + show("a", 1000) + "\n"
+                           + show("b", 3000)),
+             new_code_cell(show("c", 1500)), new_code_cell(show("e", 1200)),
+             new_code_cell(show("f", 900))]
+    nb = new_notebook(cells=cells)
+    resources = {"metadata": {"path": str(tmp_path)},
+                 "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
+    pre = RobustExecute(timeout=20, max_display_bytes=2500, max_notebook_display_bytes=3500)
+    nb, _ = pre.preprocess(nb, resources)
+    shown = [[o.data["text/plain"] for o in c.outputs if o.output_type == "display_data"]
+             for c in nb.cells]
+    assert shown[0] == ["a" * 1000, "[an output of 3000 bytes was dropped: more than this "
+                                    "cell's 2500 bytes of pictures and displays]"]
+    assert shown[1] == ["c" * 1500]  # 2500 of the notebook's 3500 used ...
+    assert "dropped: more than the notebook's" in shown[2][0]  # ... 1200 more is too much
+    assert shown[3] == ["f" * 900]  # what was dropped does not count
