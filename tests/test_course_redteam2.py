@@ -65,60 +65,7 @@ def scores(result):
 
 # ------------------------------------------------------------------ no process, no thread
 
-# Every way of starting a task from Python; the first that works computes the answer
-# with the reference in a fresh interpreter (no audit hook there): 5/5 on the old worker.
-SPAWN = '''import os, sys, json
-def _child_answer(args):
-    # wherever the worker found convcourse, the child looks there too
-    where = os.path.dirname(sys.modules["convcourse"].__path__[0])
-    code = ("import sys, json; sys.path.insert(0, sys.argv[2]); "
-            "from convcourse.arithmetic import conv_output_size as f; "
-            "print(f(*json.loads(sys.argv[1])))")
-    return [sys.executable, "-c", code, json.dumps(args), where]
-
-def _via_fork(argv):
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.dup2(w, 1); os.execv(argv[0], argv)
-    os.close(w); out = os.read(r, 100); os.waitpid(pid, 0); return out
-
-def _via_spawnv_passfds(argv):
-    import multiprocessing.util
-    r, w = os.pipe()
-    argv = argv[:2] + ["import os, sys; os.dup2(int(sys.argv.pop()), 1); " + argv[2]] + argv[3:]
-    multiprocessing.util.spawnv_passfds(os.fsencode(argv[0]), argv + [str(w)], [w])
-    os.close(w); out = os.read(r, 100); return out
-
-def _via_subprocess(argv):
-    import subprocess
-    return subprocess.run(argv, capture_output=True).stdout
-
-def _via_posix_spawn(argv):
-    r, w = os.pipe()
-    pid = os.posix_spawn(argv[0], argv, {}, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
-    os.close(w); out = os.read(r, 100); os.waitpid(pid, 0); return out
-
-def _via_thread(argv):
-    import threading
-    box = []
-    t = threading.Thread(target=lambda: box.append(b"thread ran"))
-    t.start(); t.join()
-    raise OSError("a thread started: " + box[0].decode())
-
-def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
-    argv = _child_answer([size, kernel_size, stride, padding, dilation])
-    failures = []
-    for way in (_via_fork, _via_spawnv_passfds, _via_subprocess, _via_posix_spawn, _via_thread):
-        try:
-            out = way(argv)
-            if out.strip():
-                return int(out)
-            failures.append(f"{way.__name__}: no answer")
-        except BaseException as exc:
-            failures.append(f"{way.__name__}: {type(exc).__name__}")
-    raise RuntimeError("SPAWN " + "; ".join(failures))
-'''
+SPAWN = redteam_class.SPAWN
 
 # _posixsubprocess.fork_exec: the call every other way reaches, with its 3.11 signature
 FORK_EXEC = '''import os, sys
