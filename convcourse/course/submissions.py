@@ -56,6 +56,11 @@ class Submission:
     refused: dict[str, str] = field(default_factory=dict)
 
 
+def _size(n: int) -> str:
+    """A size in words: MiB from a tenth of one, else bytes."""
+    return f"{n / 2**20:.3g} MiB" if n >= 2**20 / 10 else f"{n} bytes"
+
+
 def _not_regular(mode: int) -> str:
     """What a file that is not a regular file is, in words."""
     for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe"),
@@ -108,11 +113,11 @@ def read_submitted_file(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -
             raise NotebookProblem(f"{path.name} is {_not_regular(info.st_mode)}: only regular "
                                   "files are graded")
         if info.st_size > max_bytes:
-            raise NotebookProblem(f"{path.name} is {info.st_size / 2**20:.1f} MiB, more than "
-                                  f"the {max_bytes / 2**20:g} MiB a notebook may be")
+            raise NotebookProblem(f"{path.name} is {_size(info.st_size)}, more than "
+                                  f"the {_size(max_bytes)} a notebook may be")
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise NotebookProblem(f"{path.name} is more than the {max_bytes / 2**20:g} MiB a "
+        raise NotebookProblem(f"{path.name} is more than the {_size(max_bytes)} a "
                               "notebook may be")
     return data
 
@@ -236,9 +241,9 @@ def find_submissions(path: str | Path, assignments: dict[str, list[str]],
                         sub.refused[p.stem] = (f"{p.name} is {_not_regular(mode)}: only "
                                                "regular files are graded")
                     elif os.lstat(p).st_size > max_bytes:
-                        sub.refused[p.stem] = (f"{p.name} is {os.lstat(p).st_size / 2**20:.1f}"
-                                               f" MiB, more than the {max_bytes / 2**20:g} MiB "
-                                               "a notebook may be")
+                        sub.refused[p.stem] = (f"{p.name} is {_size(os.lstat(p).st_size)}, "
+                                               f"more than the {_size(max_bytes)} a notebook "
+                                               "may be")
             for name in names:
                 sub.notebooks[name] = present.get(name)
             unknown = sorted(set(present) - set(names))
