@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--student", default=None, help="regrade only this student")
             p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: SQLite in the output folder)")
             p.add_argument("--secret-file", default=None, help="file holding the course secret")
+            p.add_argument("--max-notebook-mib", type=float, default=20,
+                           help="largest submitted notebook read, in MiB (default 20); a larger "
+                                "one scores 0 with the reason")
             p.add_argument("--no-sandbox", action="store_true",
                            help="run the submissions' code without the sandbox (it then runs "
                                 "with your rights; the run says so loudly, and the judge still "
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             result = grade(args.submissions, output=args.output, jobs=args.jobs, db_url=args.db,
                            roster=args.roster, student=args.student, timeout=args.timeout,
                            secret_file=args.secret_file, course=args.course,
-                           sandbox=False if args.no_sandbox else None)
+                           sandbox=False if args.no_sandbox else None,
+                           max_notebook_bytes=max(1, int(args.max_notebook_mib * 2**20)))
             return 1 if result["failures"] else 0
         elif args.command == "demo":
             from .course.demo import demo

@@ -75,3 +75,28 @@ def test_figures_become_png_outputs_with_the_inline_backend(tmp_path, monkeypatc
         assert base64.b64decode(pngs[0])[:8] == b"\x89PNG\r\n\x1a\n"
         texts = [o.data.get("text/plain", "") for o in cell.outputs if "data" in o]
         assert all("image/png" in o.get("data", {}) for o in cell.outputs if "data" in o), texts
+
+
+@pytest.mark.slow
+def test_rich_output_is_capped_per_cell_and_per_notebook(tmp_path):
+    """Regression (issue 9 §4): only streams were capped; 200 MiB of display data went
+    into the notebook and the feedback."""
+    def show(letter, n):
+        return f"display({{'text/plain': {letter!r} * {n}}}, raw=True)"
+
+    cells = [new_code_cell("from IPython.display import display\n" + show("a", 1000) + "\n"
+                           + show("b", 3000)),
+             new_code_cell(show("c", 1500)), new_code_cell(show("e", 1200)),
+             new_code_cell(show("f", 900))]
+    nb = new_notebook(cells=cells)
+    resources = {"metadata": {"path": str(tmp_path)},
+                 "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
+    pre = RobustExecute(timeout=20, max_display_bytes=2500, max_notebook_display_bytes=3500)
+    nb, _ = pre.preprocess(nb, resources)
+    shown = [[o.data["text/plain"] for o in c.outputs if o.output_type == "display_data"]
+             for c in nb.cells]
+    assert shown[0] == ["a" * 1000, "[an output of 3000 bytes was dropped: more than this "
+                                    "cell's 2500 bytes of pictures and displays]"]
+    assert shown[1] == ["c" * 1500]  # 2500 of the notebook's 3500 used ...
+    assert "dropped: more than the notebook's" in shown[2][0]  # ... 1200 more is too much
+    assert shown[3] == ["f" * 900]  # what was dropped does not count

@@ -1,25 +1,30 @@
-"""Red team: a class of attackers graded by ONE real ``convcourse grade`` run (issue 5).
+"""Red team: a class of attackers graded by ONE real ``convcourse grade`` run (issues 5, 9).
 
 tests/fixtures/redteam_class.py builds a small assignment graded by the real
 checks of assignment 01 and one student per attack, next to an honest student.
 Every attacker's functions are stubs or wrong: each must end with 0 points, the
 honest student must keep exactly the scores and messages of a run on its own,
 and what each attack tried must have left no trace (secret, solutions,
-gradebook, other folders, network, processes, host files).
+gradebook, other folders, network, processes, host files).  The students of
+``redteam_class.BROKEN`` are files the grader must read safely (links, a named pipe,
+a huge or deeply nested notebook, forged metadata, odd student ids): each gets a
+row, 0 and its reason, and the class goes on.
 """
+
+import contextlib
+import io
 
 import os
 import shutil
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 
 from convcourse.cli import main
-from convcourse.course.grade import TAMPERING
+from convcourse.course.grade import TAMPERING, uid_range
 from convcourse.course.sandbox import sandbox_available
 from convcourse.course.summary import read_csv
 
@@ -44,17 +49,20 @@ def attacked(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("redteam")
     course = redteam_class.build_course(tmp / "course")
     expected = redteam_class.build_class(course, tmp / "class")
+    expected.update(redteam_class.build_broken(course, tmp / "class"))
     secret_file = tmp / "secret"
     secret_file.write_text(SECRET)
     MARKER.unlink(missing_ok=True)
     start = time.perf_counter()
-    status = _grade(course, tmp / "class", tmp / "out", secret_file)
+    terminal = io.StringIO()
+    with contextlib.redirect_stdout(terminal):
+        status = _grade(course, tmp / "class", tmp / "out", secret_file)
     seconds = time.perf_counter() - start
     alone = tmp / "alone"
     shutil.copytree(tmp / "class" / "honest", alone / "honest")
     _grade(course, alone, tmp / "out-alone", secret_file)
     return {"status": status, "out": tmp / "out", "alone": tmp / "out-alone", "tmp": tmp,
-            "expected": expected, "seconds": seconds}
+            "expected": expected, "seconds": seconds, "terminal": terminal.getvalue()}
 
 
 def cells_of(out, student):
@@ -152,11 +160,11 @@ def test_limits_hold_and_nothing_is_left_behind(attacked):
     assert "CellTimeoutError" in rows["output_size_visible"]["message"] or \
         "did not finish" in rows["output_size_visible"]["message"] or \
         "not defined" in rows["output_size_visible"]["message"]
-    # this run's sandboxes used uids base .. base + 3 (two jobs: kernel and judge worker each)
-    base = 100_000 + (zlib.crc32(str(attacked["out"].resolve()).encode()) % 50_000) * 16
+    # this run's sandboxes used uids of uid_range (two per student: kernel, judge workers)
+    uids = uid_range(attacked["out"].resolve())
     ps = subprocess.run(["ps", "-eo", "uid=,args="], capture_output=True, text=True).stdout
     left = [line for line in ps.splitlines() if "sleep 4; echo hacked" in line
-            or (line.split()[0].isdigit() and base <= int(line.split()[0]) < base + 4)]
+            or (line.split()[0].isdigit() and int(line.split()[0]) in uids)]
     assert left == []
 
 
@@ -173,3 +181,54 @@ def test_timing(attacked):
     assert attacked["seconds"] / n < 30, f"{attacked['seconds']:.0f} s for {n} students"
     print(f"red team: {n} students ({len(redteam_class.ATTACKS)} attacks) "
           f"graded in {attacked['seconds']:.1f} s")
+
+
+# ------------------------------------------------------------------ issue 9, second round
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", list(redteam_class.BROKEN))
+def test_every_broken_submission_gets_a_row_and_its_reason(attacked, student):
+    """Regression (issue 9 §3): links were followed (another student's notebook, 33/33), a
+    named pipe hung the grader, folders starting with '.' or '__' got no row, and a list
+    as a grade id, metadata that is not a dict, deep JSON or a 240-character id stopped the
+    whole class."""
+    key = student.replace("\x1b", "").replace("\x07", "")
+    key = "'" + key if key.startswith("=") else key
+    rows = cells_of(attacked["out"], key)
+    assert len(rows) == 4, (key, rows)
+    assert {float(r["score"]) for r in rows.values()} == {0.0}
+    assert all(r["message"] for r in rows.values()), rows
+    reason = redteam_class.BROKEN[student]
+    assert all(reason in r["message"] for r in rows.values()), rows
+
+
+@pytest.mark.slow
+def test_reports_and_terminal_hold_no_formula_and_no_escape(attacked):
+    """Regression (issue 9 §5): ids starting with '=' became formulas in the CSVs, and
+    the terminal printed ids raw (a title escape went through)."""
+    for name in ("grades.csv", "cells.csv"):
+        text = (attacked["out"] / name).read_text()
+        assert "\x1b" not in text and "\x07" not in text
+        for row in read_csv(attacked["out"] / name):
+            for column in ("student_id", "message"):
+                assert not row.get(column, "").startswith(("=", "+", "-", "@")), row
+    assert "\x1b" not in attacked["terminal"] and "\x07" not in attacked["terminal"]
+    assert "esc]0;owned" in attacked["terminal"]
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_home_and_rich_output_are_capped(attacked):
+    """Regression (issue 9 §4): $HOME took 1,280 MiB; 200 MiB of display data went into
+    the notebook and the feedback."""
+    assert "HOME CAPPED AT" in outputs_text(attacked["out"], "homebomb")
+    notebook = attacked["out"] / "autograded" / "displaybomb" / "00-redteam" / "redteam.ipynb"
+    assert notebook.stat().st_size < 40 * 2**20
+    assert "was dropped: more than" in notebook.read_text()
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_no_key_passes_between_students(attacked):
+    assert (attacked["out"] / "autograded" / "keyleaver").is_dir()
+    assert "FOUND KEY" not in outputs_text(attacked["out"], "keyfinder")

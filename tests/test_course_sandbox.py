@@ -104,7 +104,12 @@ def test_command_per_mode(tmp_path, mode, present, absent):
         assert option in words, option
     for option in absent:
         assert option not in words, option
-    assert cmd[cmd.index("--bind") + 1:cmd.index("--bind") + 3] == [str(tmp_path), SANDBOX_HOME]
+    i = cmd.index(sandbox.SANDBOX_FILES)
+    assert cmd[i - 2:i + 1] == ["--ro-bind", str(tmp_path), sandbox.SANDBOX_FILES]
+    i = cmd.index(SANDBOX_HOME)  # $HOME: a size-capped tmpfs, not a host folder
+    assert cmd[i - 5:i + 1] == ["--perms", "0777", "--size", str(256 * 2**20), "--tmpfs",
+                                SANDBOX_HOME]
+    assert "--bind" not in cmd  # nothing of the host is writable
     assert "--nproc=64" in cmd and "--core=0" in cmd
 
 
@@ -186,8 +191,8 @@ def test_honest_code_works(course):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # nbgrader fails a cell that writes to stderr
     assert result.stdout.split()[:3] == ["agg", "10.0", SANDBOX_HOME]
-    assert (work / "fig.png").stat().st_size > 0
     assert "'01.ipynb'" in result.stdout and "'fig.png'" in result.stdout
+    assert not (work / "fig.png").exists()  # written to the sandbox's own $HOME
 
 
 # -- reading what it must not ------------------------------------------------------
@@ -277,7 +282,7 @@ def test_cannot_write_outside_its_folder(course):
     """, work)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
-    assert seen["own.txt"] == "written" and (work / "own.txt").read_text() == "x"
+    assert seen["own.txt"] == "written" and not (work / "own.txt").exists()
     assert seen[f"/tmp/{marker}"] == "written"  # its private /tmp ...
     for path in targets:
         assert not Path(path).exists(), path  # ... and nothing reached the host
@@ -397,7 +402,7 @@ def test_background_process_is_gone_after_exit(course):
     token = uuid.uuid4().hex
     daemon = (f"import time  # {token}\n"
               "for i in range(600):\n"
-              "    open('bg.txt', 'w').write(str(i)); time.sleep(0.05)\n")
+              "    time.sleep(0.05)\n")
     result = run_py(f"""
         import subprocess, sys, time
         subprocess.Popen([sys.executable, '-c', {daemon!r}], start_new_session=True)
@@ -406,9 +411,6 @@ def test_background_process_is_gone_after_exit(course):
     """, work)
     assert result.returncode == 0 and result.stdout == "main exits\n", result.stderr
     assert wait_until_gone(token=token, seconds=2) == []
-    seen = (work / "bg.txt").read_text()
-    time.sleep(0.3)
-    assert (work / "bg.txt").read_text() == seen  # nothing edits the folder any more
 
 
 @needs_sandbox
@@ -417,12 +419,16 @@ def test_nothing_left_when_the_grader_dies(course, tmp_path):
     _, work = course
     prepare_workdir(work, CONFIG)
     token = uuid.uuid4().hex
-    # the sandboxed program marks its start in its working folder (/home/student): only then
-    # has bwrap finished its set-up, --die-with-parent included (killing the grader earlier
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    prepare_workdir(signals, CONFIG)
+    # the sandboxed program marks its start in a folder bound for that: only then has
+    # bwrap finished its set-up, --die-with-parent included (killing the grader earlier
     # races bwrap's prctl, which is not what this test is about)
     argv = sandboxed_command(
-        [sys.executable, "-c", f"import time; open('started', 'w').close(); time.sleep(60)  # {token}"],
-        work, CONFIG)
+        [sys.executable, "-c", f"import time; open({str(signals / 'started')!r}, 'w').close(); "
+                               f"time.sleep(60)  # {token}"],
+        work, CONFIG, rw_binds=[signals])
     grader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import subprocess, time
         subprocess.Popen({argv!r})
@@ -430,9 +436,9 @@ def test_nothing_left_when_the_grader_dies(course, tmp_path):
     """)])
     try:
         deadline = time.monotonic() + 20
-        while not (work / "started").exists() and time.monotonic() < deadline:
+        while not (signals / "started").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert (work / "started").exists() and host_processes_with(token=token), \
+        assert (signals / "started").exists() and host_processes_with(token=token), \
             "the sandbox did not start"
         os.kill(grader.pid, signal.SIGKILL)
         grader.wait()
@@ -473,3 +479,128 @@ def test_notebook_runs_in_sandboxed_kernel(course, monkeypatch):
     ipc_dir = Path(km.connection_file).parent
     assert wait_until_gone(token=str(ipc_dir)) == []  # the kernel is gone ...
     assert not ipc_dir.exists()  # ... and so are its sockets
+
+
+# -- limits on every writable place, nothing between two students (issue 9 §4) --------
+
+
+@needs_sandbox
+def test_home_is_a_private_size_limited_copy(course):
+    """Regression: $HOME was the host folder, without a quota (1,280 MiB were written)."""
+    _, work = course
+    config = SandboxConfig(uid=TEST_UID, gid=TEST_UID, home_bytes=8 * 2**20)
+    result = run_py("""
+        import errno, os
+        print(open('01.ipynb').read())
+        open('01.ipynb', 'a').write('+mine')  # the student's own files: a writable copy
+        print(open('01.ipynb').read())
+        written = 0
+        try:
+            with open('big', 'wb') as f:
+                for _ in range(64):
+                    f.write(b'x' * 2**20); f.flush(); written += 1
+        except OSError as exc:
+            print('stopped', errno.errorcode[exc.errno], written)
+    """, work, config=config)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split()
+    assert lines[:2] == ["ALICE-WORK", "ALICE-WORK+mine"]
+    assert lines[2:4] == ["stopped", "ENOSPC"] and int(lines[4]) <= 8
+    assert (work / "01.ipynb").read_text() == "ALICE-WORK" and not (work / "big").exists()
+
+
+# Run by both students: ``leave`` creates something in every shared place it can
+# think of, then waits; ``find`` looks for each of them.
+CHANNELS = r'''
+import ctypes, json, os, platform, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+KEYCTL = {"x86_64": 250, "aarch64": 219}[platform.machine()]
+ADD_KEY = {"x86_64": 248, "aarch64": 217}[platform.machine()]
+TOKEN = sys.argv[2]
+RINGS = {"user": -4, "user-session": -5, "session": -3}
+IPC_KEY = 0x5eed0 + int(TOKEN[:4], 16)
+
+def keyctl(*args):
+    return libc.syscall(KEYCTL, *[ctypes.c_long(a) if isinstance(a, int) else a for a in args])
+
+def leave():
+    for name, ring in RINGS.items():
+        data = b"secret-" + name.encode()
+        assert libc.syscall(ADD_KEY, b"user", (TOKEN + name).encode(), data,
+                            ctypes.c_size_t(len(data)), ctypes.c_long(ring)) > 0, name
+    for folder in ("/tmp", "/dev/shm", os.environ["HOME"]):
+        open(os.path.join(folder, TOKEN), "w").write("left")
+    assert libc.shmget(IPC_KEY, 4096, 0o1666) >= 0      # IPC_CREAT | 0666
+    assert libc.msgget(IPC_KEY, 0o1666) >= 0
+    assert libc.semget(IPC_KEY, 1, 0o1666) >= 0
+    assert libc.mq_open(("/" + TOKEN).encode(), os.O_CREAT | os.O_RDWR, 0o666, None) >= 0
+    server = socket.socket(socket.AF_UNIX)
+    server.bind("\0" + TOKEN)
+    server.listen()
+    open(sys.argv[3], "w").write(str(os.getpid()))
+    time.sleep(60)
+
+def find():
+    found = {}
+    for name, ring in RINGS.items():  # KEYCTL_SEARCH
+        found["key " + name] = keyctl(10, ring, b"user", (TOKEN + name).encode(), 0) >= 0
+    for folder in ("/tmp", "/dev/shm", os.environ["HOME"]):
+        found["file " + folder] = os.path.exists(os.path.join(folder, TOKEN))
+    found["sysv shm"] = libc.shmget(IPC_KEY, 0, 0) >= 0
+    found["sysv msg"] = libc.msgget(IPC_KEY, 0) >= 0
+    found["sysv sem"] = libc.semget(IPC_KEY, 0, 0) >= 0
+    found["posix mq"] = libc.mq_open(("/" + TOKEN).encode(), os.O_RDWR) >= 0
+    try:
+        socket.socket(socket.AF_UNIX).connect("\0" + TOKEN)
+        found["abstract socket"] = True
+    except OSError:
+        found["abstract socket"] = False
+    # (pid 1 is this sandbox's bwrap, whose command line holds this program's)
+    found["process"] = any(TOKEN in open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc")
+                           if p.isdigit() and int(p) not in (1, os.getpid()))
+    print(json.dumps(found))
+
+{"leave": leave, "find": find}[sys.argv[1]]()
+'''
+
+
+@needs_sandbox
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="keyctl numbers")
+def test_nothing_passes_between_two_students(course, tmp_path):
+    """Regression (issue 9 §4): bubblewrap run as root creates no user namespace, so the
+    kernel's keyrings are shared: the session keyring every sandbox inherited from the
+    grader, and a uid's user keyring, which outlives its processes (the next student
+    graded with that uid read the key).  Student A leaves something in every shared
+    place (keys, files, SysV and POSIX IPC, an abstract socket, a process) and waits;
+    B, graded at the same time with its own uid, and C, graded after A with A's uid
+    (another run, or a uid given again), find nothing."""
+    _, work = course
+    token = uuid.uuid4().hex
+    program = tmp_path / "channels.py"
+    program.write_text(CHANNELS)
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    a_config = SandboxConfig(uid=TEST_UID, gid=TEST_UID, ro_binds=(str(program),))
+    b_config = SandboxConfig(uid=TEST_UID + 1, gid=TEST_UID + 1, ro_binds=(str(program),))
+    for folder in (work, signals):
+        prepare_workdir(folder, a_config)
+    leaver = subprocess.Popen(sandboxed_command(
+        [sys.executable, "-I", str(program), "leave", token, str(signals / "ready")], work,
+        a_config, rw_binds=[signals]), start_new_session=True, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not (signals / "ready").exists() and leaver.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (signals / "ready").exists(), leaver.stderr.read1().decode() if leaver.poll() else ""
+        found_b = run_sandboxed([sys.executable, "-I", str(program), "find", token], work,
+                                timeout=30, config=b_config)
+    finally:
+        os.killpg(leaver.pid, signal.SIGKILL)
+        leaver.wait()
+    found_c = run_sandboxed([sys.executable, "-I", str(program), "find", token], work,
+                            timeout=30, config=a_config)
+    for result in (found_b, found_c):
+        assert result.returncode == 0, result.stderr
+        seen = json.loads(result.stdout)
+        assert len(seen) == 12 and not any(seen.values()), seen

@@ -151,3 +151,73 @@ def test_read_roster_errors(tmp_path):
     (tmp_path / "empty.csv").write_text("student_id\n")
     with pytest.raises(ValueError, match="no student"):
         read_roster(tmp_path / "empty.csv")
+
+
+# ------------------------------------------------------------------ issue 9 §3
+
+def test_links_pipes_and_huge_notebooks_are_refused_for_that_student_only(release, tmp_path):
+    """Regression: links were followed (another student's notebook, solutions/), a named
+    pipe was read to 512 MiB or hung, and a 200 MiB notebook took 4.8 GiB."""
+    import os
+
+    subs = tmp_path / "subs"
+    ann = write(release, subs / "ann" / "00-fixture" / "fixture.ipynb")
+    (subs / "linked").symlink_to(subs / "ann")
+    (subs / "half").mkdir()
+    (subs / "half" / "00-fixture").symlink_to(subs / "ann" / "00-fixture")
+    (subs / "copy" / "00-fixture").mkdir(parents=True)
+    (subs / "copy" / "00-fixture" / "fixture.ipynb").symlink_to(ann)
+    (subs / "pipe" / "00-fixture").mkdir(parents=True)
+    os.mkfifo(subs / "pipe" / "00-fixture" / "fixture.ipynb")
+    write(release, subs / "big" / "00-fixture" / "fixture.ipynb")
+    for name in (".dot", "__dunder"):
+        write(release, subs / name / "00-fixture" / "fixture.ipynb")
+    (subs / "__MACOSX").mkdir()
+    (subs / "README.txt").write_text("not a student")
+    skipped = []
+    size = ann.stat().st_size
+    found, students = find_submissions(subs, {"00-fixture": ["fixture"]}, tmp_path,
+                                       max_bytes=size, skipped=skipped)
+    assert students == [".dot", "__dunder", "ann", "big", "copy", "half", "linked", "pipe"]
+    assert sorted(skipped) == [("README.txt", "a file, not a student folder"),
+                               ("__MACOSX", "a folder tools leave in archives, not a student")]
+    refused = {s: found[s]["00-fixture"].refused.get("fixture") for s in students}
+    assert refused == {
+        ".dot": None, "__dunder": None, "ann": None, "big": None,
+        "copy": "fixture.ipynb is a symbolic link: only regular files are graded",
+        "half": "the assignment folder is a symbolic link: only regular files are graded",
+        "linked": "the student folder is a symbolic link: only regular files are graded",
+        "pipe": "fixture.ipynb is a named pipe: only regular files are graded"}
+    # a file that grew, or a pipe reached another way, is refused when read
+    with pytest.raises(NotebookProblem, match="named pipe"):
+        normalize_notebook(subs / "pipe" / "00-fixture" / "fixture.ipynb", release)
+    with pytest.raises(NotebookProblem, match="is .* bytes, more than the 100 bytes a notebook may be"):
+        normalize_notebook(ann, release, max_bytes=100)
+
+
+@pytest.mark.parametrize("forge", ["list", "string", "forged"])
+def test_forged_nbgrader_metadata_is_never_trusted(release, tmp_path, forge):
+    """Regression: a list as a grade id or a string as the nbgrader metadata stopped the
+    class; forged metadata made nbgrader fail on the notebook with no message."""
+    student = copy.deepcopy(release)
+    for cell in student.cells:
+        meta = cell.metadata.get("nbgrader")
+        if forge == "string":
+            cell.metadata["nbgrader"] = "yes"
+        elif forge == "list" and meta and meta.get("solution"):
+            meta["grade_id"] = [meta["grade_id"]]
+        elif forge == "forged":
+            cell.metadata["nbgrader"] = {"grade": True, "solution": True, "points": 1000,
+                                         "grade_id": (meta or {}).get("grade_id", "mine"),
+                                         "schema_version": 99}
+    nb, _, _ = normalize_notebook(write(student, tmp_path / "a.ipynb"), release)
+    graded = {gid(c): c.metadata["nbgrader"] for c in nb.cells if gid(c)}
+    assert graded == {gid(c): c.metadata["nbgrader"] for c in release.cells if gid(c)}
+    assert all(isinstance(c.metadata.get("nbgrader", {}), dict) for c in nb.cells)
+
+
+def test_deeply_nested_json_is_a_notebook_problem(release, tmp_path):
+    path = tmp_path / "deep.ipynb"
+    path.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(NotebookProblem, match="nested too deeply"):
+        normalize_notebook(path, release)

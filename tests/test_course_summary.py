@@ -73,10 +73,24 @@ def test_heatmap_and_summary_with_mistakes_write_pngs(tmp_path):
 
 
 def test_csv_round_trip_keeps_column_order_and_text(tmp_path):
-    rows = [{"b": "x, with comma\nand newline", "a": 1.0}]
-    path = write_csv(tmp_path / "t.csv", rows, ["a", "b"])
-    assert path.read_text().splitlines()[0] == "a,b"
-    assert read_csv(path) == [{"a": "1", "b": "x, with comma\nand newline"}]
+    rows = [{"message": "x, with comma\nand newline", "a": 1.0}]
+    path = write_csv(tmp_path / "t.csv", rows, ["a", "message"])
+    assert path.read_text().splitlines()[0] == "a,message"
+    assert read_csv(path) == [{"a": "1", "message": "x, with comma\nand newline"}]
+
+
+def test_csv_fields_are_never_formulas_or_escapes(tmp_path):
+    """Regression (issue 9 §5): student ids and messages starting with = + - @ became
+    spreadsheet formulas, and control characters (terminal escapes) went through."""
+    rows = [{"student_id": '=HYPERLINK("http://evil","x")', "score": -1.0,
+             "message": "@SUM(A1)\x1b]0;title\x07 line\nnext\r"},
+            {"student_id": "+1\x1b[31m", "score": 2.0, "message": "\t-2"}]
+    path = write_csv(tmp_path / "t.csv", rows, ["student_id", "score", "message"])
+    got = read_csv(path)
+    assert got[0] == {"student_id": '\'=HYPERLINK("http://evil","x")', "score": "-1",
+                      "message": "\'@SUM(A1)]0;title line\nnext"}
+    assert got[1] == {"student_id": "\'+1[31m", "score": "2", "message": "\' -2"}
+    assert "\x1b" not in path.read_text() and "\r" not in path.read_text()
 
 
 def test_plot_summary_writes_a_png(tmp_path):

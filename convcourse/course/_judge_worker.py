@@ -52,9 +52,18 @@ import struct
 import sys
 import types
 
-import numpy as np
+if __name__ == "__main__" and len(sys.argv) > 1:
+    # the sandboxed worker runs with -I -S: numpy and its view of convcourse are here only
+    sys.path.insert(0, sys.argv[1])
+
+import numpy as np  # noqa: E402
 
 MAX_FRAME = 256 * 2**20
+#: what the arrays of one message may take once read (a zip entry inflates: its declared
+#: size and its .npy header are checked against this before any byte is inflated)
+MAX_ARRAY_BYTES = 128 * 2**20
+#: largest JSON header the judge reads from a worker
+MAX_HEADER = 32 * 2**20
 
 
 # ------------------------------------------------------------------ wire format
@@ -87,14 +96,74 @@ def read_frame(stream) -> bytes:
     return _read_exact(stream, n)
 
 
-def parse_message(body: bytes, blob: bytes) -> tuple:
-    """``(header, arrays)`` from the two frames; arrays never unpickled."""
+def parse_message(body: bytes, blob: bytes, *, max_array_bytes: int = MAX_ARRAY_BYTES) -> tuple:
+    """``(header, arrays)`` from the two frames; arrays never unpickled, never larger
+    than ``max_array_bytes`` in all (:func:`read_arrays`)."""
     header = json.loads(body.decode("utf-8"))
+    return header, (read_arrays(blob, max_array_bytes) if blob else {})
+
+
+def read_arrays(blob: bytes, limit: int = MAX_ARRAY_BYTES) -> dict:
+    """The arrays of an ``.npz`` archive, without inflating more than ``limit`` bytes.
+
+    ``np.load`` would trust the archive: a deflated entry of a megabyte can
+    inflate to gigabytes, and an ``.npy`` header can declare any shape (numpy
+    allocates it before reading).  Here the zip directory's sizes are summed
+    first, each entry's header is read (at most 10,000 bytes) and its shape and
+    dtype checked against the entry's size, and an entry is never read past its
+    declared size.
+
+    Raises
+    ------
+    ValueError
+        An archive over ``limit``, an entry that is not a plain ``.npy`` array
+        (objects, structured dtypes), or a header that does not match its data.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO(); np.savez(buf, a=np.arange(3))
+    >>> read_arrays(buf.getvalue())["a"]
+    array([0, 1, 2])
+    >>> read_arrays(buf.getvalue(), limit=8)
+    Traceback (most recent call last):
+    ...
+    ValueError: the arrays of a message take 152 bytes once inflated, more than the 8 allowed
+    """
+    import math
+    import zipfile
+
+    from numpy.lib import format as npy
+
     arrays = {}
-    if blob:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    return header, arrays
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        infos = zf.infolist()
+        total = sum(max(info.file_size, 0) for info in infos)
+        if total > limit or len(infos) > 10_000:
+            raise ValueError(f"the arrays of a message take {total} bytes once inflated, "
+                             f"more than the {limit} allowed")
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise ValueError(f"an archive entry that is not an array: {info.filename[:80]!r}")
+            with zf.open(info) as fp:
+                version = npy.read_magic(fp)
+                if version == (1, 0):
+                    shape, fortran, dtype = npy.read_array_header_1_0(fp)
+                elif version == (2, 0):
+                    shape, fortran, dtype = npy.read_array_header_2_0(fp)
+                else:
+                    raise ValueError(f"an .npy header of version {version}")
+                if dtype.hasobject or dtype.kind not in "biufcUS" or dtype.fields:
+                    raise ValueError(f"an array of dtype {dtype}")
+                nbytes = math.prod(shape) * dtype.itemsize
+                if nbytes > info.file_size:
+                    raise ValueError(f"an .npy header declares {nbytes} bytes of data "
+                                     f"in an entry of {info.file_size}")
+                data = fp.read(nbytes)
+            if len(data) != nbytes:
+                raise ValueError("an array entry holds less data than its header declares")
+            arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+            arrays[info.filename[:-4]] = arr.copy()
+    return arrays
 
 
 def read_message(stream) -> tuple:

@@ -18,7 +18,10 @@ autograde pipeline (see ``config.apply_robust_pipeline``) that
   kernel is restarted, the notebook's definition cells that ran before are run
   again (silently), and execution continues with the next cell;
 - keeps at most ``max_output_chars`` characters of each stream per cell: the
-  first and the last half, with a note of how much was dropped in between.
+  first and the last half, with a note of how much was dropped in between;
+- keeps rich output (display data, a cell's value) only while it stays within
+  ``max_display_bytes`` per cell and ``max_notebook_display_bytes`` per
+  notebook: an output past either is replaced by a short note.
 
 A definition cell is any code cell that is not an nbgrader test cell (grade
 without solution); cells that killed the kernel or timed out are not re-run,
@@ -112,6 +115,14 @@ class RobustExecute(Execute):
     ).tag(config=True)
 
     max_outputs = Integer(200, help="Outputs kept per cell.").tag(config=True)
+
+    max_display_bytes = Integer(
+        8 * 2**20, help="Bytes of rich output (display data, results) kept per cell."
+    ).tag(config=True)
+
+    max_notebook_display_bytes = Integer(
+        32 * 2**20, help="Bytes of rich output kept per notebook."
+    ).tag(config=True)
 
     max_restarts = Integer(
         8, help="Kernel restarts per notebook before the remaining cells are skipped."
@@ -207,6 +218,7 @@ class RobustExecute(Execute):
         self._definitions: list[str] = []
         self._stream_chars: dict[tuple[int, str], int] = {}
         self._stream_tail: dict[tuple[int, str], str] = {}
+        self._display_bytes: dict[int, int] = {}
         self._restarts = 0
         try:
             with self.setup_kernel(env=env):
@@ -325,9 +337,33 @@ class RobustExecute(Execute):
                 msg = dict(msg)
                 msg["content"] = dict(msg["content"])
                 msg["content"]["text"] = text[:keep]
+        elif msg["msg_type"] in ("display_data", "execute_result", "update_display_data"):
+            msg = self._capped_display(msg, cell_index)
         if len(outs) >= self.max_outputs:
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def _capped_display(self, msg, cell_index: int):
+        """``msg``, or a note in its place when its data would pass the cell's or the
+        notebook's allowance of rich output (200 MiB went into a notebook once)."""
+        data = msg["content"].get("data") or {}
+        size = sum(len(v) if isinstance(v, (str, bytes)) else len(str(v)) for v in data.values())
+        cell_used = self._display_bytes.get(cell_index, 0)
+        total_used = sum(self._display_bytes.values())
+        if (cell_used + size <= self.max_display_bytes
+                and total_used + size <= self.max_notebook_display_bytes):
+            self._display_bytes[cell_index] = cell_used + size
+            return msg
+        where = ("this cell's" if cell_used + size > self.max_display_bytes
+                 else "the notebook's")
+        limit = (self.max_display_bytes if where == "this cell's"
+                 else self.max_notebook_display_bytes)
+        allowance = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit} bytes"
+        note = (f"[an output of {size} bytes was dropped: more than {where} "
+                f"{allowance} of pictures and displays]")
+        msg = dict(msg)
+        msg["content"] = dict(msg["content"], data={"text/plain": note}, metadata={})
+        return msg
 
     def _append_tails(self, cell, index: int) -> None:
         """Add the kept end of each truncated stream, after a note of what was dropped."""

@@ -11,7 +11,8 @@ One run, in an output folder that is an nbgrader course directory:
 3. autograde each student in a separate process (``--jobs`` at a time) with
    the robust pipeline of ``config.apply_robust_pipeline``, then generate the
    feedback (hidden tests stripped);
-   Every kernel runs in the sandbox (``sandbox.py``; a distinct uid per job,
+   Every kernel runs in the sandbox (``sandbox.py``; a uid of its own per
+   student's assignment, and another for its judge workers,
    a private copy of the notebook's folder, no course secret: per-exercise
    seeds instead); then the judge (``judge.py``) scores each graded cell that
    calls a check, running the submission's functions in sandboxed workers,
@@ -42,6 +43,7 @@ import os
 import re
 import shutil
 import sys
+import hashlib
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -55,7 +57,8 @@ from ..i18n import DEFAULT_LANGUAGE, LANG_VAR, LANGUAGES, translate
 from .feedback import missing_feedback_html
 from .gradebook import register_students, registration_lock
 from .release import generate_assignment
-from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
+from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
+                          normalize_notebook, read_roster)
 
 __all__ = ["grade", "cell_message", "collect_results", "TAMPERING", "submitted_language"]
 
@@ -75,22 +78,28 @@ def _default_db(out: Path) -> str:
     return f"sqlite:///{out / 'gradebook.db'}?timeout=120"
 
 
-#: the job slot of this worker process (distinct uids for the sandboxes of parallel jobs)
-_SLOT = [0]
 _MEMORY_BYTES = 3 * 2**30
+#: uids a run may give: two per student's assignment (kernel, judge workers)
+_UIDS_PER_RUN = 20_000
 
 
-def _init_slot(slots) -> None:
-    _SLOT[0] = slots.get()
+def uid_range(out: Path) -> range:
+    """The uids a run into ``out`` gives its sandboxes: ``1,000,000 + k * 20,000`` onwards
+    (k from the output folder), two per task (the kernels, then the judge's workers), so
+    that no two students share a uid (their processes, keyrings, limits) and two runs into
+    different folders rarely meet.  Past 10,000 tasks the uids are given again; the
+    sandbox's prelude clears a uid's keyrings before any code of a student runs."""
+    start = 1_000_000 + (zlib.crc32(str(out).encode()) % 100_000) * _UIDS_PER_RUN
+    return range(start, start + _UIDS_PER_RUN)
 
 
 def _sandbox_configs(task: dict):
-    """``(kernel config, judge worker config)`` of this job, or ``(None, None)`` unsandboxed."""
+    """``(kernel config, judge worker config)`` of this task, or ``(None, None)`` unsandboxed."""
     if not task.get("sandbox"):
         return None, None
     from .sandbox import SandboxConfig
 
-    uid = int(task["uid_base"]) + 2 * _SLOT[0]
+    uid = int(task["uid"])
     base = SandboxConfig()
     kernel = SandboxConfig(uid=uid, gid=uid, memory_bytes=_MEMORY_BYTES,
                            pass_env=base.pass_env + ("CONVCOURSE_SEEDS",))
@@ -167,7 +176,7 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
             "load_errors": result["load_errors"][:20], "refused": result["refused"][:20],
             "workers": result["workers"], "seconds": round(result["seconds"], 3)}
     record["seconds"] = round(time.perf_counter() - start, 3)
-    path = out / "judge" / f"{student}--{assignment}.json"
+    path = out / "judge" / f"{record_name(student, assignment)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True))
     return record
@@ -260,7 +269,7 @@ def _autograde_task(task: dict) -> dict:
 
     out = Path(task["root"])
     student, assignment = task["student"], task["assignment"]
-    log_path = out / "logs" / f"{student}--{assignment}.log"
+    log_path = out / "logs" / f"{record_name(student, assignment)}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # nbgrader, SQLAlchemy and the kernels write to the terminal: send it all to the log
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -294,7 +303,8 @@ def _autograde_task(task: dict) -> dict:
             if locked and attempt < 3:
                 time.sleep(1 + attempt)
                 continue
-            result.update(ok=False, error=f"autograde failed: {type(exc).__name__}: {exc}")
+            result.update(ok=False, stage="autograde",
+                          error=f"autograde failed: {type(exc).__name__}: {exc}")
             break
     kernel_seconds = time.perf_counter() - start
     if result["ok"] and task.get("judge", True):
@@ -302,7 +312,8 @@ def _autograde_task(task: dict) -> dict:
             _judge_task(task, task["env"]["CONVCOURSE_SECRET"], worker_config, log)
         except Exception as exc:  # noqa: BLE001
             log.exception("judge failed")
-            result.update(ok=False, error=f"judge failed: {type(exc).__name__}: {exc}")
+            result.update(ok=False, stage="judge",
+                          error=f"judge failed: {type(exc).__name__}: {exc}")
     result["judge_seconds"] = time.perf_counter() - start - kernel_seconds
     try:
         app = GenerateFeedback(coursedir=coursedir, config=config, log=log)
@@ -315,6 +326,24 @@ def _autograde_task(task: dict) -> dict:
     result["seconds"] = time.perf_counter() - start
     handler.close()
     return result
+
+
+def record_name(student: str, assignment: str) -> str:
+    """The file name (no suffix) of a task's log and judge record: ``student--assignment``,
+    shortened with a hash when it would not fit in a file name.
+
+    Examples
+    --------
+    >>> record_name("ann", "01-convolution")
+    'ann--01-convolution'
+    >>> len(record_name("x" * 240, "01-convolution")) < 200
+    True
+    """
+    name = f"{student}--{assignment}"
+    if len(name.encode()) <= 180:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{student[:60]}-{digest}--{assignment[:60]}"
 
 
 def _text(output) -> str:
@@ -438,6 +467,14 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                                       "notebook": notebook, "grade_id": gc.name,
                                       "score": _num(cell_score), "max_score": _num(gc.max_score),
                                       "message": message})
+    for row in grades:
+        if any((row["student_id"], row["assignment"], n) in problems
+               for n in plan[row["assignment"]]):
+            # a notebook not graded, or whose grading failed: the table counts what its
+            # cells scored (0 for that notebook), never a half-written gradebook entry
+            row["score"] = _num(sum(c["score"] for c in cells
+                                    if c["student_id"] == row["student_id"]
+                                    and c["assignment"] == row["assignment"]))
     return grades, cells
 
 
@@ -470,7 +507,7 @@ def collect_mistakes(out: Path, students: list[str], plan: dict[str, list[str]])
 
 
 def _judge_record(out: Path, student: str, assignment: str) -> dict:
-    path = out / "judge" / f"{student}--{assignment}.json"
+    path = out / "judge" / f"{record_name(student, assignment)}.json"
     if not path.is_file():
         return {}
     try:
@@ -505,7 +542,8 @@ def _num(x) -> float:
 def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = None,
           roster=None, student: str | None = None, timeout: int = 60,
           secret_file=None, demo: bool = False, course=None, echo=None,
-          sandbox: bool | None = None, judge: bool = True) -> dict:
+          sandbox: bool | None = None, judge: bool = True,
+          max_notebook_bytes: int = MAX_NOTEBOOK_BYTES) -> dict:
     """Grade a class; write grades.csv, cells.csv, feedback and a summary.
 
     Parameters
@@ -539,6 +577,9 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     judge : bool
         Let the judge decide the scores (default True; False only to measure
         what it costs: the kernel's scores then stand, unchecked).
+    max_notebook_bytes : int
+        Largest submitted notebook read (default 20 MiB); a larger one scores 0
+        with the reason.
 
     Returns
     -------
@@ -554,8 +595,9 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     from . import summary as summary_mod
     from .._validation import check_int
 
-    echo = echo or _say
+    echo = _printable_echo(echo or _say)
     jobs = check_int(jobs, "jobs", minimum=1)
+    max_notebook_bytes = check_int(max_notebook_bytes, "max_notebook_bytes", minimum=1)
     timeout = check_int(timeout, "timeout", minimum=1)
     started = time.perf_counter()
     root = course_root(course)
@@ -596,7 +638,11 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     wanted = {a: notebook_names(out / "source" / a) for a in course_assignments}
 
     # 2. the submissions
-    found, folders = find_submissions(submissions, wanted, out)
+    skipped: list = []
+    found, folders = find_submissions(submissions, wanted, out, max_bytes=max_notebook_bytes,
+                                      skipped=skipped)
+    for name, why in skipped:
+        echo(f"not graded: {name!r} in the submissions ({why})")
     plan_names = sorted({a for subs in found.values() for a in subs}) or course_assignments
     plan = {a: wanted[a] for a in plan_names}
     students = read_roster(roster) if roster else list(folders)
@@ -618,7 +664,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         for assignment, notebooks in plan.items():
             for step in ("submitted", "autograded", "feedback"):
                 shutil.rmtree(out / step / s / assignment, ignore_errors=True)
-            (out / "judge" / f"{s}--{assignment}.json").unlink(missing_ok=True)
+            (out / "judge" / f"{record_name(s, assignment)}.json").unlink(missing_ok=True)
             sub = found.get(s, {}).get(assignment)
             dest = out / "submitted" / s / assignment
             graded_any = False
@@ -628,14 +674,22 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                 if sub is None:
                     problems[key] = NOT_SUBMITTED
                     continue
+                if notebook in sub.refused:
+                    problems[key] = sub.refused[notebook]
+                    continue
                 if path is None:
                     problems[key] = f"no notebook {notebook}.ipynb in the submission"
                     continue
                 release_nb = nbformat.read(out / "release" / assignment / f"{notebook}.ipynb", as_version=4)
                 try:
-                    nb, notes, per_cell = normalize_notebook(path, release_nb)
+                    nb, notes, per_cell = normalize_notebook(path, release_nb,
+                                                             max_bytes=max_notebook_bytes)
                 except NotebookProblem as exc:
                     problems[key] = str(exc)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the class
+                    problems[key] = (f"the notebook could not be read ({type(exc).__name__}: "
+                                     f"{str(exc)[:300]})")
                     continue
                 lang = submitted_language(path)
                 nb.metadata = copy.deepcopy(nb.metadata)
@@ -660,11 +714,11 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
 
     # 3. autograde, one process per student
     env = {"CONVCOURSE_SECRET": secret, "PATH": os.environ["PATH"]}
-    uid_base = 100_000 + (zlib.crc32(str(out).encode()) % 50_000) * 16
-    for task in tasks:
+    uids = uid_range(out)
+    for index, task in enumerate(tasks):
         task.update(root=str(out), db_url=db_url, timeout=timeout,
                     env={**env, LANG_VAR: task["lang"]},
-                    sandbox=sandboxed, uid_base=uid_base, judge=bool(judge))
+                    sandbox=sandboxed, uid=uids[2 * index % len(uids)], judge=bool(judge))
     timings, failures, judge_timings = {}, [], {}
     total = len(tasks)
     echo(f"grading {total} submission(s) of {len(todo)} student(s) with {min(jobs, max(total, 1))} "
@@ -673,14 +727,16 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     if total:
         # worker processes are reused: student code runs in kernels, never in a worker
         workers = min(jobs, total)
-        slots = ctx.Queue()
-        for slot in range(workers):
-            slots.put(slot)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_slot,
-                                 initargs=(slots,)) as pool:
-            futures = [pool.submit(_autograde_task, t) for t in tasks]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_autograde_task, t): t for t in tasks}
             for done, fut in enumerate(as_completed(futures), 1):
-                res = fut.result()
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - one student's failure is that student's 0
+                    task = futures[fut]
+                    res = {"student": task["student"], "assignment": task["assignment"],
+                           "ok": False, "seconds": 0.0, "stage": "autograde",
+                           "error": f"grading failed: {type(exc).__name__}: {str(exc)[:300]}"}
                 timings[f"{res['student']}/{res['assignment']}"] = res["seconds"]
                 judge_timings[f"{res['student']}/{res['assignment']}"] = res.get("judge_seconds", 0.0)
                 status = "ok" if res["ok"] else res["error"]
@@ -688,8 +744,14 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                      f"{res['assignment']} in {res['seconds']:.1f} s: {status}")
                 if not res["ok"]:
                     failures.append(res)
+                    if res.get("stage") in ("autograde", "judge"):
+                        # no score of this task can be trusted: 0, with the reason
+                        for notebook in plan.get(res["assignment"], []):
+                            problems.setdefault((res["student"], res["assignment"], notebook),
+                                                res["error"])
 
     # 4. tables, feedback for what could not be graded, summary
+    _save_state(out, problems, cell_notes, todo)
     grades, cells = collect_results(out, db_url, students, plan, problems, cell_notes)
     tampered = [r for r in cells if r["message"].startswith(TAMPERING)]
     for (s, assignment, notebook), reason in problems.items():
@@ -746,6 +808,17 @@ def submitted_language(path: Path) -> str:
 
 def _say(*args) -> None:
     print(*args, flush=True)
+
+
+def _printable_echo(echo):
+    """``echo``, with the control characters of what it prints removed (a student id
+    or a message may hold terminal escapes)."""
+    from .summary import printable
+
+    def say(*args):
+        echo(*(printable(str(a), keep_newlines=True) for a in args))
+
+    return say
 
 
 def _save_state(out: Path, problems: dict, cell_notes: dict, regraded: list[str]) -> None:

@@ -56,8 +56,13 @@ __all__ = ["JudgedCell", "CellVerdict", "judged_cells", "student_program", "need
 
 WORKER_PATH = str(Path(wire.__file__).resolve())
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+_RUNNER_PATH = str(Path(_PACKAGE_DIR) / "grading" / "_runner.py")
 #: modules no submission's function may reach in the worker, whatever the exercise
 _ALWAYS_BLOCKED = ("convcourse.grading", "convcourse.course")
+#: parts of convcourse a sandboxed worker never has (the tools around the reference)
+_NEVER_MOUNTED = ("convcourse.cli", "convcourse.viz", "convcourse.data", "convcourse.__main__")
+#: where a sandboxed worker finds its program, the call monitor and its packages
+_VIEW = "/judge"
 
 
 @dataclass(frozen=True)
@@ -368,6 +373,65 @@ class WorkerDied(Exception):
     """The worker process died or stopped answering."""
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """One overall deadline (``time.monotonic``) for the workers of one notebook.
+
+    Measured by the judge: no message from a worker moves it.
+    """
+
+    end: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> "Deadline":
+        return cls(time.monotonic() + float(seconds), float(seconds))
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def expired(self) -> WorkerDied:
+        return WorkerDied(f"the judge's {self.seconds:g} s for this notebook ran out")
+
+
+def default_deadline(timeout: float) -> float:
+    """Seconds the judge gives one notebook's workers in all: ten cell timeouts, at least
+    two minutes (an honest notebook needs a few seconds)."""
+    return max(120.0, 10.0 * float(timeout))
+
+
+def worker_view(blocked_modules) -> list:
+    """``[(host path, path inside), ...]``: all a sandboxed worker is given beside the
+    standard library.
+
+    The worker's program (``_judge_worker.py``) and the call monitor
+    (``grading/_runner.py``), each alone; numpy (and the shared libraries its
+    wheel bundles, ``numpy.libs``); and the ``convcourse`` modules that none of
+    ``blocked_modules`` names, file by file, never its ``__init__`` (the worker
+    puts a stub package in its place), ``grading``, ``course`` or the tools
+    around the reference (:data:`_NEVER_MOUNTED`).  No scipy, no torch, nothing
+    else of the environment: what an exercise forbids is not there to load,
+    under any name.
+    """
+    blocked = tuple(blocked_modules) + _ALWAYS_BLOCKED + _NEVER_MOUNTED
+    view = [(WORKER_PATH, f"{_VIEW}/_judge_worker.py"), (_RUNNER_PATH, f"{_VIEW}/_runner.py")]
+    numpy_dir = Path(np.__file__).resolve().parent
+    for folder in (numpy_dir, numpy_dir.with_name("numpy.libs")):
+        if folder.is_dir():
+            view.append((str(folder), f"{_VIEW}/site/{folder.name}"))
+    package = Path(_PACKAGE_DIR)
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if "__pycache__" in rel.parts or rel == Path("__init__.py") or path.is_symlink():
+            continue
+        parts = rel.with_suffix("").parts
+        name = ".".join(("convcourse",) + (parts[:-1] if parts[-1] == "__init__" else parts))
+        if any(name == m or name.startswith(m + ".") for m in blocked):
+            continue
+        view.append((str(path), f"{_VIEW}/site/convcourse/{rel.as_posix()}"))
+    return view
+
+
 def _copy_regular_files(src: Path, dest: Path) -> None:
     """Copy the regular files of ``src`` (not symlinks, not notebooks' checkpoints)."""
     if not src.is_dir():
@@ -395,10 +459,20 @@ class Worker:
         Alarm for each top-level statement of the program.
     only : set of (int, int), optional
         Run only these statements (:func:`needed_statements`; None: all).
+    deadline : Deadline, optional
+        When the judge stops waiting for this worker, whatever it sends (None:
+        :func:`default_deadline` of ``statement_seconds`` from now).
+
+    Notes
+    -----
+    In the sandbox the worker runs as its own uid with ``RLIMIT_NPROC`` 1: it
+    cannot start a process or a thread (``fork``, ``_posixsubprocess.fork_exec``,
+    ``threading``), and it sees only :func:`worker_view` beside the standard
+    library.
     """
 
     def __init__(self, program, blocked_modules=(), blocked_functions=(), *, sandbox=None,
-                 files_from=None, statement_seconds=30.0, only=None):
+                 files_from=None, statement_seconds=30.0, only=None, deadline=None):
         self.program = list(program)
         self.only = None if only is None else sorted(only)
         self.blocked_modules = tuple(dict.fromkeys(tuple(blocked_modules) + _ALWAYS_BLOCKED))
@@ -406,6 +480,7 @@ class Worker:
         self.sandbox = sandbox
         self.files_from = files_from
         self.statement_seconds = float(statement_seconds)
+        self.deadline = deadline or Deadline.after(default_deadline(statement_seconds))
         self.proc = None
         self.workdir = None
         self.skip: set = set()
@@ -415,20 +490,44 @@ class Worker:
     # -- process --------------------------------------------------------------
 
     def _command(self, workdir: str) -> list:
-        argv = [sys.executable, "-I", WORKER_PATH]
         if self.sandbox is None:
-            return argv
+            return [sys.executable, "-I", WORKER_PATH]
         from .sandbox import prepare_workdir, sandboxed_command
 
-        prepare_workdir(workdir, self.sandbox)
-        return sandboxed_command(argv, workdir, self.sandbox)
+        # whatever the caller's config: the standard library and the view only, and no
+        # second task (process or thread) for this uid
+        config = dataclasses.replace(self.sandbox, python="stdlib", packages=(),
+                                     views=tuple(worker_view(self.blocked_modules)),
+                                     max_processes=1, pass_env=())
+        prepare_workdir(workdir, config)
+        return sandboxed_command([os.path.realpath(sys.executable), "-I", "-S",
+                                  f"{_VIEW}/_judge_worker.py", f"{_VIEW}/site"], workdir, config)
+
+    def _load_message(self) -> dict:
+        """The worker's first message: where things are, its rules, the program."""
+        from .sandbox import SANDBOX_HOME
+
+        if self.sandbox is None:
+            runner, package_dir, home = _RUNNER_PATH, _PACKAGE_DIR, self.workdir
+            allowed = {sys.prefix, sys.base_prefix, sys.exec_prefix, _PACKAGE_DIR}
+        else:
+            runner, package_dir, home = (f"{_VIEW}/_runner.py", f"{_VIEW}/site/convcourse",
+                                         SANDBOX_HOME)
+            allowed = {sys.base_prefix, sys.base_exec_prefix, _VIEW}
+        allowed |= {"/usr/lib", "/usr/share", "/usr/local/lib", "/etc/fonts"}
+        return {"op": "load", "runner": runner, "package_dir": package_dir, "workdir": home,
+                "allowed_read": sorted(allowed),
+                "blocked_modules": list(self.blocked_modules),
+                "blocked_functions": self.blocked_functions,
+                "statement_seconds": self.statement_seconds,
+                "skip": sorted(self.skip), "only": self.only, "cells": self.program}
 
     def start(self) -> None:
         """Start the worker and run the program (restarting past a statement that kills it)."""
-        from .sandbox import SANDBOX_HOME
-
         for _ in range(6):
             self.close()
+            if self.deadline.left() <= 0:
+                raise self.deadline.expired()
             self.starts += 1
             self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
             if self.files_from is not None:
@@ -443,17 +542,7 @@ class Worker:
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 cwd=self.workdir, env=env, start_new_session=True,
                 preexec_fn=_unsandboxed_limits if self.sandbox is None else None)
-            home = SANDBOX_HOME if self.sandbox is not None else self.workdir
-            allowed = {sys.prefix, sys.base_prefix, sys.exec_prefix, _PACKAGE_DIR, "/usr/lib",
-                       "/usr/share", "/usr/local/lib", "/etc/fonts"}
-            self._send({"op": "load", "runner": str(Path(_PACKAGE_DIR) / "grading" / "_runner.py"),
-                        "package_dir": _PACKAGE_DIR, "workdir": home,
-                        "allowed_read": sorted(allowed),
-                        "blocked_modules": list(self.blocked_modules),
-                        "blocked_functions": self.blocked_functions,
-                        "statement_seconds": self.statement_seconds,
-                        "skip": sorted(self.skip), "only": self.only,
-                        "cells": self.program})
+            self._send(self._load_message())
             at = None
             try:
                 while True:
@@ -466,6 +555,9 @@ class Worker:
                     else:
                         raise WorkerDied(f"unexpected message {header.get('op')!r}")
             except WorkerDied:
+                if self.deadline.left() <= 0:
+                    self.close()
+                    raise
                 if at is None or at in self.skip:
                     break
                 self.skip.add(at)  # that statement killed or hung the worker: run without it
@@ -503,7 +595,8 @@ class Worker:
             raise WorkerDied(f"could not write to the worker: {exc}") from None
 
     def _receive(self, seconds: float) -> tuple:
-        deadline = time.monotonic() + seconds
+        """One message; at most ``seconds`` for it, and never past the overall deadline."""
+        deadline = min(time.monotonic() + seconds, self.deadline.end)
         fd = self.proc.stdout.fileno()
 
         def read_exact(n):
@@ -511,6 +604,8 @@ class Worker:
             while len(data) < n:
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    if self.deadline.left() <= 0:
+                        raise self.deadline.expired()
                     raise WorkerDied(f"no answer within {seconds:g} s")
                 ready, _, _ = select.select([fd], [], [], left)
                 if not ready:
@@ -521,17 +616,19 @@ class Worker:
                 data += chunk
             return bytes(data)
 
-        def frame():
+        def frame(limit):
             (n,) = wire.struct.unpack(">I", read_exact(4))
-            if n > wire.MAX_FRAME:
-                raise WorkerDied(f"the worker sent {n} bytes, more than allowed")
+            if n > limit:
+                raise WorkerDied(f"the worker sent a message of {n} bytes, more than the "
+                                 f"{limit} allowed")
             return read_exact(n)
 
-        body, blob = frame(), frame()
+        body, blob = frame(wire.MAX_HEADER), frame(wire.MAX_ARRAY_BYTES + 2**20)
         try:
             return wire.parse_message(body, blob)
         except Exception as exc:  # noqa: BLE001 - whatever the worker sent
-            raise WorkerDied(f"the worker sent an unreadable message ({type(exc).__name__})") from None
+            raise WorkerDied(f"the worker sent an unreadable message ({type(exc).__name__}: "
+                             f"{str(exc)[:200]})") from None
 
     def call(self, name: str, args: tuple, kwargs: dict, *, forbidden, time_limit: float,
              arg_names=(), callbacks=None) -> tuple:
@@ -593,8 +690,10 @@ class _Label:
 def _unsandboxed_limits():  # pragma: no cover - runs in the child
     import resource
 
+    # RLIMIT_NPROC 1: no second task for the grader's uid (binds no root: the sandbox does)
     for limit, value in ((resource.RLIMIT_AS, 3 * 2**30), (resource.RLIMIT_CPU, 600),
-                         (resource.RLIMIT_FSIZE, 256 * 2**20), (resource.RLIMIT_CORE, 0)):
+                         (resource.RLIMIT_FSIZE, 256 * 2**20), (resource.RLIMIT_CORE, 0),
+                         (resource.RLIMIT_NPROC, 1)):
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
@@ -683,7 +782,8 @@ def _forbidden_key(ex) -> tuple:
 
 
 def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, secret,
-                   sandbox=None, files_from=None, timeout=60, exercises=None) -> dict:
+                   sandbox=None, files_from=None, timeout=60, exercises=None,
+                   deadline=None) -> dict:
     """Score the judged cells of one submitted notebook.
 
     Parameters
@@ -701,6 +801,10 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         Seconds each top-level statement of the submission may run in a worker.
     exercises : dict, optional
         Exercise registry (default: the course's).
+    deadline : float, optional
+        Seconds the judge gives this notebook's workers in all, from now
+        (default :func:`default_deadline` of ``timeout``); a cell not scored by
+        then scores 0.
 
     Returns
     -------
@@ -717,6 +821,7 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
     graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if _test_cell(c)]
     program = student_program(submitted_nb)
     codes = code_hashes(program, {cell.exercise for cell in cells.values()})
+    overall = Deadline.after(default_deadline(timeout) if deadline is None else deadline)
     workers: dict = {}
     serves: dict = {}
     for cell in cells.values():
@@ -729,7 +834,8 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
             if key not in workers:
                 workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
                                       files_from=files_from, statement_seconds=timeout,
-                                      only=needed_statements(program, serves[key]))
+                                      only=needed_statements(program, serves[key]),
+                                      deadline=overall)
             worker = workers[key]
             state: dict = {}
             proxy = _Proxy(worker, cell.exercise, state)

@@ -10,12 +10,23 @@ The sandbox is built from `bubblewrap <https://github.com/containers/bubblewrap>
   :class:`SandboxConfig` (``convcourse`` itself: public and importable, bound at its
   own path so that an editable install still finds it; nothing else of the
   repository is mounted);
-- the working folder (a private copy of one student's notebook folder) read-write
-  at ``/home/student``, a private ``/tmp`` and ``/dev/shm`` (size-capped tmpfs), a
-  fresh ``/proc`` and a minimal ``/dev``;
+- every writable place is a size-capped tmpfs, private to the sandbox: ``$HOME``
+  (``/home/student``, the working folder: the regular files of the private copy of one
+  student's notebook folder, bound read-only at ``/run/convcourse-files``, are copied
+  into it before the command starts), ``/tmp`` and ``/dev/shm``; a fresh ``/proc`` and
+  a minimal ``/dev``;
+- with ``python='stdlib'`` (the judge's workers) only the base interpreter and its
+  standard library, every ``site-packages``/``dist-packages`` folder masked, and
+  the read-only ``views`` the caller names (numpy, the worker's own files): what the
+  code may not use is not there at all;
 - new PID, network, IPC, UTS and (where possible) cgroup namespaces: no network at
   all, no other process of the machine visible; ``--die-with-parent`` and
   ``--new-session``;
+- before the command runs (the prelude, :data:`_PRELUDE`, same process): a new
+  anonymous session keyring and the uid's user keyrings cleared, so that no key
+  passes from one sandbox to the next (bubblewrap run as root creates no user
+  namespace, so the kernel's keyrings are shared by every process of a uid and
+  survive it), then the copy of the working folder's files into ``$HOME``;
 - an environment cleared down to a short allow-list (never ``CONVCOURSE_SECRET``
   unless a caller passes it on purpose);
 - limits (rlimits set by ``prlimit`` just before the command runs): CPU seconds,
@@ -68,8 +79,48 @@ __all__ = [
 
 #: Where the working folder appears inside the sandbox (also ``HOME``).
 SANDBOX_HOME = "/home/student"
+#: Where the host's working folder is bound read-only (copied into ``SANDBOX_HOME``).
+SANDBOX_FILES = "/run/convcourse-files"
 
 _MODES = ("auto", "root", "userns")
+_PYTHONS = ("full", "stdlib")
+
+# keyctl(2) by architecture; other architectures: no sandbox (the probe says why)
+_KEYCTL_SYSCALL = {"x86_64": 250, "aarch64": 219, "i686": 288, "i386": 288, "armv7l": 311,
+                   "ppc64le": 283, "s390x": 280, "riscv64": 219}
+
+#: Run by the sandbox's user inside the sandbox, in the process that then becomes the
+#: command (``os.execv``): argv = [files, home, command...].  1. A new anonymous session
+#: keyring (the inherited one is the grader's, shared by every sandbox it starts) and
+#: the uid's user keyrings cleared (they outlive the processes of a uid: another run may
+#: have used it).  2. The working folder's regular files copied into the tmpfs $HOME
+#: (a file larger than the room left is reported and skipped).
+_PRELUDE = r"""
+import ctypes, os, platform, shutil, sys
+files, home, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+number = %(keyctl)r.get(platform.machine())
+if number is None:
+    sys.exit("convcourse sandbox: no keyctl system call known for " + platform.machine())
+libc = ctypes.CDLL(None, use_errno=True)
+keyctl = lambda *a: libc.syscall(number, *[ctypes.c_long(x) for x in a])
+if keyctl(1, 0) >= 0:  # KEYCTL_JOIN_SESSION_KEYRING: a new anonymous one
+    for ring in (-4, -5):  # KEYCTL_CLEAR the user and user-session keyrings
+        if keyctl(7, ring) < 0:
+            sys.exit("convcourse sandbox: could not clear keyring %%d: errno %%d"
+                     %% (ring, ctypes.get_errno()))
+elif ctypes.get_errno() not in (1, 38):
+    sys.exit("convcourse sandbox: could not join a new session keyring: errno %%d"
+             %% ctypes.get_errno())
+# (EPERM, ENOSYS: a seccomp filter, inherited by the command, denies keyctl to all)
+for entry in (os.scandir(files) if os.path.isdir(files) else ()):
+    if entry.is_file(follow_symlinks=False):
+        try:
+            shutil.copyfile(entry.path, os.path.join(home, entry.name))
+        except OSError as exc:
+            print("convcourse sandbox: %%s was not copied (%%s)" %% (entry.name, exc.strerror),
+                  file=sys.stderr)
+os.execv(argv[0], argv)
+""" % {"keyctl": _KEYCTL_SYSCALL}
 
 # Variables a caller's environment may hand to sandboxed code (by name, checked
 # against this list); everything else is dropped.  The course secret is not here.
@@ -116,6 +167,9 @@ class SandboxConfig:
         ``RLIMIT_NOFILE``.
     tmp_bytes : int, optional
         Size of the private ``/tmp`` and ``/dev/shm`` (each a tmpfs, in memory).
+    home_bytes : int, optional
+        Size of the private ``$HOME`` (a tmpfs holding a copy of the working
+        folder's files).
     uid, gid : int, optional
         The unprivileged identity the code runs as when the caller is root.
         ``RLIMIT_NPROC`` counts every task of that uid on the machine: sandboxes
@@ -123,6 +177,15 @@ class SandboxConfig:
     packages : tuple of str, optional
         Importable packages whose directory is bound read-only at its own path
         (for an editable install, the package directory only, not the repository).
+        Ignored with ``python='stdlib'``.
+    python : str {'full', 'stdlib'}, optional
+        'full': the Python installation and the virtual environment, as the
+        caller has them; 'stdlib': the base interpreter and its standard library
+        only (every ``site-packages`` and ``dist-packages`` folder masked, no
+        virtual environment): the code has what ``views`` adds and nothing else.
+    views : tuple of (str, str), optional
+        ``(host path, path inside)`` pairs bound read-only (a minimal package
+        folder built of single files and folders).
     ro_binds : tuple of str, optional
         Further host paths bound read-only at the same path.
     pass_env : tuple of str, optional
@@ -150,6 +213,7 @@ class SandboxConfig:
     max_file_bytes: int = 256 * 2**20
     max_open_files: int = 1024
     tmp_bytes: int = 256 * 2**20
+    home_bytes: int = 256 * 2**20
     uid: int = 65534
     gid: int = 65534
     packages: tuple = ("convcourse",)
@@ -157,10 +221,12 @@ class SandboxConfig:
     pass_env: tuple = _DEFAULT_PASS_ENV
     env: tuple = ()
     mode: str = "auto"
+    python: str = "full"
+    views: tuple = ()
 
     def __post_init__(self):
         for name in ("cpu_seconds", "memory_bytes", "max_processes", "max_file_bytes",
-                     "max_open_files", "tmp_bytes"):
+                     "max_open_files", "tmp_bytes", "home_bytes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}")
@@ -171,11 +237,18 @@ class SandboxConfig:
         if self.mode not in _MODES:
             raise ValueError("mode must be one of 'auto', 'root', 'userns'; "
                              f"got {self.mode!r}")
-        for name in ("packages", "ro_binds", "pass_env", "env"):
+        if self.python not in _PYTHONS:
+            raise ValueError(f"python must be one of 'full', 'stdlib'; got {self.python!r}")
+        for name in ("packages", "ro_binds", "pass_env", "env", "views"):
             value = getattr(self, name)
             if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
                 raise TypeError(f"{name} must be a tuple; got {value!r}")
             object.__setattr__(self, name, tuple(value))
+        for pair in self.views:
+            if (isinstance(pair, (str, bytes)) or len(pair) != 2
+                    or not str(pair[1]).startswith("/")):
+                raise ValueError("views must hold (host path, absolute path inside) pairs; "
+                                 f"got {pair!r}")
 
 
 @dataclass(frozen=True)
@@ -305,8 +378,10 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
         The command as it would run outside (absolute paths: the sandbox's ``PATH``
         holds only the environment's ``bin`` and ``/usr/bin``, ``/bin``).
     workdir : str or Path
-        The private working folder: bound read-write at ``SANDBOX_HOME``, the
-        command's current directory.
+        The private working folder: bound read-only at ``SANDBOX_FILES``; its
+        regular files are copied into ``SANDBOX_HOME`` (a tmpfs of
+        ``config.home_bytes``, the command's current directory).  Nothing the
+        command writes reaches the host.
     config : SandboxConfig, optional
     env : mapping, optional
         The caller's environment; only the names in ``config.pass_env`` are kept.
@@ -325,16 +400,18 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
     CAP_SETPCAP) then ``setpriv --reuid uid --regid gid --clear-groups
     --no-new-privs --inh-caps=-all --bounding-set=-all`` then ``prlimit``.
     Mode 'userns': ``bwrap --unshare-user --disable-userns`` then ``prlimit``.
+    Then, in both, the prelude (:data:`_PRELUDE`: keyrings, ``$HOME``), which
+    becomes the command.
 
     Examples
     --------
     >>> cmd = sandboxed_command(["/usr/bin/true"], "/tmp", SandboxConfig(mode="root"))
     >>> "--unshare-net" in cmd and "--die-with-parent" in cmd
     True
-    >>> cmd[cmd.index("--bind") + 1:cmd.index("--bind") + 3]
-    ['/tmp', '/home/student']
-    >>> cmd[-2:]
-    ['--', '/usr/bin/true']
+    >>> cmd[cmd.index(SANDBOX_FILES) - 1:cmd.index(SANDBOX_FILES) + 1]
+    ['/tmp', '/run/convcourse-files']
+    >>> cmd[-3:]
+    ['/run/convcourse-files', '/home/student', '/usr/bin/true']
     """
     config = SandboxConfig() if config is None else config
     if isinstance(argv, (str, bytes)) or len(argv) == 0:
@@ -372,15 +449,28 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
     m.args += ["--perms", "1777", "--size", str(config.tmp_bytes), "--tmpfs", "/dev/shm"]
     m.args += ["--perms", "1777", "--size", str(config.tmp_bytes), "--tmpfs", "/tmp"]
     m.dirs |= {"/dev/shm", "/tmp"}
-    python_dirs = dict.fromkeys(str(Path(p).resolve()) for p in
-                                (sys.base_prefix, sys.base_exec_prefix, sys.prefix))
-    for path in [*python_dirs, *_package_dirs(config.packages), *config.ro_binds]:
+    if config.python == "stdlib":
+        python_dirs = dict.fromkeys(str(Path(p).resolve()) for p in
+                                    (sys.base_prefix, sys.base_exec_prefix))
+        extra = [*python_dirs, *config.ro_binds]
+    else:
+        python_dirs = dict.fromkeys(str(Path(p).resolve()) for p in
+                                    (sys.base_prefix, sys.base_exec_prefix, sys.prefix))
+        extra = [*python_dirs, *_package_dirs(config.packages), *config.ro_binds]
+    for path in extra:
         if not path.startswith(("/usr/", "/bin/", "/lib")) and path not in m.dirs:
             m.add("--ro-bind", path, path)
+    if config.python == "stdlib":
+        for path in _site_folders(python_dirs):
+            m.args += ["--perms", "0555", "--size", "4096", "--tmpfs", path]
+    for src, dest in config.views:
+        m.add("--ro-bind", str(Path(src).resolve()), str(dest))
     for path in rw_binds:
         path = str(Path(path).resolve())
         m.add("--bind", path, path)
-    m.add("--bind", str(workdir), SANDBOX_HOME)
+    m.add("--ro-bind", str(workdir), SANDBOX_FILES)
+    m.args += ["--perms", "0777", "--size", str(config.home_bytes), "--tmpfs", SANDBOX_HOME]
+    m.dirs.add(SANDBOX_HOME)
     cmd += m.args + ["--remount-ro", "/", "--chdir", SANDBOX_HOME]
 
     bindir = str(Path(sys.executable).parent)
@@ -416,7 +506,27 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
             f"--fsize={config.max_file_bytes}",
             f"--nofile={config.max_open_files}",
             "--core=0", "--"]
-    return cmd + argv
+    prelude = [os.path.realpath(sys.executable), "-I", "-S", "-c", _PRELUDE, SANDBOX_FILES,
+               SANDBOX_HOME]
+    return cmd + prelude + argv
+
+
+def _site_folders(python_dirs) -> list:
+    """Every folder of installed packages a sandbox with ``python='stdlib'`` masks:
+    ``site-packages`` and ``dist-packages`` of the base installation and of the
+    system's Pythons under ``/usr`` (bound whole)."""
+    import glob
+
+    patterns = [f"{d}/lib/python3*/{kind}" for d in python_dirs
+                for kind in ("site-packages", "dist-packages")]
+    patterns += [f"/usr/{where}lib/python3*/{kind}" for where in ("", "local/")
+                 for kind in ("site-packages", "dist-packages")]
+    found = []
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            if os.path.isdir(path) and not os.path.islink(path) and path not in found:
+                found.append(path)
+    return found
 
 
 def prepare_workdir(workdir, config=None):

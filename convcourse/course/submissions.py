@@ -2,6 +2,12 @@
 
 ``find_submissions`` reads nbgrader's submitted layout
 (``<student>/<assignment>/<notebook>.ipynb``), from a folder or a zip of one.
+Below the submissions folder it reads regular files only, never through a
+symbolic link (a student folder, an assignment folder or a notebook that is a
+link, a named pipe or a device is refused with the reason, for that student
+only) and never more than ``max_bytes`` of a notebook.  Every student folder
+gets a row, whatever its name; only the folders tools leave in archives
+(``__MACOSX``, ``.ipynb_checkpoints``) are skipped, and the caller is told.
 ``normalize_notebook`` turns one submitted notebook into one nbgrader can
 grade fairly: invalid JSON is reported instead of crashing the run; the graded
 cells are put back in the release's order, deleted test cells restored and
@@ -12,7 +18,9 @@ as a grading note.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +28,13 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["Submission", "NotebookProblem", "find_submissions", "safe_extract",
-           "normalize_notebook", "read_roster"]
+           "normalize_notebook", "read_roster", "read_submitted_file", "MAX_NOTEBOOK_BYTES",
+           "NOT_STUDENTS"]
+
+#: largest notebook read (a bigger one is refused: a 200 MiB notebook took 4.8 GiB)
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+#: folders that tools leave in a class's archive: skipped (and reported), never students
+NOT_STUDENTS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git")
 
 
 class NotebookProblem(Exception):
@@ -29,12 +43,83 @@ class NotebookProblem(Exception):
 
 @dataclass
 class Submission:
-    """One student's files for one assignment: notebook name -> path (None if missing)."""
+    """One student's files for one assignment: notebook name -> path (None if missing).
+
+    ``refused``: notebook name -> why its file was not read (a link, not a regular
+    file, too large); such a notebook is not graded and earns 0, with the reason.
+    """
 
     student: str
     assignment: str
     notebooks: dict[str, Path | None] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def _size(n: int) -> str:
+    """A size in words: MiB from a tenth of one, else bytes."""
+    return f"{n / 2**20:.3g} MiB" if n >= 2**20 / 10 else f"{n} bytes"
+
+
+def _not_regular(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_submitted_file(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of a submitted file: a regular file, not a link, at most ``max_bytes``.
+
+    Opened with ``O_NOFOLLOW`` (a link is refused, not followed) and
+    ``O_NONBLOCK`` (a named pipe cannot hang the grader), then checked with
+    ``fstat`` on what was opened; never more than ``max_bytes + 1`` bytes read.
+
+    Raises
+    ------
+    NotebookProblem
+        Saying what the file is, or how large.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "nb.ipynb").write_text("{}") and read_submitted_file(d / "nb.ipynb")
+    b'{}'
+    >>> (d / "link.ipynb").symlink_to(d / "nb.ipynb")
+    >>> read_submitted_file(d / "link.ipynb")
+    Traceback (most recent call last):
+    ...
+    convcourse.course.submissions.NotebookProblem: link.ipynb is a symbolic link: only regular files are graded
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            raise NotebookProblem(f"{path.name} is {_not_regular(mode)}: only regular files "
+                                  "are graded") from None
+        raise NotebookProblem(f"{path.name} could not be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotebookProblem(f"{path.name} is {_not_regular(info.st_mode)}: only regular "
+                                  "files are graded")
+        if info.st_size > max_bytes:
+            raise NotebookProblem(f"{path.name} is {_size(info.st_size)}, more than "
+                                  f"the {_size(max_bytes)} a notebook may be")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise NotebookProblem(f"{path.name} is more than the {_size(max_bytes)} a "
+                              "notebook may be")
+    return data
 
 
 def safe_extract(archive: str | Path, dest: str | Path) -> Path:
@@ -59,11 +144,19 @@ def safe_extract(archive: str | Path, dest: str | Path) -> Path:
     return dest
 
 
+def _is_real_dir(path: Path) -> bool:
+    """A folder, not a link to one."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _class_root(folder: Path, assignments: list[str]) -> Path:
     """The folder whose sub-folders are students (descend through wrapper folders)."""
     for _ in range(4):
-        subdirs = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
-        if any((d / a).is_dir() for d in subdirs for a in assignments):
+        subdirs = [p for p in folder.iterdir() if _is_real_dir(p) and p.name not in NOT_STUDENTS]
+        if any(_is_real_dir(d / a) for d in subdirs for a in assignments):
             return folder
         if len(subdirs) != 1:
             return folder
@@ -72,7 +165,9 @@ def _class_root(folder: Path, assignments: list[str]) -> Path:
 
 
 def find_submissions(path: str | Path, assignments: dict[str, list[str]],
-                     workdir: str | Path) -> tuple[dict[str, dict[str, Submission]], list[str]]:
+                     workdir: str | Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES,
+                     skipped: list | None = None,
+                     ) -> tuple[dict[str, dict[str, Submission]], list[str]]:
     """Find every student's submission of every assignment.
 
     Parameters
@@ -83,12 +178,18 @@ def find_submissions(path: str | Path, assignments: dict[str, list[str]],
         assignment name -> its notebook names (from the course's source).
     workdir : path
         Where a zip is extracted.
+    max_bytes : int
+        Largest notebook read (a larger one is refused, with the reason).
+    skipped : list, optional
+        Filled with ``(name, reason)`` for every entry of the class folder that
+        is not graded as a student (files, :data:`NOT_STUDENTS`).
 
     Returns
     -------
     submissions : dict
-        student -> assignment -> Submission (only assignments the student has a
-        folder for).
+        student -> assignment -> Submission (assignments the student has a
+        folder for; every assignment, all refused, for a student folder that is
+        a link).
     students : list of str
         Every student folder found, sorted.
 
@@ -107,21 +208,49 @@ def find_submissions(path: str | Path, assignments: dict[str, list[str]],
         path = safe_extract(path, target)
     root = _class_root(path, list(assignments))
     found: dict[str, dict[str, Submission]] = {}
-    students = sorted(p.name for p in root.iterdir()
-                      if p.is_dir() and not p.name.startswith((".", "__")))
+    skipped = [] if skipped is None else skipped
+    students = []
+    for entry in sorted(root.iterdir()):
+        if entry.name in NOT_STUDENTS:
+            skipped.append((entry.name, "a folder tools leave in archives, not a student"))
+        elif entry.is_symlink() or _is_real_dir(entry):
+            students.append(entry.name)
+        else:
+            skipped.append((entry.name, "a file, not a student folder"))
     for student in students:
         found[student] = {}
         for assignment, names in assignments.items():
             folder = root / student / assignment
-            if not folder.is_dir():
+            link = (root / student).is_symlink() and "the student folder" or \
+                folder.is_symlink() and "the assignment folder"
+            if link:
+                sub = Submission(student, assignment, dict.fromkeys(names))
+                sub.refused = dict.fromkeys(names, f"{link} is a symbolic link: only regular "
+                                                   "files are graded")
+                found[student][assignment] = sub
+                continue
+            if not _is_real_dir(folder):
                 continue
             sub = Submission(student, assignment)
-            present = {p.stem: p for p in folder.glob("*.ipynb")}
+            present = {}
+            for p in sorted(folder.iterdir()):
+                if p.suffix == ".ipynb":
+                    present[p.stem] = p
+                    mode = os.lstat(p).st_mode
+                    if not stat.S_ISREG(mode):
+                        sub.refused[p.stem] = (f"{p.name} is {_not_regular(mode)}: only "
+                                               "regular files are graded")
+                    elif os.lstat(p).st_size > max_bytes:
+                        sub.refused[p.stem] = (f"{p.name} is {_size(os.lstat(p).st_size)}, "
+                                               f"more than the {_size(max_bytes)} a notebook "
+                                               "may be")
             for name in names:
                 sub.notebooks[name] = present.get(name)
             unknown = sorted(set(present) - set(names))
             if len(names) == 1 and sub.notebooks[names[0]] is None and len(unknown) == 1:
                 sub.notebooks[names[0]] = present[unknown[0]]
+                if unknown[0] in sub.refused:
+                    sub.refused[names[0]] = sub.refused[unknown[0]]
                 sub.notes.setdefault(names[0], []).append(
                     f"the notebook was submitted as {unknown[0]}.ipynb and graded as {names[0]}.ipynb"
                 )
@@ -161,12 +290,20 @@ def read_roster(path: str | Path) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata, or ``{}`` when it is not a dict (a forged one)."""
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def _grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    gid = _nbgrader_meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
 
 
 def _kind(cell) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = _nbgrader_meta(cell)
     if meta.get("solution"):
         return "solution"
     if meta.get("grade"):
@@ -174,7 +311,8 @@ def _kind(cell) -> str:
     return "read-only"
 
 
-def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
+def normalize_notebook(submitted: Path, release: nbformat.NotebookNode, *,
+                       max_bytes: int = MAX_NOTEBOOK_BYTES):
     """Rebuild a submitted notebook in the release's cell order.
 
     Parameters
@@ -183,6 +321,8 @@ def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
         The student's notebook file.
     release : NotebookNode
         The released notebook (stubs, visible tests, nbgrader metadata).
+    max_bytes : int
+        Largest file read (:func:`read_submitted_file`).
 
     Returns
     -------
@@ -196,21 +336,35 @@ def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
     Raises
     ------
     NotebookProblem
-        When the file is not valid JSON or not a notebook.
+        When the file is not a regular file of at most ``max_bytes``, not
+        valid JSON (or nested too deeply to read) or not a notebook.
+
+    Notes
+    -----
+    The student's nbgrader metadata is never trusted: an answer cell gets the
+    release's, and every other cell of the student's loses its own (forged
+    metadata made nbgrader fail on the whole notebook).
     """
-    raw = submitted.read_bytes()
+    raw = read_submitted_file(submitted, max_bytes)
     try:
         json.loads(raw.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
         raise NotebookProblem(f"the notebook is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise NotebookProblem("the notebook's JSON is nested too deeply to read") from None
     try:
         student = nbformat.reads(raw.decode("utf-8", errors="replace"), as_version=4)
         cells = list(student.cells)
         for cell in cells:
-            cell.get("metadata", {})
-            cell.source  # noqa: B018 - every cell must have a source
+            if not isinstance(cell, dict) or not isinstance(cell.get("metadata", {}), dict):
+                raise TypeError("a cell or its metadata is not a JSON object")
+            if not isinstance(cell.source, str):  # every cell must have a source
+                raise TypeError("a cell's source is not text")
+    except RecursionError:
+        raise NotebookProblem("the notebook's JSON is nested too deeply to read") from None
     except Exception as exc:  # noqa: BLE001 - any malformed notebook is reported, not raised
-        raise NotebookProblem(f"the file is not a readable notebook ({type(exc).__name__}: {exc})") from None
+        raise NotebookProblem(f"the file is not a readable notebook ({type(exc).__name__}: "
+                              f"{str(exc)[:300]})") from None
 
     # student's cells grouped behind the graded cell they follow
     by_id: dict[str, object] = {}
@@ -235,7 +389,7 @@ def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
     known = [g for g in order if g in release_ids]
     if known != [g for g in release_ids if g in by_id]:
         notes.append("graded cells were moved; they were graded in the assignment's order")
-    out = list(trailing[None])
+    out = [_ungraded(c) for c in trailing[None]]
     pending_solution_note: str | None = None
     for cell in release.cells:
         gid = _grade_id(cell)
@@ -246,6 +400,8 @@ def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
             chosen = by_id[gid]
             if kind != "solution":
                 chosen = nbformat.from_dict(json.loads(json.dumps(cell)))
+            else:  # the student's answer, the release's metadata
+                chosen.metadata["nbgrader"] = json.loads(json.dumps(cell.metadata["nbgrader"]))
         else:
             chosen = nbformat.from_dict(json.loads(json.dumps(cell)))
             if kind == "solution":
@@ -260,13 +416,11 @@ def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
             cell_notes[gid] = pending_solution_note
             pending_solution_note = None
         out.append(chosen)
-        out.extend(trailing.get(gid, []))
+        out.extend(_ungraded(c) for c in trailing.get(gid, []))
     extra = sorted(set(by_id) - set(release_ids))
     for gid in extra:
         notes.append(f"cell {gid!r} is not part of the assignment; it was kept as ordinary code")
-        cell = by_id[gid]
-        cell.metadata.pop("nbgrader", None)
-        out.append(cell)
+        out.append(_ungraded(by_id[gid]))
     if notes:
         text = "**Grading notes.** " + " ".join(f"({i + 1}) {n}." for i, n in enumerate(notes))
         out.insert(0, nbformat.v4.new_markdown_cell(text))
@@ -277,3 +431,10 @@ def normalize_notebook(submitted: Path, release: nbformat.NotebookNode):
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
     return nb, notes, cell_notes
+
+
+def _ungraded(cell):
+    """A student's cell that is no graded cell of the release: no nbgrader metadata at all."""
+    if isinstance(cell.get("metadata"), dict):
+        cell.metadata.pop("nbgrader", None)
+    return cell

@@ -10,11 +10,56 @@ are not in a pass rate or the score distribution.
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from pathlib import Path
 
 __all__ = ["write_csv", "read_csv", "table", "pass_rates", "exercise_of", "exercise_full_marks",
-           "count_mistakes", "plot_summary", "plot_heatmap"]
+           "count_mistakes", "plot_summary", "plot_heatmap", "printable", "spreadsheet_safe"]
+
+# C0 and C1 control characters, DEL, and the bidirectional overrides and isolates that
+# reorder what a terminal or a spreadsheet shows
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: columns whose text may span lines
+_MULTILINE = ("message",)
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    r"""``text`` without control characters (terminal escapes, carriage returns, bidi
+    overrides); tabs become spaces, newlines stay with ``keep_newlines``.
+
+    Examples
+    --------
+    >>> printable("ann\x1b]0;owned\x07\r\tX")
+    'ann]0;owned X'
+    >>> printable("a\nb", keep_newlines=True)
+    'a\nb'
+    """
+    text = text.replace("\t", " ")
+    return (_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL).sub("", text)
+
+
+def spreadsheet_safe(value, *, keep_newlines: bool = False):
+    r"""A CSV field that a spreadsheet shows as text: control characters removed, and a
+    text starting with ``=``, ``+``, ``-`` or ``@`` (a formula), or with a tab or a
+    carriage return, prefixed with ``'``, as spreadsheet exports do.  Numbers are left
+    alone.
+
+    Examples
+    --------
+    >>> spreadsheet_safe('=HYPERLINK("http://x","y")')
+    '\'=HYPERLINK("http://x","y")'
+    >>> spreadsheet_safe("\t=1+1"), spreadsheet_safe(-2.5), spreadsheet_safe("ann")
+    ("' =1+1", -2.5, 'ann')
+    """
+    if not isinstance(value, str):
+        return value
+    original = value
+    value = printable(value, keep_newlines=keep_newlines)
+    if value.startswith(("=", "+", "-", "@")) or original[:1] in ("\t", "\r"):
+        value = "'" + value
+    return value
 
 
 def write_csv(path: str | Path, rows: list[dict], columns: list[str]) -> Path:
@@ -24,7 +69,8 @@ def write_csv(path: str | Path, rows: list[dict], columns: list[str]) -> Path:
     ----------
     path : path
     rows : list of dict
-        Each holds at least ``columns``; floats are written with ``%g``.
+        Each holds at least ``columns``; floats are written with ``%g``; text
+        goes through :func:`spreadsheet_safe` (newlines kept in a ``message``).
     columns : list of str
 
     Returns
@@ -36,7 +82,8 @@ def write_csv(path: str | Path, rows: list[dict], columns: list[str]) -> Path:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: _fmt(row[c]) for c in columns})
+            writer.writerow({c: _fmt(spreadsheet_safe(row[c], keep_newlines=c in _MULTILINE))
+                             for c in columns})
     return path
 
 

@@ -1,0 +1,264 @@
+"""Red team, second round (issue 9): the judge's worker, one attack at a time.
+
+These run the judge on the red-team course of ``tests/fixtures/redteam_class.py``
+with one attacker's notebook, in the sandboxed worker where bubblewrap works (the
+escapes of issue 9 §1 need it: unsandboxed, the worker is the grader's own
+process and the run says so loudly).  The whole class in one ``convcourse grade``
+run is ``tests/test_course_redteam.py``.
+"""
+
+import io
+import json
+import resource
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from convcourse.course import _judge_worker as wire
+from convcourse.course.judge import judge_notebook
+from convcourse.course.sandbox import SandboxConfig, sandbox_available
+
+FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+import redteam_class  # noqa: E402
+
+needs_sandbox = pytest.mark.skipif(not sandbox_available(),
+                                   reason=f"no sandbox here: {sandbox_available().reason}")
+#: a uid of these tests' own for the workers (mode 'root')
+WORKER = SandboxConfig(uid=64331, gid=64331, memory_bytes=3 * 2**30, cpu_seconds=120,
+                       pass_env=())
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    course = redteam_class.build_course(tmp_path_factory.mktemp("redteam2") / "course")
+    return nbformat.read(course / "solutions" / redteam_class.ASSIGNMENT
+                         / f"{redteam_class.NOTEBOOK}.ipynb", as_version=4)
+
+
+def submission(source, output_size, correlate=redteam_class.STUBS[1]):
+    """The instructor's notebook with the student's two answer cells."""
+    nb = nbformat.from_dict(json.loads(json.dumps(source)))
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid == "output_size":
+            cell.source = output_size
+        elif gid == "correlate2d_valid":
+            cell.source = correlate
+    return nb
+
+
+def judge(source, nb, sandbox=WORKER, **kwargs):
+    return judge_notebook(source, nb, student="mallory", assignment=redteam_class.ASSIGNMENT,
+                          notebook=redteam_class.NOTEBOOK, secret="s", sandbox=sandbox,
+                          timeout=kwargs.pop("timeout", 5), **kwargs)
+
+
+def scores(result):
+    return {g: v.score if v.hidden else float(v.passed) for g, v in result["verdicts"].items()}
+
+
+# ------------------------------------------------------------------ no process, no thread
+
+SPAWN = redteam_class.SPAWN
+
+# _posixsubprocess.fork_exec: the call every other way reaches, with its 3.11 signature
+FORK_EXEC = '''import os, sys
+def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    import _posixsubprocess
+    where = os.path.dirname(sys.modules["convcourse"].__path__[0])
+    code = (f"import sys; sys.path.insert(0, {where!r}); "
+            "from convcourse.arithmetic import conv_output_size as f; "
+            f"print(f({size}, {kernel_size}, {stride}, {padding}, {dilation}))")
+    argv = [sys.executable, "-c", code]
+    r, w = os.pipe()
+    er, ew = os.pipe()
+    try:
+        pid = _posixsubprocess.fork_exec(
+            argv, [os.fsencode(argv[0])], True, (w,), None, None,
+            -1, -1, -1, w, -1, -1, er, ew, True, False, -1, None, None, None, -1, None, False)
+    except BaseException as exc:
+        raise RuntimeError(f"FORK_EXEC {type(exc).__name__}: {exc}")
+    os.close(w)
+    out = os.read(r, 100)
+    os.waitpid(pid, 0)
+    return int(out)
+'''
+
+
+@needs_sandbox
+@pytest.mark.parametrize("attack", [SPAWN, FORK_EXEC], ids=["every-way", "fork_exec"])
+def test_a_judged_function_cannot_start_a_process_or_a_thread(source, attack):
+    """Regression (issue 9 §1): a fresh interpreter started from the worker had no audit
+    hook and the reference at hand: 5/5 with no solution.  The worker's uid may now
+    run one task: every way of starting a process (or a thread) fails."""
+    result = judge(source, submission(source, attack))
+    got = scores(result)
+    assert got["output_size_hidden"] == 0.0 and got["output_size_visible"] == 0.0
+    report = result["verdicts"]["output_size_hidden"].report
+    if attack is SPAWN:
+        for way in ("_via_fork", "_via_spawnv_passfds", "_via_subprocess", "_via_posix_spawn",
+                    "_via_thread"):
+            assert f"{way}: " in report, report
+        assert "no answer" not in report
+    else:
+        assert "FORK_EXEC" in report, report
+
+
+# ------------------------------------------------------------------ nothing to load
+
+def _host(module: str) -> str:
+    import importlib.util
+    spec = importlib.util.find_spec(module)
+    return str(Path(spec.origin).resolve())
+
+
+ABSENT = '''import os, sys
+def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    present = []
+    for path in {paths!r}:
+        if os.path.exists(path):
+            present.append(path)
+    for name in ("scipy", "scipy.signal", "torch", "convcourse.conv", "convcourse.arithmetic",
+                 "convcourse.grading", "convcourse.grading._cases", "matplotlib"):
+        try:
+            __import__(name)
+            present.append("import " + name)
+        except BaseException:
+            pass
+    try:
+        import importlib.machinery, importlib.util
+        loader = importlib.machinery.ExtensionFileLoader("zz._sigtools", {sigtools!r})
+        spec = importlib.util.spec_from_file_location("zz._sigtools", {sigtools!r}, loader=loader)
+        loader.exec_module(importlib.util.module_from_spec(spec))
+        present.append("extension loaded")
+    except BaseException:
+        pass
+    raise RuntimeError("PRESENT " + repr(present))
+'''
+
+# scipy's C correlation under another name: an import event "zz._sigtools", no open event
+SIGTOOLS = '''import importlib.machinery, importlib.util
+import numpy as np
+_path = {sigtools!r}
+_loader = importlib.machinery.ExtensionFileLoader("zz._sigtools", _path)
+_spec = importlib.util.spec_from_file_location("zz._sigtools", _path, loader=_loader)
+_sig = importlib.util.module_from_spec(_spec)
+_loader.exec_module(_sig)
+def correlate2d_valid(image, kernel):
+    image = np.asarray(image, dtype=float); kernel = np.asarray(kernel, dtype=float)
+    return _sig._convolve2d(image, kernel, 0, 0, 0, 0)
+'''
+
+
+@needs_sandbox
+def test_the_worker_has_only_numpy_and_the_standard_library(source):
+    """Regression (issue 9 §1): the worker saw the whole environment (scipy, torch, the
+    reference, convcourse.grading): what an exercise forbids must not be there at all,
+    under any name or path."""
+    import scipy
+    import convcourse
+    sigtools = _host("scipy.signal._sigtools")
+    package = Path(convcourse.__file__).resolve().parent
+    paths = [sigtools, str(Path(scipy.__file__).resolve().parent), str(package / "conv.py"),
+             str(package / "arithmetic.py"), str(package / "grading" / "_cases.py"),
+             str(package / "grading"), sys.prefix, str(Path(sys.prefix).resolve())]
+    result = judge(source, submission(source, ABSENT.format(paths=paths, sigtools=sigtools),
+                                      SIGTOOLS.format(sigtools=sigtools)))
+    report = result["verdicts"]["output_size_hidden"].report
+    assert "PRESENT []" in report, report
+    assert scores(result) == {g: 0.0 for g in result["verdicts"]}
+    assert any("_sigtools" in e or "FileNotFound" in e or "ImportError" in e
+               for e in result["load_errors"]), result["load_errors"]
+
+
+@needs_sandbox
+def test_the_honest_student_still_gets_every_point_in_the_minimal_worker(source):
+    result = judge(source, submission(source, redteam_class.OUTPUT_SIZE,
+                                      redteam_class.CORRELATE))
+    assert scores(result) == {g: (v.points if v.hidden else 1.0)
+                              for g, v in result["verdicts"].items()}
+    assert result["refused"] == [] and result["load_errors"] == []
+
+
+# ------------------------------------------------------------------ stalling
+
+# switches off its own alarm, finds the protocol stream and says "still loading" every
+# 0.5 s, forever
+STALL = '''import signal, sys, time
+def _stall():
+    signal.setitimer(signal.ITIMER_REAL, 0, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    f = sys._getframe()
+    while f is not None and "proto_out" not in f.f_locals:
+        f = f.f_back
+    out, write = f.f_locals["proto_out"], f.f_globals["write_message"]
+    while True:
+        write(out, {"op": "at", "at": [0, 0]})
+        time.sleep(0.5)
+_ready = _stall()  # the graded function needs it: the worker runs it
+def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    return _ready
+'''
+
+
+def test_a_worker_that_keeps_talking_is_stopped_at_the_notebooks_deadline(source):
+    """Regression (issue 9 §1): each message restarted the judge's wait, so a worker
+    sending one every few seconds held the class for ever.  One deadline per notebook,
+    measured by the judge."""
+    start = time.monotonic()
+    result = judge(source, submission(source, STALL), sandbox=None, deadline=6)
+    seconds = time.monotonic() - start
+    assert seconds < 6 + 20, seconds  # the deadline, and a worker's start and kill
+    assert scores(result) == {g: 0.0 for g in result["verdicts"]}
+    assert "ran out" in result["verdicts"]["output_size_hidden"].report
+
+
+# ------------------------------------------------------------------ decompression bomb
+
+def _bomb(nbytes: int, *, lie: bool = False) -> bytes:
+    """An .npz of one deflated float64 array of ``nbytes`` zeros (``lie``: a directory
+    that declares a tiny entry while the header declares ``nbytes``)."""
+    from numpy.lib import format as npy
+
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                        "shape": (nbytes // 8,)})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("a.npy", "w", force_zip64=True) as entry:
+            entry.write(header.getvalue())
+            chunk = bytes(2**20)
+            for _ in range(0 if lie else nbytes // len(chunk)):
+                entry.write(chunk)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("lie", [False, True], ids=["inflates", "header-lies"])
+def test_a_small_npz_that_inflates_past_the_cap_is_refused(lie):
+    """Regression (issue 9 §1): a 1 MB reply inflated to 1 GiB in the judge; now the
+    sizes are checked before anything is inflated or allocated."""
+    blob = _bomb(512 * 2**20, lie=lie)
+    assert len(blob) < 2**20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="more than the 134217728 allowed|declares 536870912 "
+                                         "bytes of data"):
+        wire.parse_message(b"{}", blob)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 64, grown_mib
+
+
+def test_honest_arrays_still_cross_the_wire():
+    arrays = {"a": np.arange(12.0).reshape(3, 4), "b": np.asfortranarray(np.ones((2, 3))),
+              "s": np.array(["x", "yz"]), "z": np.zeros((0, 5), dtype=np.int16)}
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    _, got = wire.parse_message(b"{}", buf.getvalue())
+    for key, value in arrays.items():
+        np.testing.assert_array_equal(got[key], value)
+        assert got[key].dtype == value.dtype and got[key].shape == value.shape
