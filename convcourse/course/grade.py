@@ -23,7 +23,8 @@ One run, in an output folder that is an nbgrader course directory:
 
 Re-running gives the same files: every student's folders are rebuilt from the
 submissions, and the checks' random cases are seeded from the student, the
-assignment, the notebook and the course secret.
+assignment, the notebook, the course secret and the hash of each graded
+function's code (``judge.code_hashes``; a changed function meets new cases).
 """
 
 from __future__ import annotations
