@@ -350,12 +350,13 @@ def code_hashes(program, names) -> dict:
     import hashlib
 
     table = _statement_table(program)
+    dumps = {key: ast.dump(_NoDocstrings().visit(copy.deepcopy(node)))
+             for key, node, *_ in table}
     hashes = {}
     for name in names:
         keep = _needed(table, [name])
-        parts = [ast.dump(_NoDocstrings().visit(copy.deepcopy(node)))
-                 for key, node, *_ in table if keep is None or key in keep]
-        text = "\n".join([name] + parts)
+        text = "\n".join([name] + [dumps[key] for key, *_ in table
+                                    if keep is None or key in keep])
         hashes[name] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return hashes
 

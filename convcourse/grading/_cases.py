@@ -291,20 +291,22 @@ class Exercise:
             (random, or a rescaled copy of a fixed case), which would let a
             table of the public cases earn it.
         """
-        fixed = list(self.fixed_cases())
-        random = list(self.random_cases(np.random.default_rng(seed)))
-        for case in fixed + random:
+        graded = self.seeded and self.runner is None
+        # one draw of the seed (and, for a graded exercise, of the public seed: cases()
+        # marks a case equal to a public one as not own); building every exercise at
+        # import pays for this
+        cases = self.cases(seed) if graded else self._draw(seed)
+        for case in cases:
             if case.group not in self.weights:
                 raise ValueError(f"exercise {self.name!r} has a case of group {case.group!r}, "
                                  f"which it does not declare (its groups: "
                                  f"{', '.join(self.groups)})")
-        have = {c.group for c in fixed + random}
+        have = {c.group for c in cases}
         empty = [g for g in self.groups if g not in have]
         if empty and self.runner is None:
             raise ValueError(f"exercise {self.name!r} declares group {empty[0]!r} but has no "
                              "case of it")
-        if self.seeded and self.runner is None:
-            cases = self.cases(seed)
+        if graded:
             own = {c.group for c in cases if c.own}
             bare = [g for g in self.groups if g not in own]
             if bare:
