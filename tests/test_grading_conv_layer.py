@@ -126,18 +126,19 @@ def conv1x1_matmul(x, weight):
     return (weight @ flat).reshape(-1, n, h, w).transpose(1, 0, 2, 3)
 
 
-def matrix_loops(image_shape, kernel):
+def matrix_loops(image_shape, kernel, row_length=None):
     h, w = image_shape
     kh, kw = kernel.shape
     if kh > h or kw > w:
         raise ValueError(f"kernel {kernel.shape} larger than image {image_shape}")
     oh, ow = h - kh + 1, w - kw + 1
+    step = w if row_length is None else row_length(ow)   # pixels per image row: W
     m = np.zeros((oh * ow, h * w))
     for i in range(oh):
         for j in range(ow):
             for a in range(kh):
                 for b in range(kw):
-                    m[i * ow + j, (i + a) * w + j + b] = kernel[a, b]
+                    m[i * ow + j, (i + a) * step + j + b] = kernel[a, b]
     return m
 
 
@@ -290,18 +291,8 @@ def conv1x1_reshape_channels(x, weight):
 
 
 def matrix_row_length_w_out(image_shape, kernel):
-    h, w = image_shape
-    kh, kw = kernel.shape
-    if kh > h or kw > w:
-        raise ValueError(f"kernel {kernel.shape} larger than image {image_shape}")
-    oh, ow = h - kh + 1, w - kw + 1
-    m = np.zeros((oh * ow, h * w))
-    for i in range(oh):
-        for j in range(ow):
-            for a in range(kh):
-                for b in range(kw):
-                    m[i * ow + j, (i + a) * ow + j + b] = kernel[a, b]
-    return m
+    # column (i + a) * W_out + (j + b): the output's row length for the input's
+    return matrix_loops(image_shape, kernel, row_length=lambda w_out: w_out)
 
 
 def forward_no_padding(x, weight, bias, stride=1, padding=0):
