@@ -31,3 +31,17 @@ def no_grading_env(request, monkeypatch):
     """Unless a test asks for ``graded_env``, a module's ``ENV`` variables are unset."""
     for key in getattr(request.module, "ENV", {}):
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def names_one_cause(capsys):
+    """``names_one_cause(check, func, points, named, not_named)``: the visible check's failure
+    and the hidden report both name ``named`` and never ``not_named`` (two causes that give the
+    same answer on some cases must be told apart by the cases that separate them)."""
+    def assert_names(check, func, points, named, not_named):
+        with pytest.raises(AssertionError) as info:
+            check(func)
+        check(func, points=points, hidden=True)
+        for text in (str(info.value), capsys.readouterr().out):
+            assert named in text and not_named not in text
+    return assert_names

@@ -272,6 +272,25 @@ def conv2d_stride_ignored(grad_output, x, weight, stride=1, padding=0):
     return gxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], gw, grad_output.sum(axis=(0, 2, 3))
 
 
+def conv2d_stride_ignored_in_grad_x(grad_output, x, weight, stride=1, padding=0):
+    # the common half-mistake: grad_weight strided, grad_x scattered at (i, j)
+    gx = conv2d_stride_ignored(grad_output, x, weight, stride, padding)[0]
+    return (gx,) + conv2d_scatter(grad_output, x, weight, stride, padding)[1:]
+
+
+def conv2d_stride_ignored_in_grad_weight(grad_output, x, weight, stride=1, padding=0):
+    gx, _, gb = conv2d_scatter(grad_output, x, weight, stride, padding)
+    return gx, conv2d_stride_ignored(grad_output, x, weight, stride, padding)[1], gb
+
+
+def conv2d_crop_end(grad_output, x, weight, stride=1, padding=0):
+    # the padding cut from the end only: grad_x_padded[:, :, :h, :w]
+    sh, sw, ph, pw = _conv2d_setup(grad_output, x, weight, stride, padding)
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    gxp, gw, gb = conv2d_scatter(grad_output, padded, weight, stride, 0)
+    return gxp[:, :, :x.shape[2], :x.shape[3]], gw, gb
+
+
 def conv2d_not_cropped(grad_output, x, weight, stride=1, padding=0):
     sh, sw, ph, pw = _conv2d_setup(grad_output, x, weight, stride, padding)
     padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -302,6 +321,9 @@ WRONG = [
     (check_conv2d_backward, conv2d_x_not_flipped, "grad_x kernel not flipped"),
     (check_conv2d_backward, conv2d_stride_ignored, "stride ignored in the backward"),
     (check_conv2d_backward, conv2d_not_cropped, "padding not cropped from grad_x"),
+    (check_conv2d_backward, conv2d_stride_ignored_in_grad_x, "stride ignored in grad_x"),
+    (check_conv2d_backward, conv2d_stride_ignored_in_grad_weight, "stride ignored in grad_weight"),
+    (check_conv2d_backward, conv2d_crop_end, "padding cut from the end only"),
     (check_conv2d_backward, conv2d_bias_per_image, "grad_bias not summed over the batch"),
     (check_conv2d_backward, conv2d_batch_mean, "grad_weight averaged over the batch"),
 ]

@@ -210,6 +210,11 @@ def relu_backward_everywhere(grad_output, x):
     return np.array(grad_output, dtype=float)
 
 
+def relu_backward_mask_from_grad_output(grad_output, x):
+    relu_backward_where(grad_output, x)
+    return np.where(np.asarray(grad_output) > 0, grad_output, 0)
+
+
 def relu_backward_times_output(grad_output, x):
     relu_backward_where(grad_output, x)
     return grad_output * np.maximum(x, 0)
@@ -281,6 +286,7 @@ WRONG = [
     (check_relu_forward, relu_in_place, "modified its input x"),
     (check_relu_backward, relu_backward_at_zero, "gradient passed where x == 0"),
     (check_relu_backward, relu_backward_everywhere, "gradient passed where x < 0"),
+    (check_relu_backward, relu_backward_mask_from_grad_output, "mask taken from grad_output"),
     (check_relu_backward, relu_backward_times_output,
      "multiplied by the output instead of the input mask"),
     (check_relu_backward, relu_backward_swapped, "arguments swapped"),
@@ -304,6 +310,17 @@ def test_wrong_implementations_are_named(check, func, mistake, graded_env, capsy
     assert type(score) is float and 0.0 <= score < 5.0
     assert mistake in out
     assert "convcourse.grading.reproduce(" in out
+
+
+@pytest.mark.parametrize("func, named, not_named", [
+    (relu_backward_everywhere, "gradient passed where x < 0", "mask taken from grad_output"),
+    (relu_backward_mask_from_grad_output, "mask taken from grad_output",
+     "gradient passed where x < 0"),
+])
+def test_relu_backward_causes_are_told_apart(func, named, not_named, graded_env, names_one_cause):
+    # they give different answers only where grad_output < 0: the report names the one cause
+    # that matches, never both (the cases without a negative gradient name neither)
+    names_one_cause(check_relu_backward, func, 4, named, not_named)
 
 
 def model_no_conv():
@@ -450,6 +467,19 @@ def test_describe_model_counts_weights_and_multiplications():
     assert info["parameters"] == 160 + 4640 + 1290
     # 8*8 positions * 16 * 9, 4*4 * 32 * 16 * 9, 128 * 10
     assert info["multiplications"] == 9216 + 73728 + 1280
+
+
+def test_the_weight_limit_counts_the_biases():
+    # as the notebook states: 295 channels give 295*9 + 295*16*10 = 49,855 weights without
+    # biases (under 50,000) and 49,855 + 295 + 10 = 50,160 with them (over)
+    def model(bias):
+        return Sequential(Conv2d(1, 295, 3, padding=1, bias=bias), ReLU(), MaxPool2d(2),
+                          Flatten(), Linear(295 * 16, 10, bias=bias))
+    with_bias, without = describe_model(model(True)), describe_model(model(False))
+    assert (with_bias["parameters"], without["parameters"]) == (50_160, 49_855)
+    assert without["findings"] == []
+    assert [f[1] for f in with_bias["findings"]] == ["model too large"]
+    assert "50,160 weights (biases included)" in with_bias["findings"][0][2]
 
 
 def test_build_model_errors_are_reported(no_training):

@@ -126,18 +126,19 @@ def conv1x1_matmul(x, weight):
     return (weight @ flat).reshape(-1, n, h, w).transpose(1, 0, 2, 3)
 
 
-def matrix_loops(image_shape, kernel):
+def matrix_loops(image_shape, kernel, row_length=None):
     h, w = image_shape
     kh, kw = kernel.shape
     if kh > h or kw > w:
         raise ValueError(f"kernel {kernel.shape} larger than image {image_shape}")
     oh, ow = h - kh + 1, w - kw + 1
+    step = w if row_length is None else row_length(ow)   # pixels per image row: W
     m = np.zeros((oh * ow, h * w))
     for i in range(oh):
         for j in range(ow):
             for a in range(kh):
                 for b in range(kw):
-                    m[i * ow + j, (i + a) * w + j + b] = kernel[a, b]
+                    m[i * ow + j, (i + a) * step + j + b] = kernel[a, b]
     return m
 
 
@@ -265,6 +266,35 @@ def forward_no_stride(x, weight, bias, stride=1, padding=0):
     return forward_loops(x, weight, bias, 1, padding)
 
 
+def forward_windows_not_strided(x, weight, bias, stride=1, padding=0):
+    # the output size computed with the stride, the windows moved one step at a time
+    right = forward_loops(x, weight, bias, stride, padding)
+    return forward_loops(x, weight, bias, 1, padding)[:, :, :right.shape[2], :right.shape[3]]
+
+
+def conv1x1_reshape_pixels(x, weight):
+    # (N, C, H, W).reshape(-1, C) is not one row of channels per pixel
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    if x.ndim != 4 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError("channel mismatch")
+    n, c, h, w = x.shape
+    return (x.reshape(-1, c) @ weight.T).reshape(n, -1, h, w)
+
+
+def conv1x1_reshape_channels(x, weight):
+    # (N, C, H, W).reshape(C, -1) is right for one image only
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    if x.ndim != 4 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError("channel mismatch")
+    n, c, h, w = x.shape
+    return (weight @ x.reshape(c, -1)).reshape(n, -1, h, w)
+
+
+def matrix_row_length_w_out(image_shape, kernel):
+    # column (i + a) * W_out + (j + b): the output's row length for the input's
+    return matrix_loops(image_shape, kernel, row_length=lambda w_out: w_out)
+
+
 def forward_no_padding(x, weight, bias, stride=1, padding=0):
     return forward_loops(x, weight, bias, stride, 0)
 
@@ -354,6 +384,10 @@ WRONG = [
     (check_conv1x1, conv1x1_channels_last, "channels last"),
     (check_conv1x1, conv1x1_transposed, "weight transposed"),
     (check_conv1x1, conv1x1_diagonal, "channels not mixed"),
+    (check_conv1x1, conv1x1_reshape_pixels, "reshape instead of moving the channel axis"),
+    (check_conv1x1, conv1x1_reshape_channels, "reshape instead of moving the channel axis"),
+    (check_conv2d_forward, forward_windows_not_strided, "windows not strided"),
+    (check_conv_matrix, matrix_row_length_w_out, "image row length taken as W_out"),
     (check_conv_matrix, matrix_flipped, "kernel flipped"),
     (check_conv_matrix, matrix_transposed, "matrix transposed"),
     (check_conv_matrix, matrix_column_major, "column-major ravel"),

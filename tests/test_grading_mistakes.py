@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from convcourse.grading._cases import Case, Exercise, run_exercise
-from convcourse.grading._mistakes import format_array
+from convcourse.grading._mistakes import Mistake, format_array, match_mistakes
 from convcourse.grading._runner import Forbidden
 
 
@@ -47,3 +47,33 @@ def test_a_4d_answer_shows_its_values_in_the_report():
     report = run_exercise(ex, lambda x: x / 4, seed=0, points=1).report
     assert "expected: [[2., 2.],\n" in report and "received: [[1., 1.],\n" in report
     assert "<array of shape" not in report
+
+
+def test_a_mistake_is_named_once_when_its_variants_agree():
+    # "only one Sobel direction" has the variants gx and |gx|: on a case where gx >= 0 both
+    # match, and the report once said "only one Sobel direction (...); or only one Sobel ..."
+    gx = np.array([[1.0, 2.0], [0.0, 3.0]])
+    variants = [Mistake("only one Sobel direction", "horizontal alone", np.abs(gx)),
+                Mistake("only one Sobel direction", "horizontal alone", gx),
+                Mistake("squared", "take the root", gx ** 2)]
+    found = match_mistakes(gx, variants, np.zeros((2, 2)))
+    assert [m.name for m in found] == ["only one Sobel direction"]
+
+
+def test_no_check_repeats_a_hint_for_the_sobel_mistake(capsys):
+    from convcourse.grading.convolution import check_sobel_edges
+    from convcourse.kernels import sobel
+
+    def one_direction(image):
+        image = np.asarray(image, dtype=float)
+        k = sobel(1)
+        h, w = image.shape[0] - 2, image.shape[1] - 2
+        if h < 1 or w < 1:
+            raise ValueError("image smaller than 3x3")
+        return np.abs(np.array([[np.sum(image[i:i + 3, j:j + 3] * k) for j in range(w)]
+                                for i in range(h)]))
+
+    with pytest.raises(AssertionError) as info:
+        check_sobel_edges(one_direction)
+    for line in str(info.value).splitlines():
+        assert line.count("only one Sobel direction") <= 1, line

@@ -296,6 +296,11 @@ def max_backward_all_ties(grad_output, x, kernel_size, stride):
     return _route(grad_output, x, kernel_size, stride, lambda w, a, q: w[a, q] == w.max())
 
 
+def max_backward_every_element(grad_output, x, kernel_size, stride):
+    # each window's whole gradient to each of its inputs, the maximum or not
+    return _route(grad_output, x, kernel_size, stride, lambda w, a, q: True)
+
+
 def max_backward_last(grad_output, x, kernel_size, stride):
     def last(w, a, q):
         hits = np.argwhere(w == w.max())
@@ -386,6 +391,8 @@ WRONG = [
     (check_max_pool2d_backward, max_backward_overwrite,
      "overlapping windows overwrite instead of adding"),
     (check_max_pool2d_backward, max_backward_spread, "gradient spread over the window"),
+    (check_max_pool2d_backward, max_backward_every_element,
+     "gradient to every element of the window"),
     (check_max_pool2d_backward, max_backward_no_stride, "stride ignored"),
     (check_max_pool2d_backward, max_backward_mask_only, "grad_output not used"),
     (check_avg_pool2d_backward, avg_backward_undivided, "not divided by the window size"),
@@ -406,6 +413,18 @@ def test_wrong_implementations_are_named(check, func, mistake, graded_env, capsy
     assert type(score) is float and 0.0 <= score < 5.0
     assert mistake.replace("\\", "") in out
     assert "reproduce" in out
+
+
+@pytest.mark.parametrize("func, named, not_named", [
+    (max_backward_every_element, "gradient to every element of the window",
+     "gradient to every tied maximum"),
+    (max_backward_all_ties, "gradient to every tied maximum",
+     "gradient to every element of the window"),
+])
+def test_every_element_and_every_tie_are_told_apart(func, named, not_named, graded_env, names_one_cause):
+    # on a constant window both give the same answer: such a case names neither, and every
+    # report shows a case that tells them apart
+    names_one_cause(check_max_pool2d_backward, func, 6, named, not_named)
 
 
 # ------------------------------------------------------------- partial credit

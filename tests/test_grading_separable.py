@@ -251,6 +251,22 @@ def depthwise_summed_over_channels(x, weight):
     return sum(depthwise_loops(x[:, [c] * x.shape[1]], weight) for c in range(x.shape[1]))
 
 
+def depthwise_sum_repeated(x, weight):
+    # an ordinary convolution's channel sum, given to every output channel
+    out = depthwise_loops(x, weight)
+    return np.repeat(out.sum(axis=1, keepdims=True), out.shape[1], axis=1)
+
+
+def depthwise_every_kernel_on_each_channel(x, weight):
+    x, weight = _check_depthwise_args(x, weight)
+    return sum(depthwise_loops(x, weight[[k] * x.shape[1]]) for k in range(x.shape[1]))
+
+
+def depthwise_channel_zero(x, weight):
+    x, weight = _check_depthwise_args(x, weight)
+    return depthwise_loops(x[:, [0] * x.shape[1]], weight)
+
+
 def depthwise_flipped(x, weight):
     return depthwise_loops(x, np.asarray(weight)[..., ::-1, ::-1])
 
@@ -303,7 +319,12 @@ WRONG = [
     (check_separable_correlate2d, separable_same_passes, "a pass in the wrong mode"),
     (check_separable_correlate2d, separable_flipped, "kernel flipped"),
     (check_separable_correlate2d, separable_one_pass, "only one pass"),
-    (check_depthwise_conv2d, depthwise_summed_over_channels, "channels mixed"),
+    (check_depthwise_conv2d, depthwise_summed_over_channels, "channels mixed (summed over C)"),
+    (check_depthwise_conv2d, depthwise_sum_repeated,
+     "channels mixed (one ordinary convolution repeated)"),
+    (check_depthwise_conv2d, depthwise_every_kernel_on_each_channel,
+     "channels mixed (every kernel on each channel)"),
+    (check_depthwise_conv2d, depthwise_channel_zero, "channels mixed (channel 0 for every kernel)"),
     (check_depthwise_conv2d, depthwise_flipped, "kernel flipped"),
     (check_depthwise_conv2d, depthwise_first_kernel, "one kernel for every channel"),
     (check_pointwise_conv2d, pointwise_transposed, "weight transposed"),
@@ -317,7 +338,7 @@ WRONG = [
 
 @pytest.mark.parametrize("check, func, mistake", WRONG, ids=[f.__name__ for _, f, _ in WRONG])
 def test_wrong_implementations_are_named(check, func, mistake, graded_env, capsys):
-    with pytest.raises(AssertionError, match=mistake):
+    with pytest.raises(AssertionError, match=re.escape(mistake)):
         check(func)
     score = check(func, points=4, hidden=True)
     out = capsys.readouterr().out

@@ -89,11 +89,23 @@ def shape_difference(received_shape, expected_shape) -> str | None:
 
 
 def match_mistakes(received, mistakes, expected) -> list:
-    """The mistakes whose answer equals ``received`` (and differs from ``expected``)."""
+    """The mistakes whose answer equals ``received`` (and differs from ``expected``).
+
+    Each name appears once: variants of one mistake (``gx`` and ``|gx|`` for "only one
+    Sobel direction") can give the same answer on a case, and the report must not say
+    the same thing twice.
+
+    Examples
+    --------
+    >>> a = np.array([1.0, 2.0])
+    >>> twice = [Mistake("m", "hint", a), Mistake("m", "hint", np.abs(a))]
+    >>> [m.name for m in match_mistakes(a, twice, np.zeros(2))]
+    ['m']
+    """
     found = []
     for mistake in mistakes:
         answer = mistake.answer
-        if answer is None:
+        if answer is None or any(m.name == mistake.name for m in found):
             continue
         if isinstance(received, np.ndarray):
             answer = np.asarray(answer, dtype=np.float64)

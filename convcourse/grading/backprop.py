@@ -493,6 +493,11 @@ def _crop(a, padding):
     return a[:, :, ph:ph + h, pw:pw + w]
 
 
+def _crop_end(a, shape):
+    """The first H rows and W columns of a padded gradient: the padding cut from one end only."""
+    return a[:, :, :shape[2], :shape[3]]
+
+
 def _conv2d_oracle_parts(case: Case) -> tuple:
     g, x, w, s, p = _conv2d_args(case)
     gxp, gw, gb = _scatter(g, x, w, s, p)
@@ -589,8 +594,17 @@ def _conv2d_mistakes(case: Case) -> list:
                 "at (i*stride, j*stride): send its gradient back there (in the convolution "
                 "picture: insert stride - 1 zeros between the entries of grad_output)",
                 pack(_crop(nostride[0], p), nostride[1], gb)),
+        Mistake("stride ignored in grad_x", "grad_weight is right, but grad_x sends output "
+                "(i, j)'s gradient to the window at (i, j): that output read the window that "
+                "starts at (i*stride, j*stride)", pack(_crop(nostride[0], p), gw, gb)),
+        Mistake("stride ignored in grad_weight", "grad_x is right, but grad_weight multiplies "
+                "output (i, j)'s gradient by the window at (i, j): that output read the window "
+                "that starts at (i*stride, j*stride)", pack(gx, nostride[1], gb)),
         Mistake("padding not cropped from grad_x", "compute the gradient of the padded input, "
                 "then cut the padding off: grad_x has the shape of x", pack(_scatter(g, x, w, s, p)[0], gw, gb)),
+        Mistake("padding cut from the end only", "the padded gradient has p rows and columns "
+                "of padding on EVERY side: grad_x = grad_x_padded[:, :, p:p + H, p:p + W], not "
+                "[:, :, :H, :W]", pack(_crop_end(_scatter(g, x, w, s, p)[0], x.shape), gw, gb)),
         Mistake("grad_bias not summed over the batch and space", "bias[k] is added to every "
                 "output position of every image: grad_bias[k] = grad_output[:, k].sum()",
                 pack(gx, gw, g.sum(axis=(2, 3)))),

@@ -257,6 +257,14 @@ def _forward_random(rng) -> list:
     return cases
 
 
+def _unstrided_windows(stride_one, right):
+    """The first H_out x W_out outputs of stride 1: the size of the strided output, with
+    windows that move one step at a time."""
+    if stride_one is None or right is None:
+        return None
+    return stride_one[:, :, :right.shape[2], :right.shape[3]]
+
+
 def _forward_mistakes(case: Case) -> list:
     x, weight, bias = case.args
     s, pads = _forward_kwargs(case)
@@ -278,6 +286,9 @@ def _forward_mistakes(case: Case) -> list:
         Mistake("kernel flipped", "a convolutional layer computes the cross-correlation: "
                 "use weight[k, c] as it is", g(kernels=lambda a: a[::-1, ::-1])),
         Mistake("stride ignored", "output row i starts at input row i * stride", g(stride=(1, 1))),
+        Mistake("windows not strided", "the output size is right, but output (i, j) reads the "
+                "window that starts at (i, j): it starts at (i * stride, j * stride)",
+                _unstrided_windows(g(stride=(1, 1)), right)),
         Mistake("padding ignored", "pad each image with zeros first",
                 g(pads=((0, 0), (0, 0)))),
         Mistake("padding on one side only", "zeros go before AND after each axis",
@@ -356,9 +367,20 @@ def _conv1x1_mistakes(case: Case) -> list:
     x, weight = _as_float(case.args[0]), _as_float(case.args[1])
     right = np.einsum("kc,nchw->nkhw", weight, x)
     k, c = weight.shape
+    n, _, h, w = x.shape
+    reshaped = "reshape keeps numpy's memory order, it does not move an axis"
     out = [
         Mistake("channels last", "return (N, K, H, W): the channel axis comes second",
                 np.moveaxis(right, 1, -1)),
+        Mistake("reshape instead of moving the channel axis", f"{reshaped}: x.reshape(-1, C) "
+                "does not give one row of C channel values per pixel; move the axis first, "
+                "np.moveaxis(x, 1, -1).reshape(-1, C), and move it back at the end (or use "
+                "np.einsum('kc,nchw->nkhw', weight, x))",
+                (x.reshape(-1, c) @ weight.T).reshape(n, k, h, w)),
+        Mistake("reshape instead of moving the channel axis", f"{reshaped}: x.reshape(C, -1) "
+                "mixes the images of the batch; take x[n].reshape(C, -1) image by image, or "
+                "np.moveaxis(x, 1, 0).reshape(C, -1) and move the axes back at the end",
+                (weight @ x.reshape(c, -1)).reshape(n, k, h, w)),
         Mistake("channels not mixed", "output channel k is sum_c weight[k, c] * x[:, c]: "
                 "every output channel mixes all input channels",
                 x * np.diag(weight)[None, :, None, None] if k == c else None),
@@ -394,8 +416,9 @@ def _matrix_reference(image_shape, kernel) -> np.ndarray:
     return out.reshape(h * w, -1).T.copy()
 
 
-def _matrix_loops(image_shape, kernel, flip=False, order="C") -> np.ndarray | None:
-    """The kernel written into each row; also builds the mistakes' answers."""
+def _matrix_loops(image_shape, kernel, flip=False, order="C", row_length=None) -> np.ndarray | None:
+    """The kernel written into each row; also builds the mistakes' answers (``row_length``:
+    the pixels per image row used for the column numbers, W unless a mistake says otherwise)."""
     h, w = _pair(image_shape)
     kernel = _as_float(kernel)
     if flip:
@@ -405,12 +428,13 @@ def _matrix_loops(image_shape, kernel, flip=False, order="C") -> np.ndarray | No
     if oh < 1 or ow < 1:
         return None
     m = np.zeros((oh * ow, h * w))
+    step = w if row_length is None else row_length
     for i in range(oh):
         for j in range(ow):
             row = i * ow + j if order == "C" else j * oh + i
             for a in range(kh):
                 for b in range(kw):
-                    col = (i + a) * w + (j + b) if order == "C" else (j + b) * h + (i + a)
+                    col = (i + a) * step + (j + b) if order == "C" else (j + b) * h + (i + a)
                     m[row, col] = kernel[a, b]
     return m
 
@@ -456,6 +480,9 @@ def _matrix_mistakes(case: Case) -> list:
                 "input pixel: shape (H_out*W_out, H*W)", right.T),
         Mistake("column-major ravel", "ravel row by row (numpy's default order 'C'): pixel "
                 "(i, j) is number i*W + j", _matrix_loops(shape, kernel, order="F")),
+        Mistake("image row length taken as W_out", "the columns number the INPUT pixels: pixel "
+                "(i + a, j + b) is column (i + a) * W + (j + b), with the image's width W, not "
+                "the output's W_out", _matrix_loops(shape, kernel, row_length=w - kernel.shape[1] + 1)),
     ]
     if kernel.shape[0] == kernel.shape[1]:
         out.append(Mistake("kernel transposed", "kernel[a, b] multiplies image[i + a, j + b]",

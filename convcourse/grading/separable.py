@@ -426,6 +426,17 @@ def _depthwise_mistakes(case: Case) -> list:
                 "keeps C channels, one per input channel", right.sum(axis=1, keepdims=True)),
         Mistake("channels mixed (summed over C)", "do not add the channels up: the output "
                 "keeps C channels, one per input channel", right.sum(axis=1)),
+        Mistake("channels mixed (one ordinary convolution repeated)", "you summed the C "
+                "filtered channels (an ordinary convolution's channel sum) and gave every "
+                "output channel that sum: output channel c is input channel c correlated with "
+                "weight[c, 0] alone", np.repeat(right.sum(axis=1, keepdims=True), c, axis=1)),
+        Mistake("channels mixed (every kernel on each channel)", "channel c went through all C "
+                "kernels and the results were added: it goes through its own kernel "
+                "weight[c, 0] only",
+                _reference_depthwise(x, np.repeat(weight.sum(axis=0, keepdims=True), c, axis=0))),
+        Mistake("channels mixed (channel 0 for every kernel)", "kernel c must filter input "
+                "channel c, x[:, c]; you filtered channel 0 with every kernel",
+                _reference_depthwise(x[:, [0] * c], weight)),
         Mistake("kernel flipped", "cross-correlation uses the kernel as it is",
                 _reference_depthwise(x, weight[..., ::-1, ::-1])),
         Mistake("one kernel for every channel", "channel c has its own kernel, weight[c, 0]",
