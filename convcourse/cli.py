@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
         default = 60 if name == "grade" else 30
         p.add_argument("--timeout", type=int, default=default,
-                       help=f"seconds a notebook cell may run (default {default})")
+                       help=f"CPU seconds a notebook cell may use (default {default}; a cell "
+                            "that sleeps is stopped after as many idle seconds)")
     return parser
 
 

@@ -173,7 +173,8 @@ def nbgrader_config(
     db_url : str, optional
         Any SQLAlchemy URL; default a SQLite ``gradebook.db`` in ``root``.
     timeout : int
-        Seconds a cell may run before its kernel is interrupted.
+        CPU seconds a cell may use (or seconds idle) before its kernel is interrupted;
+        see ``execute.RobustExecute``.
     max_output_chars : int
         Characters of stream output kept per cell.
     sandbox_config : SandboxConfig, optional
@@ -211,7 +212,8 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     c : traitlets.config.Config
         Modified in place (also usable on ``nbgrader_config.py``'s ``c``).
     timeout : int
-        Seconds a cell may run before its kernel is interrupted.
+        CPU seconds a cell may use (or seconds idle) before its kernel is interrupted;
+        see ``execute.RobustExecute``.
     max_output_chars : int
         Characters of each stream kept per cell.
 

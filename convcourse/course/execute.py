@@ -13,7 +13,11 @@ autograde pipeline (see ``config.apply_robust_pipeline``) that
 - with a ``sandbox_config``, runs the kernel in the sandbox
   (``sandbox.SandboxedKernelManager``) in a private copy of the notebook's
   folder, removed afterwards (nothing the kernel writes reaches the output);
-- gives each cell ``timeout`` seconds, then interrupts it; a cell that still
+- gives each cell ``timeout`` seconds of the kernel's CPU time (or ``timeout``
+  seconds idle, for a cell that sleeps or waits; never more than ``wall_timeout``
+  seconds in all), then interrupts it.  CPU time, not the clock: on a busy
+  machine an honest cell that needs one second of CPU may take twenty on the
+  clock, and must not be stopped for it.  A cell that still
   does not stop, or a kernel that dies, gets an error output saying so, the
   kernel is restarted, the notebook's definition cells that ran before are run
   again (silently), and execution continues with the next cell;
@@ -29,14 +33,16 @@ displays) are (``definitions_only``).
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
+import time
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Any, Bool, Integer, Unicode
+from traitlets import Any, Bool, Float, Integer, Unicode
 
 from .config import PUBLIC_SECRET, kernel_env
 
@@ -98,6 +104,82 @@ def definitions_only(source: str) -> str:
     return "\n".join(kept)
 
 
+def _process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants.
+
+    None when the process cannot be read (gone, or psutil missing).
+    """
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - ipykernel depends on psutil
+        return None
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:  # exited meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+class CellClock:
+    """Decides when a running cell has had its time: CPU time, idle time, then the clock.
+
+    A cell is over its limit when the kernel (with its child processes) has used
+    ``cpu_limit`` CPU seconds since the cell started, or has been idle (less than
+    1% of a CPU between two looks) for ``cpu_limit`` seconds in all, or when
+    ``wall_limit`` seconds have passed.  ``cpu`` is a function returning the
+    kernel's CPU seconds so far, or None when they cannot be read: then the
+    clock alone decides, after ``cpu_limit`` seconds.
+
+    Examples
+    --------
+    >>> used = [0.0]
+    >>> clock = CellClock(lambda: used[0], cpu_limit=5, wall_limit=100, now=lambda: t[0])
+    >>> t = [0.0]; clock.start()
+    >>> t[0], used[0] = 20.0, 2.0   # a busy machine: 20 s on the clock, 2 s of CPU
+    >>> clock.over_limit()
+    ''
+    >>> t[0], used[0] = 30.0, 5.5
+    >>> clock.over_limit()
+    'used more than 5 s of CPU time'
+    """
+
+    IDLE_SHARE = 0.01
+
+    def __init__(self, cpu, *, cpu_limit: float, wall_limit: float, now=time.monotonic):
+        self.cpu, self.cpu_limit, self.wall_limit, self.now = cpu, cpu_limit, wall_limit, now
+
+    def start(self) -> None:
+        self.t0 = self.t_last = self.now()
+        self.cpu0 = self.cpu_last = self.cpu()
+        self.idle = 0.0
+
+    def over_limit(self) -> str:
+        """Why the cell must stop now, or '' while it may go on."""
+        t = self.now()
+        wall = t - self.t0
+        if wall >= self.wall_limit:
+            return f"ran for more than {self.wall_limit:g} s"
+        cpu = self.cpu() if self.cpu0 is not None else None
+        if cpu is None:
+            return f"ran for more than {self.cpu_limit:g} s" if wall >= self.cpu_limit else ""
+        if cpu - self.cpu_last < self.IDLE_SHARE * (t - self.t_last):
+            self.idle += t - self.t_last
+        self.t_last, self.cpu_last = t, max(cpu, self.cpu_last)
+        if self.cpu_last - self.cpu0 >= self.cpu_limit:
+            return f"used more than {self.cpu_limit:g} s of CPU time"
+        if self.idle >= self.cpu_limit:
+            return f"was idle (sleeping or waiting) for more than {self.cpu_limit:g} s"
+        return ""
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(
         output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
@@ -112,6 +194,16 @@ class RobustExecute(Execute):
     ).tag(config=True)
 
     max_outputs = Integer(200, help="Outputs kept per cell.").tag(config=True)
+
+    wall_timeout = Integer(
+        0, help="Seconds on the clock a cell may take, however little CPU it uses "
+                "(0: 20 times timeout, at least 300 s).  Also the limit for re-running "
+                "the definitions after a restart and for the kernel's set-up.",
+    ).tag(config=True)
+
+    poll_seconds = Float(
+        0.5, help="How often the CPU time of a running cell is looked at.",
+    ).tag(config=True)
 
     max_restarts = Integer(
         8, help="Kernel restarts per notebook before the remaining cells are skipped."
@@ -188,13 +280,8 @@ class RobustExecute(Execute):
         info = (resources or {}).get("nbgrader", {})
         env = self._kernel_env(info)
         self._make_private_dir(resources)
-        self.error_on_timeout = {
-            "ename": CELL_TIMEOUT,
-            "evalue": f"the cell ran for more than {self.timeout} s and was interrupted "
-                      "(an endless loop, or far too slow)",
-            "traceback": [f"{CELL_TIMEOUT}: the cell ran for more than {self.timeout} s "
-                          "and was interrupted (an endless loop, or far too slow)"],
-        }
+        self._set_timeout_reason(f"ran for more than {self.timeout} s")
+        self._clock = None
         self._definitions: list[str] = []
         self._stream_chars: dict[tuple[int, str], int] = {}
         self._stream_tail: dict[tuple[int, str], str] = {}
@@ -224,6 +311,9 @@ class RobustExecute(Execute):
                 f"not run: the kernel was restarted {self._restarts} times in this notebook",
             )]
             return
+        self._clock = CellClock(self._kernel_cpu, cpu_limit=self.timeout,
+                                wall_limit=self._wall_limit())
+        self._clock.start()
         try:
             self.execute_cell(cell, index, store_history=True)
             self._append_tails(cell, index)
@@ -243,7 +333,7 @@ class RobustExecute(Execute):
             cell.outputs = list(cell.get("outputs", []))[: self.max_outputs]
             cell.outputs.append(_error(
                 CELL_TIMEOUT,
-                f"the cell ran for more than {self.timeout} s and did not stop when "
+                f"the cell {self._timeout_reason} and did not stop when "
                 "interrupted; the kernel was restarted and the notebook's definitions "
                 "were run again",
             ))
@@ -257,6 +347,39 @@ class RobustExecute(Execute):
             source = definitions_only(cell.source)
             if source.strip():
                 self._definitions.append(source)
+
+    # -- time limits: CPU time, not the clock -------------------------------------
+
+    def _wall_limit(self) -> int:
+        return self.wall_timeout or max(20 * self.timeout, 300)
+
+    def _kernel_cpu(self) -> float | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        pid = getattr(process, "pid", None)
+        return None if pid is None else _process_tree_cpu(pid)
+
+    def _set_timeout_reason(self, reason: str) -> None:
+        self._timeout_reason = reason
+        text = f"the cell {reason} and was interrupted (an endless loop, or far too slow)"
+        self.error_on_timeout = {"ename": CELL_TIMEOUT, "evalue": text,
+                                 "traceback": [f"{CELL_TIMEOUT}: {text}"]}
+
+    def _get_timeout(self, cell):
+        """A running cell is looked at every ``poll_seconds``; other waits get the wall limit."""
+        if cell is not None and self._clock is not None and self.timeout:
+            return self.poll_seconds
+        return self._wall_limit()
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """Interrupt the cell only once its clock says so; until then, keep waiting."""
+        if cell is not None and self._clock is not None and self.timeout:
+            reason = self._clock.over_limit()
+            if not reason:
+                await asyncio.sleep(0.05)  # the next wait may be 0 s after an unrelated reply
+                return None
+            self._set_timeout_reason(reason)
+            timeout = self.timeout
+        return await super()._async_handle_timeout(timeout, cell)
 
     # -- restarting -------------------------------------------------------------
 
