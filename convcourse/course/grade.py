@@ -645,7 +645,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                           ["student_id", "assignment", "notebook", "grade_id", "score",
                            "max_score", "message"])
     picture = summary_mod.plot_summary(grades, cells, out / "summary.png")
-    echo(summary_mod.table(grades, cells))
+    (out / "summary.txt").write_text(summary_mod.table(grades, cells) + "\n")
+    echo(summary_mod.table(grades, cells, rates=False))
     if tampered:
         echo(f"{TAMPERING} in {len(tampered)} cell(s) (the judge's score counts): " + ", ".join(
             f"{r['student_id']}/{r['notebook']}/{r['grade_id']}" for r in tampered[:20])
@@ -653,7 +654,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     echo(unsandboxed_note or "sandbox: every kernel and judge worker ran in bubblewrap "
          f"({sandbox_status.reason})")
     echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
-         f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}")
+         f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}\n"
+         f"summary (grades and pass rate per exercise): {out / 'summary.txt'}")
     return {"grades": grades, "cells": cells, "output": out, "timings": timings,
             "seconds": time.perf_counter() - started, "failures": failures,
             "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}

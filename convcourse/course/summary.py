@@ -72,8 +72,10 @@ def pass_rates(cells: list[dict]) -> dict[tuple[str, str], float]:
     return {key: full[key] / count[key] for key in count}
 
 
-def table(grades: list[dict], cells: list[dict]) -> str:
-    """The grade table printed at the end of a run, then the pass rate per exercise.
+def table(grades: list[dict], cells: list[dict], *, rates: bool = True) -> str:
+    """The grade table, then (with ``rates``) the pass rate per exercise.
+
+    A run prints the grade table only; the whole text goes to ``summary.txt``.
 
     Examples
     --------
@@ -91,6 +93,8 @@ def table(grades: list[dict], cells: list[dict]) -> str:
         body.append((g["student_id"], g["assignment"], f"{float(g['score']):g}", f"{mx:g}", pct))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *body]]
+    if not rates:
+        return "\n".join(lines)
     lines.append("")
     lines.append("pass rate per exercise (full marks):")
     for (assignment, grade_id), rate in pass_rates(cells).items():
