@@ -3,8 +3,10 @@
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from convcourse.course.execute import (CELL_TIMEOUT, KERNEL_DIED, CellClock, RobustExecute,
-                                       is_test_cell)
+from convcourse.course import execute
+from convcourse.course.config import ALLOW_PLAIN_NBGRADER, PUBLIC_SECRET
+from convcourse.course.execute import (CELL_TIMEOUT, KERNEL_DIED, CellClock, QuietOverwriteCells,
+                                       RobustExecute, is_test_cell)
 
 TEST = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1}}
 
@@ -111,7 +113,7 @@ def test_kernel_death_timeout_flood_and_warnings_do_not_stop_the_notebook(tmp_pa
     nb = new_notebook(cells=cells)
     resources = {"metadata": {"path": str(tmp_path)},
                  "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
-    pre = RobustExecute(timeout=2, max_output_chars=1000)
+    pre = RobustExecute(timeout=2, max_output_chars=1000, graded_by_convcourse=True)
     nb, _ = pre.preprocess(nb, resources)
     died, after, flood, loop, warn, last, slow, sleeps = nb.cells[1:]
     assert errors(died) == [KERNEL_DIED]
@@ -126,3 +128,49 @@ def test_kernel_death_timeout_flood_and_warnings_do_not_stop_the_notebook(tmp_pa
     # the limit is CPU time: a cell longer than 2 s on the clock but with 1 s of CPU finishes
     assert errors(slow) == [] and stream(slow).strip() == "finished"
     assert CELL_TIMEOUT in errors(sleeps) and "idle" in sleeps.outputs[-1].evalue
+
+
+def test_plain_nbgrader_is_refused_before_any_kernel_starts(monkeypatch):
+    monkeypatch.delenv(ALLOW_PLAIN_NBGRADER, raising=False)
+    nb = new_notebook(cells=[new_code_cell("open('/tmp/should-not-run', 'w')")])
+    with pytest.raises(RuntimeError, match="refusing to autograde.*convcourse grade"):
+        RobustExecute().preprocess(nb, {"metadata": {"path": "."}})
+
+
+@pytest.mark.parametrize("secret, warned", [(None, True), (PUBLIC_SECRET, True), ("s3cret", False)])
+def test_the_public_secret_is_announced_on_stderr(monkeypatch, capsys, secret, warned):
+    monkeypatch.setattr(execute, "_WARNED", [False])
+    if secret is None:
+        monkeypatch.delenv("CONVCOURSE_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("CONVCOURSE_SECRET", secret)
+    RobustExecute(allow_plain_nbgrader=True)._check_route()
+    assert ("public demo secret" in capsys.readouterr().err) is warned
+    # convcourse grade warns on its own terminal: its kernels stay quiet
+    RobustExecute(graded_by_convcourse=True)._check_route()
+    assert capsys.readouterr().err == ""
+
+
+HIDDEN = "check(f)\n### BEGIN HIDDEN TESTS\ncheck(f, hidden=True)\n### END HIDDEN TESTS\n"
+
+
+@pytest.mark.parametrize("submitted, warns", [
+    ("check(f)\n", False),                  # the released cell: only the hidden tests differ
+    ("print('full marks')\n", True),        # a student edited the locked cell
+])
+def test_overwrite_cells_warns_only_about_real_changes(monkeypatch, caplog, submitted, warns):
+    from nbgrader.preprocessors import OverwriteCells
+
+    def overwrite(self, cell, resources, index):  # what nbgrader does with a locked test cell
+        self.report_change("t_hidden", "checksum", "abc", "def")
+        cell.source = HIDDEN
+        return cell, resources
+
+    monkeypatch.setattr(OverwriteCells, "preprocess_cell", overwrite)
+    import logging
+
+    pre = QuietOverwriteCells()
+    with caplog.at_level(logging.DEBUG, logger=pre.log.name):
+        cell, _ = pre.preprocess_cell(new_code_cell(submitted, metadata=TEST), {}, 0)
+    assert cell.source == HIDDEN
+    assert ("has changed!" in caplog.text) is warns

@@ -17,6 +17,8 @@ from traitlets.config import Config
 
 __all__ = [
     "PUBLIC_SECRET",
+    "ALLOW_PLAIN_NBGRADER",
+    "plain_nbgrader_refusal",
     "course_root",
     "assignments",
     "notebook_names",
@@ -29,6 +31,44 @@ __all__ = [
 PUBLIC_SECRET = "convcourse-public-demo-secret"
 
 _SECRET_FILE = Path("~/.config/convcourse/secret")
+
+#: set to 1 to let plain ``nbgrader autograde`` run (no sandbox, no judge)
+ALLOW_PLAIN_NBGRADER = "CONVCOURSE_ALLOW_PLAIN_NBGRADER"
+
+PLAIN_NBGRADER_REFUSAL = (
+    "convcourse: refusing to autograde with plain nbgrader: it would run the students' code "
+    "without the sandbox and score it without the judge (a submission that redefines a check "
+    "gets full marks).  Grade with `convcourse grade SUBMISSIONS --secret-file FILE` instead.  "
+    f"To run nbgrader's autograde anyway, set {ALLOW_PLAIN_NBGRADER}=1 "
+    "(or c.RobustExecute.allow_plain_nbgrader = True)."
+)
+
+PUBLIC_SECRET_WARNING = (
+    "convcourse: warning: grading with the public demo secret: students can predict their "
+    "random cases.  Set CONVCOURSE_SECRET (or use `convcourse grade --secret-file FILE`)."
+)
+
+
+def plain_nbgrader_refusal(argv, environ) -> str:
+    """Why this nbgrader command must not run (``nbgrader_config.py`` exits with it), or ''.
+
+    ``nbgrader autograde`` from the repository root runs the students' code with
+    neither the sandbox nor the judge; it is refused unless ``ALLOW_PLAIN_NBGRADER``
+    is set to 1 in ``environ``.
+
+    Examples
+    --------
+    >>> plain_nbgrader_refusal(["nbgrader", "autograde", "01-convolution"], {})[:40]
+    'convcourse: refusing to autograde with p'
+    >>> plain_nbgrader_refusal(["nbgrader", "autograde"], {ALLOW_PLAIN_NBGRADER: "1"})
+    ''
+    >>> plain_nbgrader_refusal(["nbgrader", "generate_assignment", "x"], {})
+    ''
+    """
+    command = next((a for a in list(argv)[1:] if not a.startswith("-")), "")
+    if command == "autograde" and environ.get(ALLOW_PLAIN_NBGRADER) != "1":
+        return PLAIN_NBGRADER_REFUSAL
+    return ""
 
 
 def course_root(start: str | os.PathLike | None = None) -> Path:
@@ -200,8 +240,16 @@ def nbgrader_config(
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     apply_robust_pipeline(c, timeout=timeout, max_output_chars=max_output_chars)
     c.RobustExecute.sandbox_config = sandbox_config
+    c.RobustExecute.graded_by_convcourse = True  # grade.py runs the judge and warns on the secret
     c.RobustExecute.hide_secret = bool(hide_secret or sandbox_config is not None)
     return c
+
+
+def _silence_known_nbgrader_noise() -> None:
+    """nbgrader 0.9 with SQLAlchemy 2 warns on every submission it records; nothing is lost."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
 
 
 def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int = 100_000) -> Config:
@@ -224,21 +272,30 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     Notes
     -----
     The autograde pipeline is nbgrader's own (``Autograde.autograde_preprocessors``)
-    with ``Execute`` replaced; the feedback pipeline is ``GetGrades``,
+    with ``Execute`` replaced, and its sanitizing pipeline nbgrader's with
+    ``OverwriteCells`` made quiet about released hidden tests
+    (``execute.QuietOverwriteCells``); the feedback pipeline is ``GetGrades``,
     ``StripHiddenTests``, ``CSSHTMLHeaderPreprocessor``.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
         GetGrades,
         IgnorePattern,
         LimitOutput,
+        OverwriteKernelspec,
         SaveAutoGrades,
     )
 
-    from .execute import RobustExecute
+    from .execute import QuietOverwriteCells, RobustExecute
     from .feedback import StripHiddenTests
+
+    _silence_known_nbgrader_noise()
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                          QuietOverwriteCells, CheckCellMetadata]
 
     c.Autograde.autograde_preprocessors = [
         RobustExecute,

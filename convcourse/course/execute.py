@@ -35,21 +35,25 @@ from __future__ import annotations
 import ast
 import asyncio
 import os
+import sys
 import time
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Any, Bool, Float, Integer, Unicode
 
-from .config import PUBLIC_SECRET, kernel_env
+from .config import (ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET,
+                     PUBLIC_SECRET_WARNING, kernel_env)
 
-__all__ = ["RobustExecute", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT", "KERNEL_SETUP", "definitions_only"]
+__all__ = ["RobustExecute", "QuietOverwriteCells", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT",
+           "KERNEL_SETUP", "definitions_only"]
 
 KERNEL_DIED = "KernelDied"
 CELL_TIMEOUT = "CellTimeoutError"
+
 
 
 #: Run silently in every fresh kernel: warnings go to stdout, not stderr, because
@@ -186,6 +190,45 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     )
 
 
+_WARNED = [False]  # the public-secret warning, once per process
+
+
+class QuietOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells without the warning every clean submission caused.
+
+    A test cell with hidden tests is released without them, so its checksum in
+    a submission always differs from the source's ("Attribute 'checksum' for cell
+    ..._hidden has changed!"); the cell is overwritten with the source anyway.
+    When the submitted cell is exactly the released one, that is logged at debug
+    level; any other change (a student edited a locked cell) still warns.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        submitted = cell.get("source", "")
+        self._changes = []
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        for name, attr, old, new in self._changes:
+            if attr == "checksum" and _as_released(cell) == submitted:
+                self.log.debug("cell %s: only its hidden tests differ (released without them)", name)
+            else:
+                super().report_change(name, attr, old, new)
+        return cell, resources
+
+    def report_change(self, name, attr, old, new):
+        self._changes.append((name, attr, old, new))
+
+
+def _as_released(cell) -> str:
+    """The source of ``cell`` as nbgrader releases it (hidden tests removed)."""
+    import copy
+
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    released = copy.deepcopy(cell)
+    ClearHiddenTests()._remove_hidden_test_region(released)
+    return released.source
+
+
 class RobustExecute(Execute):
     """nbgrader's Execute preprocessor, made robust to dead and stuck kernels."""
 
@@ -224,6 +267,15 @@ class RobustExecute(Execute):
              "the notebook's folder (None: an ordinary kernel).",
     ).tag(config=True)
 
+    graded_by_convcourse = Bool(
+        False, help="Set by `convcourse grade`, which runs the judge after the kernel and "
+                    "warns about the public secret itself.",
+    ).tag(config=True)
+
+    allow_plain_nbgrader = Bool(
+        False, help="Autograde even without `convcourse grade` (no judge, perhaps no sandbox).",
+    ).tag(config=True)
+
     # -- running the notebook -------------------------------------------------
 
     def create_kernel_manager(self):
@@ -238,6 +290,16 @@ class RobustExecute(Execute):
                                          sandbox_config=self.sandbox_config,
                                          workdir=self._private_dir)
         return self.km
+
+    def _check_route(self) -> None:
+        """Refuse plain nbgrader (no judge) unless allowed; say so when the secret is public."""
+        allowed = self.allow_plain_nbgrader or os.environ.get(ALLOW_PLAIN_NBGRADER) == "1"
+        if not (self.graded_by_convcourse or allowed):
+            raise RuntimeError(PLAIN_NBGRADER_REFUSAL)
+        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
+        if secret == PUBLIC_SECRET and not self.graded_by_convcourse and not _WARNED[0]:
+            _WARNED[0] = True
+            print(PUBLIC_SECRET_WARNING, file=sys.stderr, flush=True)
 
     def _kernel_env(self, info) -> dict:
         secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
@@ -274,6 +336,7 @@ class RobustExecute(Execute):
         """Execute every code cell of ``nb``; never raise because of the student's code."""
         from nbclient import NotebookClient
 
+        self._check_route()
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)

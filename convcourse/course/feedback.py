@@ -16,7 +16,7 @@ import html
 import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 __all__ = ["StripHiddenTests", "strip_hidden_tests", "missing_feedback_html"]
 
@@ -68,6 +68,10 @@ class StripHiddenTests(NbGraderPreprocessor):
 
     begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
     end_test_delimeter = Unicode("END HIDDEN TESTS").tag(config=True)
+    # the HTML exporter configures display_data_priority for every preprocessor; accepting
+    # it (as nbgrader's GetGrades does) stops traitlets warning that it is not recognised
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value
+                                 ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         """Strip one cell."""
