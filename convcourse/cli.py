@@ -7,6 +7,7 @@
     convcourse grade SUBMISSIONS [--output DIR] [--jobs N] [--db URL] [--roster CSV] [--student ID]
                      [--no-sandbox]             # the sandbox is on wherever bubblewrap works
     convcourse demo [--output DIR]          # grade the bundled sample class
+    convcourse check NOTEBOOK               # (students) run the visible tests before submitting
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check solutions, stubs, grade ids, points and the release")
     p.add_argument("--output", default=None, help="scratch folder for the grading run (default: a temporary one)")
+
+    p = sub.add_parser("check", help="run a notebook's visible tests in a fresh kernel and say "
+                                     "what each found (no course directory needed)")
+    p.add_argument("notebook", help="the notebook to check (.ipynb)")
+    p.add_argument("--timeout", type=int, default=600, help="seconds a cell may run (default 600)")
 
     for name, helptext in (("grade", "autograde a class of submissions"),
                            ("demo", "grade the bundled sample class")):
@@ -65,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "release":
+        if args.command == "check":
+            from .course.check import check_notebook
+
+            return 1 if check_notebook(args.notebook, timeout=args.timeout) else 0
+        elif args.command == "release":
             from .course.config import course_root
             from .course.release import release
 
@@ -97,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
             result = demo(output=args.output, jobs=args.jobs, timeout=args.timeout, course=args.course)
             return 1 if result["failures"] else 0
         else:
-            raise ValueError(f"command must be release, validate, grade or demo, got {args.command!r}")
+            raise ValueError(f"command must be release, validate, grade, demo or check, "
+                             f"got {args.command!r}")
     except ModuleNotFoundError as exc:
         if exc.name not in _COURSE_REQUIREMENTS:
             raise
-        print(f"convcourse {args.command}: error: {exc.name} is not installed; the course tooling "
-              "needs the 'course' extra: pip install 'convcourse[course]'", file=sys.stderr)
+        extra = "student" if args.command == "check" else "course"
+        print(f"convcourse {args.command}: error: {exc.name} is not installed; it needs the "
+              f"'{extra}' extra: pip install 'convcourse[{extra}]'", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError, TypeError, RuntimeError) as exc:
         print(f"convcourse {args.command}: error: {exc}", file=sys.stderr)
