@@ -19,6 +19,7 @@ __all__ = [
     "PUBLIC_SECRET",
     "ALLOW_PLAIN_NBGRADER",
     "plain_nbgrader_refusal",
+    "check_db_url",
     "course_root",
     "assignments",
     "notebook_names",
@@ -47,6 +48,48 @@ PUBLIC_SECRET_WARNING = (
     "convcourse: warning: grading with the public demo secret: students can predict their "
     "random cases.  Set CONVCOURSE_SECRET (or use `convcourse grade --secret-file FILE`)."
 )
+
+
+def check_db_url(db_url: str) -> str:
+    """``db_url`` when SQLAlchemy can parse it and its database driver is installed.
+
+    Raises
+    ------
+    ValueError
+        When the URL cannot be parsed.
+    RuntimeError
+        When its driver is missing: one line naming what to install (psycopg 3, the
+        ``postgres`` extra, for ``postgresql://``, which SQLAlchemy 2 maps to psycopg).
+
+    Examples
+    --------
+    >>> check_db_url("sqlite:///gradebook.db")
+    'sqlite:///gradebook.db'
+    >>> check_db_url("not a url")
+    Traceback (most recent call last):
+    ...
+    ValueError: db must be an SQLAlchemy URL such as sqlite:///gradebook.db or postgresql://user@host/db; got 'not a url'
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(db_url)
+        dialect = url.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ValueError("db must be an SQLAlchemy URL such as sqlite:///gradebook.db or "
+                         f"postgresql://user@host/db; got {db_url!r}") from exc
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        if url.drivername in ("postgresql", "postgresql+psycopg"):
+            hint = "pip install 'convcourse[postgres]'"
+        else:
+            hint = f"the Python module named there (or use postgresql:// with " \
+                   "pip install 'convcourse[postgres]')"
+        raise RuntimeError(f"db: {url.drivername}:// needs a database driver that is not "
+                           f"installed ({exc}); install it: {hint}") from None
+    return db_url
 
 
 def plain_nbgrader_refusal(argv, environ) -> str:

@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 
 from .config import assignments as list_assignments
-from .config import course_root, nbgrader_config, notebook_names, resolve_secret
+from .config import check_db_url, course_root, nbgrader_config, notebook_names, resolve_secret
 from .feedback import missing_feedback_html
 from .release import generate_assignment
 from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
@@ -514,7 +514,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         print("warning: grading with the public demo secret: students can predict their "
               "random cases. Set CONVCOURSE_SECRET, ~/.config/convcourse/secret or --secret-file.",
               file=sys.stderr)
-    db_url = db_url or _default_db(out)
+    db_url = check_db_url(db_url) if db_url else _default_db(out)
     from .sandbox import sandbox_available
 
     sandbox_status = sandbox_available()
