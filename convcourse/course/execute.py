@@ -48,7 +48,7 @@ from traitlets import Any, Bool, Float, Integer, Unicode
 from .config import (ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET,
                      PUBLIC_SECRET_WARNING, kernel_env)
 
-__all__ = ["RobustExecute", "QuietOverwriteCells", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT",
+__all__ = ["RobustExecute", "QuietOverwriteCells", "CellClock", "wall_limit", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT",
            "KERNEL_SETUP", "definitions_only"]
 
 KERNEL_DIED = "KernelDied"
@@ -106,6 +106,18 @@ def definitions_only(source: str) -> str:
             continue
         kept.extend(lines[node.lineno - 1:node.end_lineno])
     return "\n".join(kept)
+
+
+def wall_limit(timeout: float) -> float:
+    """Seconds on the clock a step limited to ``timeout`` CPU seconds may take at most.
+
+    Generous (20 times, at least 5 minutes): on a loaded machine a process gets a
+    small share of a CPU, and the clock is only the backstop for code that waits.
+
+    >>> wall_limit(5), wall_limit(60)
+    (300, 1200)
+    """
+    return max(20 * timeout, 300)
 
 
 def _process_tree_cpu(pid: int) -> float | None:
@@ -414,7 +426,7 @@ class RobustExecute(Execute):
     # -- time limits: CPU time, not the clock -------------------------------------
 
     def _wall_limit(self) -> int:
-        return self.wall_timeout or max(20 * self.timeout, 300)
+        return self.wall_timeout or wall_limit(self.timeout)
 
     def _kernel_cpu(self) -> float | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)

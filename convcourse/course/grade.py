@@ -95,6 +95,7 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
     """Judge every notebook of one student's assignment; fix the gradebook; write the record."""
     from nbgrader.api import Gradebook
 
+    from .execute import wall_limit
     from .judge import judge_notebook
 
     out = Path(task["root"])
@@ -114,7 +115,10 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
             result = judge_notebook(source_nb, submitted_nb, student=student,
                                     assignment=assignment, notebook=notebook,
                                     secret=config_secret, sandbox=worker_config,
-                                    files_from=submitted.parent, timeout=task["timeout"])
+                                    files_from=submitted.parent,
+                                    # a wall-clock limit per statement: generous, so that a
+                                    # busy machine does not stop an honest import
+                                    timeout=wall_limit(task["timeout"]))
             failure = ""
         except Exception as exc:  # noqa: BLE001 - a judge failure must not stop the class
             log.exception("the judge failed on %s", notebook)
