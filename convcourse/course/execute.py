@@ -48,12 +48,11 @@ from traitlets import Any, Bool, Float, Integer, Unicode
 from .config import (ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET,
                      PUBLIC_SECRET_WARNING, kernel_env)
 
-__all__ = ["RobustExecute", "QuietOverwriteCells", "CellClock", "wall_limit", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT",
-           "KERNEL_SETUP", "definitions_only"]
+__all__ = ["RobustExecute", "QuietOverwriteCells", "CellClock", "wall_limit", "is_test_cell",
+           "KERNEL_DIED", "CELL_TIMEOUT", "KERNEL_SETUP", "definitions_only"]
 
 KERNEL_DIED = "KernelDied"
 CELL_TIMEOUT = "CellTimeoutError"
-
 
 
 #: Run silently in every fresh kernel: warnings go to stdout, not stderr, because
