@@ -43,6 +43,9 @@ def test_check_names_a_missing_or_foreign_file(tmp_path, capsys):
 @pytest.mark.slow
 def test_check_runs_the_visible_tests_without_a_course_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # a student's bundle: no solutions/, no course
+    for name in [m for m in sys.modules if m == "nbgrader" or m.startswith("nbgrader.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "nbgrader", None)  # the student extra has no nbgrader
     stub = _notebook_with(tmp_path / "stub", None)
     assert main(["check", str(stub)]) == 1
     out = capsys.readouterr().out
