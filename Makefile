@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` as a subprocess: the venv's bin must be on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv sandbox test test-fast bench demo clean
+.PHONY: help venv sandbox postgresql test test-fast bench demo clean
 
 help:
 	@echo "make demo   set up .venv, release the notebooks, grade the sample class"
@@ -18,7 +18,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[course,test]'
+	$(BIN)/python -m pip install --quiet -e '.[course,test,postgres]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -30,8 +30,16 @@ sandbox:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } \
 	  || echo "note: bubblewrap is not installed; grading will run unsandboxed" >&2
 
+# PostgreSQL's server, for the test of a PostgreSQL gradebook (tests/test_course_postgres.py starts
+# its own server on 127.0.0.1 and stops it). Installed with apt where we can; elsewhere that test skips.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+	  || echo "note: PostgreSQL is not installed; the PostgreSQL gradebook test will skip" >&2
+
 # Unit tests and doctests run on both cores; slow end-to-end tests (nbgrader) are marked `slow`.
-test: $(STAMP) sandbox
+test: $(STAMP) sandbox postgresql
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP)

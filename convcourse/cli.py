@@ -7,6 +7,7 @@
     convcourse grade SUBMISSIONS [--output DIR] [--jobs N] [--db URL] [--roster CSV] [--student ID]
                      [--no-sandbox]             # the sandbox is on wherever bubblewrap works
     convcourse demo [--output DIR]          # grade the bundled sample class
+    convcourse export OUT --format canvas|moodle|csv [--grades output/grades.csv] [--roster CSV]
     convcourse check NOTEBOOK               # (students) run the visible tests before submitting
 """
 
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--timeout", type=int, default=default,
                        help=f"CPU seconds a notebook cell may use (default {default}; a cell "
                             "that sleeps is stopped after as many idle seconds)")
+    p = sub.add_parser("export", help="write the grades in Canvas's, Moodle's or a plain CSV import format")
+    p.add_argument("out", help="the CSV file to write")
+    p.add_argument("--format", dest="fmt", default="csv", choices=("canvas", "moodle", "csv"),
+                   help="canvas, moodle or csv (default csv)")
+    p.add_argument("--grades", default="output/grades.csv",
+                   help="grades.csv written by convcourse grade (default output/grades.csv)")
+    p.add_argument("--roster", default=None,
+                   help="roster CSV with the LMS's identifier columns (name, email, sis_login_id, ...)")
     return parser
 
 
@@ -106,8 +115,14 @@ def main(argv: list[str] | None = None) -> int:
 
             result = demo(output=args.output, jobs=args.jobs, timeout=args.timeout, course=args.course)
             return 1 if result["failures"] else 0
+        elif args.command == "export":
+            from .course.export import export
+
+            path = export(args.out, fmt=args.fmt, grades=args.grades, roster=args.roster)
+            print(f"wrote {path} ({args.fmt})")
+            return 0
         else:
-            raise ValueError(f"command must be release, validate, grade, demo or check, "
+            raise ValueError(f"command must be release, validate, grade, demo, export or check, "
                              f"got {args.command!r}")
     except ModuleNotFoundError as exc:
         if exc.name not in _COURSE_REQUIREMENTS:

@@ -46,6 +46,7 @@ import nbformat
 from .config import assignments as list_assignments
 from .config import check_db_url, course_root, nbgrader_config, notebook_names, resolve_secret
 from .feedback import missing_feedback_html
+from .gradebook import register_students, registration_lock
 from .release import generate_assignment
 from .submissions import NotebookProblem, find_submissions, normalize_notebook, read_roster
 
@@ -554,8 +555,11 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         todo = [student]
     else:
         todo = list(students)
-    for name in plan:
-        generate_assignment(out, name, db_url=db_url)
+    # the gradebook, the assignments and the students, registered one run at a time
+    with registration_lock(db_url):
+        register_students(db_url, students)
+        for name in plan:
+            generate_assignment(out, name, db_url=db_url)
 
     problems, cell_notes, tasks = {}, {}, []
     for s in todo:
@@ -603,11 +607,6 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     for task in tasks:
         task.update(root=str(out), db_url=db_url, timeout=timeout, env=env,
                     sandbox=sandboxed, uid_base=uid_base, judge=bool(judge))
-    with_students = {s for s in students}
-    from nbgrader.api import Gradebook
-    with Gradebook(db_url, "convcourse") as gb:
-        for s in with_students:
-            gb.update_or_create_student(s)
     timings, failures, judge_timings = {}, [], {}
     total = len(tasks)
     echo(f"grading {total} submission(s) of {len(todo)} student(s) with {min(jobs, max(total, 1))} "
