@@ -2,7 +2,9 @@
 
 Every convolution and pooling function turns its ``padding`` argument into
 explicit ``(before, after)`` pairs with :func:`resolve_padding`, pads with
-:func:`pad_spatial`, and sizes its output with :func:`output_length`.
+:func:`pad_spatial`, and sizes its output with :func:`output_size` (per axis
+:func:`output_length`), which also raises the one error for a kernel larger
+than the padded input, with the same message wherever it is detected.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import numpy as np
 
 from ._validation import ntuple
 
-__all__ = ["output_length", "resolve_padding", "pad_spatial"]
+__all__ = ["output_length", "output_size", "KERNEL_TOO_LARGE", "resolve_padding", "pad_spatial"]
+
+# The start of the one message for a kernel larger than the padded input.
+KERNEL_TOO_LARGE = "the kernel is larger than the padded input"
 
 
 def output_length(size: int, kernel_size: int, stride: int = 1, pad_before: int = 0,
@@ -34,6 +39,39 @@ def output_length(size: int, kernel_size: int, stride: int = 1, pad_before: int 
             out -= 1
         return out
     return span // stride + 1
+
+
+def _fmt(t: tuple):
+    """A tuple for a message, unwrapped when it has one element."""
+    return t[0] if len(t) == 1 else t
+
+
+def output_size(sizes, kernel, stride, pads, dilation, ceil_mode=False, *,
+                kernel_name: str, input_name: str = "x", input_shape=None) -> tuple:
+    """Output size per spatial axis, or the one error for a kernel that does not fit.
+
+    ``sizes``, ``kernel``, ``stride`` and ``dilation`` have one int per axis,
+    ``pads`` one ``(before, after)`` pair.  ``kernel_name`` and ``input_name``
+    are the arguments the message names (``'weight'`` and ``'x'`` for a
+    convolution); ``input_shape`` is the whole shape to quote (default
+    ``sizes``).  An axis is empty exactly when the dilated kernel is larger
+    than the padded input (with ``ceil_mode``, by at least the stride).
+    """
+    out = tuple(output_length(n, k, s, pb, pa, d, ceil_mode)
+                for n, k, s, (pb, pa), d in zip(sizes, kernel, stride, pads, dilation))
+    if min(out) < 1:
+        padded = tuple(n + pb + pa for n, (pb, pa) in zip(sizes, pads))
+        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        shape = tuple(sizes) if input_shape is None else tuple(input_shape)
+        symmetric = all(pb == pa for pb, pa in pads)
+        shown_pads = tuple(pb for pb, _ in pads) if symmetric else tuple(pads)
+        raise ValueError(
+            f"{KERNEL_TOO_LARGE}: {kernel_name} gives kernel size {_fmt(tuple(kernel))} "
+            f"(dilation {_fmt(tuple(dilation))}: spans {_fmt(span)}) but the padded input is "
+            f"{_fmt(padded)} ({input_name} of shape {_fmt(shape)}, padding {_fmt(shown_pads)}); "
+            f"the output size would be {_fmt(out)}"
+        )
+    return out
 
 
 def resolve_padding(padding, kernel_size: tuple, stride: tuple, dilation: tuple,

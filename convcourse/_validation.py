@@ -18,6 +18,7 @@ __all__ = [
     "check_bool",
     "ntuple",
     "check_choice",
+    "as_array",
     "as_network_array",
     "check_ndim",
     "result_dtype",
@@ -105,16 +106,29 @@ def check_choice(value, allowed, name: str) -> str:
     return value
 
 
+def as_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x)``: the package's one array converter.
+
+    A ragged nested sequence (rows of different lengths) is a ``ValueError``
+    naming ``name``, as numpy's own error is, but with the argument and the
+    value in the message; the caller then checks the dtype.
+    """
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+        raise ValueError(
+            f"{name} must be an array or a rectangular nested sequence of numbers, "
+            f"got {_describe(x)}"
+        ) from exc
+
+
 def as_network_array(x, name: str) -> np.ndarray:
     """Convert ``x`` for a network operation, applying the dtype rules.
 
     Floating arrays keep their dtype; integer and bool arrays become float64;
     anything else (complex, object, strings, datetimes) is a ``TypeError``.
     """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of real numbers, got {_describe(x)}") from exc
+    arr = as_array(x, name)
     kind = arr.dtype.kind
     if kind == "f":
         return arr

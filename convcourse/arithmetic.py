@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ._padding import output_length, resolve_padding
+from ._padding import output_size, resolve_padding
 from ._validation import _describe, check_bool, check_int, ntuple
 
 __all__ = [
@@ -23,24 +23,15 @@ __all__ = [
 ]
 
 
-def _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, nd):
+def _spatial_output(sizes, kernel_size, stride, padding, dilation, ceil_mode, nd,
+                    input_name="size", input_shape=None):
     """Output size per axis, validated; raises when an axis would be empty."""
     kernel = ntuple(kernel_size, nd, "kernel_size")
     strides = ntuple(stride, nd, "stride")
     dilations = ntuple(dilation, nd, "dilation")
     pads = resolve_padding(padding, kernel, strides, dilations)
-    out = []
-    for axis, (n, k, s, (pb, pa), d) in enumerate(zip(sizes, kernel, strides, pads, dilations)):
-        length = output_length(n, k, s, pb, pa, d, ceil_mode)
-        if length < 1:
-            where = f" along axis {axis}" if nd > 1 else ""
-            raise ValueError(
-                f"the output would be empty{where}: input size {n} with padding "
-                f"({pb}, {pa}) is smaller than the dilated kernel size {d * (k - 1) + 1} "
-                f"(kernel_size={k}, dilation={d}), got output size {length}"
-            )
-        out.append(length)
-    return tuple(out)
+    return output_size(sizes, kernel, strides, pads, dilations, ceil_mode, kernel_name="kernel_size",
+                       input_name=input_name, input_shape=input_shape)
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
@@ -229,7 +220,8 @@ def conv_mults(input_shape, out_channels, kernel_size, stride=1, padding=0, dila
     k = check_int(out_channels, "out_channels", minimum=1)
     g = _check_groups(groups, c, k)
     kh, kw = ntuple(kernel_size, 2, "kernel_size")
-    h_out, w_out = _spatial_output((h, w), (kh, kw), stride, padding, dilation, False, 2)
+    h_out, w_out = _spatial_output((h, w), (kh, kw), stride, padding, dilation, False, 2,
+                                   "input_shape", input_shape)
     return h_out * w_out * k * kh * kw * (c // g)
 
 
@@ -277,7 +269,8 @@ def depthwise_separable_mults(input_shape, out_channels, kernel_size, stride=1, 
     c, h, w = _check_input_shape(input_shape)
     k = check_int(out_channels, "out_channels", minimum=1)
     kh, kw = ntuple(kernel_size, 2, "kernel_size")
-    h_out, w_out = _spatial_output((h, w), (kh, kw), stride, padding, dilation, False, 2)
+    h_out, w_out = _spatial_output((h, w), (kh, kw), stride, padding, dilation, False, 2,
+                                   "input_shape", input_shape)
     return h_out * w_out * c * kh * kw + h_out * w_out * c * k
 
 

@@ -36,10 +36,19 @@ than the arithmetic.  Here no patch matrix is built:
    each running BLAS single-threaded (see :func:`_map_chunks` for why).
 
 The backward pass reuses the same views: ``grad_weight[:, :, i, j]`` is
-``grad_out_wide @ view.T`` summed over images, and ``grad_input`` scatters
-``w[:, :, i, j].T @ grad_out_wide`` back into the same view (the garbage
-columns of ``grad_out_wide`` are zeros, so they add nothing).  No flipped
-kernel and no zero-inserted gradient are needed, whatever the stride.
+``grad_out_wide @ view.T`` summed over images (``grad_out_wide`` is
+``grad_output`` laid out padded-width, zeros in the garbage columns), and
+``grad_input`` scatters ``w[:, :, i, j].T @ grad_out_wide`` back into the
+same view.  No flipped kernel and no zero-inserted gradient are needed,
+whatever the stride.
+
+Garbage columns and non-finite values: a zero times a garbage column adds
+nothing only when the garbage is finite; ``0 * inf`` and ``0 * nan`` are NaN.
+So the input-gradient products have their garbage columns set to zero before
+they are scattered when the weight is not all finite, and ``grad_weight``
+multiplies copies of the valid columns (with ``grad_output`` itself) when a
+chunk of input is not all finite.  The finite checks are two reductions, a
+small fraction of the products; finite input takes the fast path unchanged.
 
 Timings against torch are in ``benchmarks/README.md``.
 """
@@ -54,7 +63,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._padding import output_length, pad_spatial, resolve_padding
+from ._padding import output_size, pad_spatial, resolve_padding
 from ._validation import as_network_array, check_int, check_shape, ntuple, result_dtype
 
 __all__ = [
@@ -96,16 +105,15 @@ class _Spec(NamedTuple):
 # validation
 # --------------------------------------------------------------------------
 
-def _fmt(t: tuple):
-    """A tuple for a message, unwrapped when it has one element."""
-    return t[0] if len(t) == 1 else t
-
-
 def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=None,
-           has_grad_output=False):
-    """Check and convert every argument; return arrays in the result dtype and a _Spec."""
+           has_grad_output=False, weight_name="weight", bias_name="bias"):
+    """Check and convert every argument; return arrays in the result dtype and a _Spec.
+
+    ``weight_name`` and ``bias_name`` are the names the messages give those
+    arguments (a depthwise-separable convolution has two weights).
+    """
     x = as_network_array(x, "x")
-    weight = as_network_array(weight, "weight")
+    weight = as_network_array(weight, weight_name)
     if x.ndim == nd + 1:
         raise ValueError(
             f"x must be a batched {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape "
@@ -115,7 +123,8 @@ def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=N
         raise ValueError(f"x must be a {nd + 2}-D array of shape {_X_LAYOUT[nd]}, got shape {x.shape}")
     if weight.ndim != nd + 2:
         raise ValueError(
-            f"weight must be a {nd + 2}-D array of shape {_W_LAYOUT[nd]}, got shape {weight.shape}"
+            f"{weight_name} must be a {nd + 2}-D array of shape {_W_LAYOUT[nd]}, "
+            f"got shape {weight.shape}"
         )
     groups = check_int(groups, "groups", minimum=1)
     stride = ntuple(stride, nd, "stride", minimum=1)
@@ -123,38 +132,30 @@ def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=N
 
     c_in, c_out, kernel = x.shape[1], weight.shape[0], weight.shape[2:]
     if min(kernel) < 1:
-        raise ValueError(f"weight must have a kernel size >= 1 on every axis, got shape {weight.shape}")
+        raise ValueError(
+            f"{weight_name} must have a kernel size >= 1 on every axis, got shape {weight.shape}"
+        )
     if c_in % groups:
         raise ValueError(f"groups={groups} must divide the input channels of x, C_in={c_in}")
     if c_out % groups:
         raise ValueError(
-            f"groups={groups} must divide the output channels of weight, C_out={c_out} "
-            f"(weight shape {weight.shape})"
+            f"groups={groups} must divide the output channels of {weight_name}, C_out={c_out} "
+            f"({weight_name} shape {weight.shape})"
         )
     if c_in != weight.shape[1] * groups:
         raise ValueError(
-            f"x has C_in={c_in} channels but weight expects weight.shape[1] * groups = "
-            f"{weight.shape[1]} * {groups} = {weight.shape[1] * groups} "
-            f"(x shape {x.shape}, weight shape {weight.shape})"
+            f"x has C_in={c_in} channels but {weight_name} expects {weight_name}.shape[1] * "
+            f"groups = {weight.shape[1]} * {groups} = {weight.shape[1] * groups} "
+            f"(x shape {x.shape}, {weight_name} shape {weight.shape})"
         )
 
     pads = resolve_padding(padding, kernel, stride, dilation)
-    out_size = tuple(
-        output_length(n, k, s, pb, pa, d)
-        for n, k, s, (pb, pa), d in zip(x.shape[2:], kernel, stride, pads, dilation)
-    )
-    if min(out_size) < 1:
-        padded = tuple(n + pb + pa for n, (pb, pa) in zip(x.shape[2:], pads))
-        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        raise ValueError(
-            f"weight's kernel size {_fmt(kernel)} (dilation {_fmt(dilation)}: spans "
-            f"{_fmt(span)}) is larger than the padded input {_fmt(padded)} of x "
-            f"(shape {x.shape}, padding {padding!r}); the output size would be {_fmt(out_size)}"
-        )
+    out_size = output_size(x.shape[2:], kernel, stride, pads, dilation, kernel_name=weight_name,
+                           input_shape=x.shape)
 
     if bias is not None:
-        bias = as_network_array(bias, "bias")
-        check_shape(bias, (c_out,), "bias")
+        bias = as_network_array(bias, bias_name)
+        check_shape(bias, (c_out,), bias_name)
     if has_grad_output:
         grad_output = as_network_array(grad_output, "grad_output")
         check_shape(grad_output, (x.shape[0], c_out) + out_size, "grad_output")
@@ -172,7 +173,7 @@ def _parse(x, weight, bias, stride, padding, dilation, groups, nd, grad_output=N
 class _Layout(NamedTuple):
     """Where each kernel tap reads in the flattened polyphase input."""
 
-    taps: list  # per kernel offset (row-major): (phase index, flat start)
+    taps: list  # per kernel offset (row-major): (phase index, flat start, corner)
     q_shape: tuple  # spatial shape of one polyphase component
     wide_len: int  # O_1 * Q_2 * ... * Q_nd: the "padded-width" output buffer
     length: int  # L: the columns actually computed (the last valid one + 1)
@@ -193,8 +194,9 @@ def _layout(padded_shape, kernel, stride, dilation, out_size) -> _Layout:
     for index in itertools.product(*(range(k) for k in kernel)):
         pos = [i * d for i, d in zip(index, dilation)]
         phase = int(np.ravel_multi_index([p % s for p, s in zip(pos, stride)], stride))
-        start = sum((p // s) * qs for p, s, qs in zip(pos, stride, q_strides))
-        taps.append((phase, start))
+        corner = tuple(p // s for p, s in zip(pos, stride))  # where the run starts, per axis
+        start = sum(c * qs for c, qs in zip(corner, q_strides))
+        taps.append((phase, start, corner))
     wide_len = out_size[0] * q_strides[0]
     length = sum((o - 1) * qs for o, qs in zip(out_size, q_strides)) + 1
     return _Layout(taps, q_shape, wide_len, length)
@@ -324,6 +326,10 @@ def _conv_forward(x, weight, bias, spec: _Spec):
     bias_b = None if bias is None else bias.reshape((c_out,) + (1,) * len(spec.out_size))
 
     def images(n0, n1):
+        with np.errstate(invalid="ignore"):  # inf - inf is NaN, as in torch; errstate is per thread
+            _forward_images(n0, n1)
+
+    def _forward_images(n0, n1):
         m = n1 - n0
         xp = np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads))  # unit inner stride, for BLAS
         phases = _to_phases(xp, spec.stride, lay.q_shape)
@@ -331,7 +337,7 @@ def _conv_forward(x, weight, bias, spec: _Spec):
         acc = wide[..., :L]
         # tap k reads (m, C_in, L): a strided view, seen as (m, groups, C_in/g, L); no copy
         views = (phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
-                 for phase, start in lay.taps)
+                 for phase, start, _ in lay.taps)
         if stacked:
             cols = np.empty((m, groups, taps, cg, L), dtype=spec.dtype)
             for k, view in enumerate(views):
@@ -356,61 +362,113 @@ def _conv_forward(x, weight, bias, spec: _Spec):
     return out
 
 
+def _valid_view(flat_phases, phase, corner, out_size, q_shape):
+    """The (m, C, O_1, ..., O_nd) view of what a tap reads at the valid output positions.
+
+    ``flat_phases`` is (P, m, C, prod(Q)); the tap reads component ``phase``
+    from the multi-index ``corner`` on, one element per output position.
+    Unlike the flat run of ``length`` columns, this view has no garbage columns.
+    """
+    component = flat_phases[phase].reshape(flat_phases.shape[1:3] + tuple(q_shape))
+    return component[(Ellipsis,) + tuple(slice(c, c + o) for c, o in zip(corner, out_size))]
+
+
+def _all_finite(a) -> bool:
+    """Whether ``a`` holds no NaN and no infinity (two reductions, no temporary array)."""
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max())) if a.size else True
+
+
+def _zero_garbage(wide, out_size, q_shape):
+    """Set the garbage columns of a padded-width buffer (..., O_1 * Q_2 * ... * Q_nd) to zero."""
+    shaped = wide.reshape(wide.shape[:-1] + (out_size[0],) + tuple(q_shape[1:]))
+    for axis in range(1, len(out_size)):
+        shaped[(Ellipsis,) + (slice(None),) * axis + (slice(out_size[axis], None),)
+               + (slice(None),) * (len(out_size) - 1 - axis)] = 0
+
+
 def _conv_backward(grad_output, x, weight, spec: _Spec):
     n, c_in = x.shape[:2]
     c_out, groups = weight.shape[0], spec.groups
     kg, cg = c_out // groups, c_in // groups
     padded = _padded_size(x, spec.pads)
     lay = _layout(padded, weight.shape[2:], spec.stride, spec.dilation, spec.out_size)
-    taps, L = len(lay.taps), lay.length
+    taps, L, P = len(lay.taps), lay.length, math.prod(spec.out_size)
     w = _weight_matrix(weight, groups)
     stacked = _stack_taps(weight, groups)
     crop = tuple(slice(pb, pb + s) for (pb, _), s in zip(spec.pads, x.shape[2:]))
     grad_input = np.empty(x.shape, dtype=spec.dtype)
-    grad_bias = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+    with np.errstate(invalid="ignore"):  # inf - inf is NaN here as in torch, silently
+        grad_bias = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+    # 0 * w is 0 in the garbage columns of the input-gradient products only for a finite w
+    weight_finite = _all_finite(weight)
 
-    def images(n0, n1):
+    def images(n0, n1, xp, phases, g_phases):
+        """grad_weight of images n0:n1; their input gradient accumulates in g_phases."""
         m = n1 - n0
-        xp = np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads))
-        phases = _to_phases(xp, spec.stride, lay.q_shape)
         # grad_output in the forward's padded-width layout, zeros in the garbage columns
         wide = np.zeros((m, c_out, lay.wide_len), dtype=spec.dtype)
         _crop_wide(wide, spec.out_size, lay.q_shape)[...] = grad_output[n0:n1]
         g = wide.reshape(m, groups, kg, lay.wide_len)[..., :L]
-        g_phases = np.zeros_like(phases)
         # where tap k read its input, and where its input gradient goes
         reads = [phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
-                 for phase, start in lay.taps]
+                 for phase, start, _ in lay.taps]
         writes = [g_phases[phase, :, :, start:start + L].reshape(m, groups, cg, L)
-                  for phase, start in lay.taps]
+                  for phase, start, _ in lay.taps]
+        # grad_weight multiplies the garbage columns of the reads by zeros: harmless
+        # for finite input only.  If the chunk holds an inf or a NaN, it multiplies
+        # copies of the valid columns with grad_output itself instead.
+        finite = _all_finite(xp)
+        if not finite:
+            g_valid = grad_output[n0:n1].reshape(m, groups, kg, P)
+            reads_valid = [
+                _valid_view(phases, phase, corner, spec.out_size, lay.q_shape).reshape(m, groups, cg, P)
+                for phase, _, corner in lay.taps]
+        wide_buffer = np.empty((m, groups, taps * cg if stacked else cg, lay.wide_len), dtype=spec.dtype)
         if stacked:
-            cols = np.empty((m, groups, taps, cg, L), dtype=spec.dtype)
-            for k, view in enumerate(reads):
+            cols = np.empty((m, groups, taps, cg, L if finite else P), dtype=spec.dtype)
+            for k, view in enumerate(reads if finite else reads_valid):
                 cols[:, :, k] = view
-            cols = cols.reshape(m, groups, taps * cg, L)
+            cols = cols.reshape(m, groups, taps * cg, -1)
             # grad_weight: grad_out times the im2col matrix, summed over images
-            gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(groups, kg, taps, cg)
+            gw = np.matmul(g if finite else g_valid, cols.swapaxes(-1, -2)).sum(axis=0)
+            gw = gw.reshape(groups, kg, taps, cg)
             # grad of the im2col matrix, scattered back to where each tap read
-            g_cols = np.matmul(w.reshape(groups, kg, taps * cg).swapaxes(-1, -2), g)
-            g_cols = g_cols.reshape(m, groups, taps, cg, L)
+            np.matmul(w.reshape(groups, kg, taps * cg).swapaxes(-1, -2), g, out=wide_buffer[..., :L])
+            if not weight_finite:
+                _zero_garbage(wide_buffer, spec.out_size, lay.q_shape)
+            g_cols = wide_buffer[..., :L].reshape(m, groups, taps, cg, L)
             for k, target in enumerate(writes):
                 target += g_cols[:, :, k]
-        else:
-            gw = np.empty((groups, kg, taps, cg), dtype=spec.dtype)
-            tmp = np.empty((m, groups, cg, L), dtype=spec.dtype)
-            for k, (view, target) in enumerate(zip(reads, writes)):
-                # grad_weight, tap k: sum over images and positions of grad_out * input
-                gw[:, :, k] = np.matmul(g, view.swapaxes(-1, -2)).sum(axis=0)
-                # grad_input: scatter the tap's contribution back where it was read
-                np.matmul(w[:, :, k].swapaxes(-1, -2), g, out=tmp)
-                target += tmp
-        gxp = _from_phases(g_phases, spec.stride, lay.q_shape, padded)
-        grad_input[n0:n1] = gxp[(Ellipsis,) + crop]
+            return gw
+        gw = np.empty((groups, kg, taps, cg), dtype=spec.dtype)
+        tmp = wide_buffer[..., :L]
+        for k, target in enumerate(writes):
+            # grad_weight, tap k: sum over images and positions of grad_out * input
+            if finite:
+                gw[:, :, k] = np.matmul(g, reads[k].swapaxes(-1, -2)).sum(axis=0)
+            else:
+                gw[:, :, k] = np.matmul(g_valid, reads_valid[k].swapaxes(-1, -2)).sum(axis=0)
+            # grad_input: scatter the tap's contribution back where it was read
+            np.matmul(w[:, :, k].swapaxes(-1, -2), g, out=tmp)
+            if not weight_finite:
+                _zero_garbage(wide_buffer, spec.out_size, lay.q_shape)
+            target += tmp
+        return gw
+
+    def chunk(n0, n1):
+        with np.errstate(invalid="ignore"):  # inf - inf is NaN, as in torch; errstate is per thread
+            xp = np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads))
+            phases = _to_phases(xp, spec.stride, lay.q_shape)
+            g_phases = np.zeros_like(phases)
+            gw = images(n0, n1, xp, phases, g_phases)
+            grad_input[n0:n1] = _from_phases(g_phases, spec.stride, lay.q_shape, padded)[
+                (Ellipsis,) + crop]
         return gw
 
     rows = max(c_in, c_out) + (2 * c_in * taps if stacked else 0)
-    parts = _map_chunks(images, n, rows * lay.wide_len * spec.dtype.itemsize, 4 * n * c_out * cg * taps * L)
-    gw = sum(parts) if parts else np.zeros((groups, kg, taps, cg), dtype=spec.dtype)
+    parts = _map_chunks(chunk, n, rows * lay.wide_len * spec.dtype.itemsize, 4 * n * c_out * cg * taps * L)
+    with np.errstate(invalid="ignore"):  # the chunks' inf and -inf add up to NaN, as in torch
+        gw = sum(parts) if parts else np.zeros((groups, kg, taps, cg), dtype=spec.dtype)
     grad_weight = gw.transpose(0, 1, 3, 2).reshape(weight.shape)
     return grad_input, grad_weight, grad_bias
 
@@ -775,18 +833,19 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     xp = pad_spatial(x, spec.pads)
     out = np.zeros((n_images, c_out, h_out, w_out), dtype=spec.dtype)
     filters_per_group = c_out // spec.groups
-    for n in range(n_images):
-        for k in range(c_out):
-            first = (k // filters_per_group) * c_group  # first input channel of k's group
-            for i in range(h_out):
-                for j in range(w_out):
-                    top, left = i * sh, j * sw
-                    window = xp[n, first:first + c_group,
-                                top:top + dh * (kh - 1) + 1:dh,
-                                left:left + dw * (kw - 1) + 1:dw]
-                    out[n, k, i, j] = np.sum(window * weight[k])
-            if bias is not None:
-                out[n, k] += bias[k]
+    with np.errstate(invalid="ignore"):  # 0 * inf and inf - inf are NaN, silently as in torch
+        for n in range(n_images):
+            for k in range(c_out):
+                first = (k // filters_per_group) * c_group  # first input channel of k's group
+                for i in range(h_out):
+                    for j in range(w_out):
+                        top, left = i * sh, j * sw
+                        window = xp[n, first:first + c_group,
+                                    top:top + dh * (kh - 1) + 1:dh,
+                                    left:left + dw * (kw - 1) + 1:dw]
+                        out[n, k, i, j] = np.sum(window * weight[k])
+                if bias is not None:
+                    out[n, k] += bias[k]
     return out
 
 
@@ -839,18 +898,19 @@ def conv2d_backward_naive(grad_output, x, weight, stride=1, padding=0, dilation=
     grad_weight = np.zeros(weight.shape, dtype=spec.dtype)
     grad_bias = np.zeros(c_out, dtype=spec.dtype)
     filters_per_group = c_out // spec.groups
-    for n in range(n_images):
-        for k in range(c_out):
-            first = (k // filters_per_group) * c_group
-            for i in range(h_out):
-                for j in range(w_out):
-                    g = grad_output[n, k, i, j]
-                    window = (n, slice(first, first + c_group),
-                              slice(i * sh, i * sh + dh * (kh - 1) + 1, dh),
-                              slice(j * sw, j * sw + dw * (kw - 1) + 1, dw))
-                    grad_weight[k] += g * xp[window]
-                    grad_xp[window] += g * weight[k]
-                    grad_bias[k] += g
+    with np.errstate(invalid="ignore"):  # 0 * inf and inf - inf are NaN, silently as in torch
+        for n in range(n_images):
+            for k in range(c_out):
+                first = (k // filters_per_group) * c_group
+                for i in range(h_out):
+                    for j in range(w_out):
+                        g = grad_output[n, k, i, j]
+                        window = (n, slice(first, first + c_group),
+                                  slice(i * sh, i * sh + dh * (kh - 1) + 1, dh),
+                                  slice(j * sw, j * sw + dw * (kw - 1) + 1, dw))
+                        grad_weight[k] += g * xp[window]
+                        grad_xp[window] += g * weight[k]
+                        grad_bias[k] += g
     (pt, _), (pl, _) = spec.pads
     grad_input = grad_xp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]].copy()
     return grad_input, grad_weight, grad_bias

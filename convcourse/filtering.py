@@ -39,7 +39,7 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import _describe, check_choice
+from ._validation import _describe, as_array, check_choice
 
 __all__ = [
     "correlate2d",
@@ -71,10 +71,7 @@ _BOUNDARIES = {
 
 def _as_numeric_array(x, name: str) -> np.ndarray:
     """``np.asarray(x)``, rejecting ragged, non-numeric and empty input."""
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
-        raise ValueError(f"{name} must be an array of numbers, got {_describe(x)}") from exc
+    arr = as_array(x, name)
     if arr.dtype.kind not in "biufc":
         raise TypeError(
             f"{name} must be a numeric (bool, int, float or complex) array, "
@@ -101,11 +98,12 @@ def _result_dtype(in1: np.ndarray, in2: np.ndarray, *, small_types_ok: bool) -> 
     return dtype
 
 
-def _swap_needed(mode: str, shape1: tuple, shape2: tuple) -> bool:
-    """Whether 'valid' mode must swap the inputs (in2 larger than in1).
+def _swap_needed(mode: str, shape1: tuple, shape2: tuple, names=("in1", "in2")) -> bool:
+    """Whether 'valid' mode must swap the inputs (the second larger than the first).
 
     Raises unless one input is at least as large as the other along every
-    axis, as scipy does.
+    axis, as scipy does.  ``names`` are the two inputs' names in the message
+    (:func:`~convcourse.separable.separable_correlate2d` shares this rule).
     """
     if mode != "valid":
         return False
@@ -114,7 +112,8 @@ def _swap_needed(mode: str, shape1: tuple, shape2: tuple) -> bool:
     if not (in1_larger or in2_larger):
         raise ValueError(
             f"in 'valid' mode one input must be at least as large as the other "
-            f"in every dimension, got in1 of shape {shape1} and in2 of shape {shape2}"
+            f"in every dimension, got {names[0]} of shape {tuple(shape1)} and "
+            f"{names[1]} of shape {tuple(shape2)}"
         )
     return not in1_larger
 

@@ -11,16 +11,13 @@ import numbers
 
 import numpy as np
 
-from ._validation import _describe
+from ._validation import _describe, as_array
 
 __all__ = ["numerical_gradient", "rel_error"]
 
 
 def _as_output(value):
-    try:
-        out = np.asarray(value)
-    except Exception as exc:
-        raise TypeError(f"f must return a number or an array of numbers, got {_describe(value)}") from exc
+    out = as_array(value, "the value f returns")
     if out.dtype.kind not in "biuf":
         raise TypeError(f"f must return real values, got dtype {out.dtype}")
     return out
@@ -177,10 +174,7 @@ def rel_error(a, b):
     """
     arrays = []
     for value, name in ((a, "a"), (b, "b")):
-        try:
-            arr = np.asarray(value)
-        except Exception as exc:
-            raise TypeError(f"{name} must be an array of real numbers, got {_describe(value)}") from exc
+        arr = as_array(value, name)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
         arrays.append(arr.astype(np.float64))

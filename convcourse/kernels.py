@@ -28,7 +28,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import _describe, check_choice, check_int, ntuple
+from ._validation import _describe, as_array, check_choice, check_int, ntuple
 from .filtering import correlate2d
 
 __all__ = [
@@ -380,10 +380,7 @@ def emboss():
 
 
 def _check_image(image):
-    try:
-        arr = np.asarray(image)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"image must be a 2-D array of real numbers, got {_describe(image)}") from exc
+    arr = as_array(image, "image")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"image must be a real-valued array, got dtype {arr.dtype}")
     if arr.ndim != 2:

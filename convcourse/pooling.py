@@ -1,14 +1,20 @@
-"""Max, average and global pooling, forward and backward (torch-compatible).
+"""Max, average, adaptive and global pooling in 1, 2 and 3 dimensions, forward and backward.
 
 Every function follows ``torch.nn.functional``: ``x`` has shape
-``(N, C, H, W)`` (the batch dimension is required), ``stride`` defaults to
+``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)`` (the batch dimension is
+required); for the sliding-window poolings ``stride`` defaults to
 ``kernel_size``, ``padding`` is implicit (``-inf`` for max pooling, zeros for
 average pooling) and may be at most half the kernel size, and ``ceil_mode``
-lets the last window run off the end of the input as torch's does.
+lets the last window run off the end of the input as torch's does.  A max
+window lying wholly in the padding (possible with dilation) gives ``-inf``, as
+torch, and its gradient goes nowhere.  Adaptive pooling splits each axis of
+length ``L`` into ``out`` bins ``[floor(i L / out), ceil((i + 1) L / out))``,
+torch's edges; global pooling is adaptive pooling to one bin.
 
-Each operation comes twice: a readable loop version (``*_naive``, the
-teaching code) and a vectorised default built on ``sliding_window_view``.
-The tests hold them against each other and against torch.
+Each operation comes twice: a vectorised default and a readable loop
+version (``*_naive``).  Both run on one N-d core for every dimension and
+both kinds of window (:mod:`convcourse._pool_core`), as the convolutions
+share one N-d core.  The tests hold them against each other and against torch.
 
 Gradients follow torch's rules: in a max window the gradient goes to the
 *first* maximum in row-major order (a NaN counts as the maximum; with several
@@ -18,689 +24,1009 @@ NaNs, the last one, as in torch); where windows overlap, gradients add up.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ._padding import output_length, pad_spatial
-from ._validation import as_network_array, check_bool, check_ndim, check_shape, ntuple, result_dtype
+from . import _pool_core as core
+from ._validation import check_bool, check_int, result_dtype
 
 __all__ = [
-    "max_pool2d",
-    "max_pool2d_naive",
-    "max_pool2d_backward",
-    "max_pool2d_backward_naive",
-    "avg_pool2d",
-    "avg_pool2d_naive",
-    "avg_pool2d_backward",
-    "avg_pool2d_backward_naive",
-    "global_max_pool2d",
-    "global_avg_pool2d",
-    "global_max_pool2d_backward",
+    "max_pool1d", "max_pool1d_naive", "max_pool1d_backward", "max_pool1d_backward_naive",
+    "max_pool2d", "max_pool2d_naive", "max_pool2d_backward", "max_pool2d_backward_naive",
+    "max_pool3d", "max_pool3d_naive", "max_pool3d_backward", "max_pool3d_backward_naive",
+    "avg_pool1d", "avg_pool1d_naive", "avg_pool1d_backward", "avg_pool1d_backward_naive",
+    "avg_pool2d", "avg_pool2d_naive", "avg_pool2d_backward", "avg_pool2d_backward_naive",
+    "avg_pool3d", "avg_pool3d_naive", "avg_pool3d_backward", "avg_pool3d_backward_naive",
+    "adaptive_avg_pool1d", "adaptive_avg_pool1d_naive", "adaptive_avg_pool1d_backward",
+    "adaptive_avg_pool1d_backward_naive",
+    "adaptive_avg_pool2d", "adaptive_avg_pool2d_naive", "adaptive_avg_pool2d_backward",
+    "adaptive_avg_pool2d_backward_naive",
+    "adaptive_avg_pool3d", "adaptive_avg_pool3d_naive", "adaptive_avg_pool3d_backward",
+    "adaptive_avg_pool3d_backward_naive",
+    "adaptive_max_pool1d", "adaptive_max_pool1d_naive", "adaptive_max_pool1d_backward",
+    "adaptive_max_pool1d_backward_naive",
+    "adaptive_max_pool2d", "adaptive_max_pool2d_naive", "adaptive_max_pool2d_backward",
+    "adaptive_max_pool2d_backward_naive",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_naive", "adaptive_max_pool3d_backward",
+    "adaptive_max_pool3d_backward_naive",
+    "global_max_pool2d", "global_avg_pool2d", "global_max_pool2d_backward",
     "global_avg_pool2d_backward",
 ]
 
-_LAYOUT = "(N, C, H, W)"
+
+# --------------------------------------------------------------------------
+# The shared bodies: validate, then run the vectorised or the loop core
+# --------------------------------------------------------------------------
+
+def _check_divisor(divisor_override):
+    """``None`` or a non-zero int, as torch's ``divisor_override``."""
+    if divisor_override is None:
+        return None
+    value = check_int(divisor_override, "divisor_override")
+    if value == 0:
+        raise ValueError(f"divisor_override must be a non-zero int or None, got {value}")
+    return value
+
+
+def _max(nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive):
+    x = core.check_input(x, nd)
+    axes = core.sliding_axes(x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_result(x, axes, return_indices, naive)
+
+
+def _max_result(x, axes, return_indices, naive):
+    return_indices = check_bool(return_indices, "return_indices")
+    if naive:
+        values, indices = core.max_pool_loops(x, axes)
+        return (values, indices) if return_indices else values
+    return core.max_pool(x, axes, with_index=return_indices)
+
+
+def _max_backward(nd, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                  return_indices, naive):
+    x = core.check_input(x, nd)
+    axes = core.sliding_axes(x, kernel_size, stride, padding, dilation, ceil_mode)
+    check_bool(return_indices, "return_indices")
+    return _max_gradient(grad_output, x, axes, naive)
+
+
+def _max_gradient(grad_output, x, axes, naive):
+    grad_output = core.check_grad_output(grad_output, core.out_shape(x, axes))
+    backward = core.max_pool_backward_loops if naive else core.max_pool_backward
+    return backward(grad_output, x, axes, result_dtype(x, grad_output))
+
+
+def _avg(nd, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, naive):
+    x = core.check_input(x, nd)
+    axes = core.sliding_axes(x, kernel_size, stride, padding, 1, ceil_mode)
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
+    divisor_override = _check_divisor(divisor_override)
+    forward = core.avg_pool_loops if naive else core.avg_pool
+    return forward(x, axes, count_include_pad, divisor_override)
+
+
+def _avg_backward(nd, grad_output, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                  divisor_override, naive):
+    x = core.check_input(x, nd)
+    axes = core.sliding_axes(x, kernel_size, stride, padding, 1, ceil_mode)
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
+    divisor_override = _check_divisor(divisor_override)
+    grad_output = core.check_grad_output(grad_output, core.out_shape(x, axes))
+    backward = core.avg_pool_backward_loops if naive else core.avg_pool_backward
+    return backward(grad_output, x, axes, result_dtype(x, grad_output), count_include_pad,
+                    divisor_override)
+
+
+def _adaptive_avg(nd, x, output_size, naive):
+    x = core.check_input(x, nd)
+    axes = core.adaptive_axes(x, output_size)
+    return (core.avg_pool_loops if naive else core.avg_pool)(x, axes)
+
+
+def _adaptive_avg_backward(nd, grad_output, x, output_size, naive):
+    x = core.check_input(x, nd)
+    axes = core.adaptive_axes(x, output_size)
+    grad_output = core.check_grad_output(grad_output, core.out_shape(x, axes))
+    backward = core.avg_pool_backward_loops if naive else core.avg_pool_backward
+    return backward(grad_output, x, axes, result_dtype(x, grad_output))
+
+
+def _adaptive_max(nd, x, output_size, return_indices, naive):
+    x = core.check_input(x, nd)
+    return _max_result(x, core.adaptive_axes(x, output_size), return_indices, naive)
+
+
+def _adaptive_max_backward(nd, grad_output, x, output_size, return_indices, naive):
+    x = core.check_input(x, nd)
+    axes = core.adaptive_axes(x, output_size)
+    check_bool(return_indices, "return_indices")
+    return _max_gradient(grad_output, x, axes, naive)
 
 
 # --------------------------------------------------------------------------
-# Validation and geometry shared by every pooling function
+# Docstrings: one text per family, filled in with each dimension's shapes
 # --------------------------------------------------------------------------
 
-def _check_input(x, name: str = "x") -> np.ndarray:
-    """Convert ``x`` with the dtype rules and require a non-empty (N, C, H, W)."""
-    x = as_network_array(x, name)
-    check_ndim(x, 4, name, _LAYOUT)
-    if 0 in x.shape[1:]:
-        raise ValueError(
-            f"{name} must have non-zero C, H and W (only the batch may be empty), "
-            f"got shape {x.shape}"
-        )
-    return x
+_SHAPES = {
+    1: dict(layout="(N, C, L)", out="(N, C, L_out)", k="(kL,)", s="(sL,)", p="(pL,)", d="(dL,)",
+            flat="``l``", per_axis="``L_out``"),
+    2: dict(layout="(N, C, H, W)", out="(N, C, H_out, W_out)", k="(kH, kW)", s="(sH, sW)",
+            p="(pH, pW)", d="(dH, dW)", flat="``h * W + w``", per_axis="``H_out`` (likewise ``W_out``)"),
+    3: dict(layout="(N, C, D, H, W)", out="(N, C, D_out, H_out, W_out)", k="(kD, kH, kW)",
+            s="(sD, sH, sW)", p="(pD, pH, pW)", d="(dD, dH, dW)", flat="``(d * H + h) * W + w``",
+            per_axis="``D_out`` (likewise ``H_out``, ``W_out``)"),
+}
 
 
-def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Validate the pooling arguments; return ``(k, s, p, d, out_hw)``.
-
-    Every value is a pair (height, width).  Raises what torch raises, with
-    messages that name the argument and the value received.
-    """
-    k = ntuple(kernel_size, 2, "kernel_size")
-    s = k if stride is None else ntuple(stride, 2, "stride")
-    p = ntuple(padding, 2, "padding", minimum=0)
-    d = ntuple(dilation, 2, "dilation")
-    ceil_mode = check_bool(ceil_mode, "ceil_mode")
-    if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(
-            f"padding must be at most half of kernel_size in each dimension "
-            f"(padding <= kernel_size // 2), got padding={p} with kernel_size={k}"
-        )
-    sizes = x.shape[2:]
-    out = tuple(output_length(n, ki, si, pi, pi, di, ceil_mode)
-                for n, ki, si, pi, di in zip(sizes, k, s, p, d))
-    if min(out) < 1:
-        raise ValueError(
-            f"output size {out} is too small: kernel_size={k}, stride={s}, "
-            f"padding={p}, dilation={d}, ceil_mode={ceil_mode} on input of "
-            f"shape {x.shape}; the (dilated) kernel must fit in the padded input"
-        )
-    for axis, (n, ki, si, pi, di, oi) in enumerate(zip(sizes, k, s, p, d, out)):
-        starts = np.arange(oi) * si - pi
-        taps = starts[:, None] + np.arange(ki) * di
-        inside = ((taps >= 0) & (taps < n)).any(axis=1)
-        if not inside.all():
-            raise ValueError(
-                f"a pooling window covers only padding along {'HW'[axis]}: "
-                f"kernel_size={k}, stride={s}, padding={p}, dilation={d} on "
-                f"input of shape {x.shape}"
-            )
-    return k, s, p, d, out
+# the errors of every sliding-window pooling
+_SLIDING_RAISES = """Raises
+------
+TypeError
+    ``x`` complex/object, a size argument that is not an int or a tuple of
+    {nd} ints, or a flag that is not a bool.
+ValueError
+    ``x`` not {ndim}-D, a size below 1, negative padding, padding above
+    ``kernel_size // 2``, or a kernel larger than the padded input.
+"""
 
 
-def _check_grad_output(grad_output, expected_shape):
-    """Convert ``grad_output`` and require the forward's output shape."""
-    grad_output = as_network_array(grad_output, "grad_output")
-    check_shape(grad_output, expected_shape, "grad_output")
-    return grad_output
+# what every vectorised backward returns and raises
+_BACKWARD_RETURNS = """Returns
+-------
+grad_input : ndarray, shape {layout}
+    Dtype of ``grad_output`` and ``x`` promoted together.
+
+Raises
+------
+TypeError, ValueError
+    As the forward; ``ValueError`` also when ``grad_output`` does not have
+    the forward's output shape.
+"""
 
 
-def _windows(xp, k, s, d, out):
-    """View of shape (N, C, H_out, W_out, kH, kW) of the padded input ``xp``.
-
-    ``view[..., a, b]`` is the (H_out, W_out) grid of the elements at offset
-    ``(a, b)`` of every window; the vectorised functions loop over the
-    ``kH * kW`` offsets, each step one whole-array operation.
-    """
-    span = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
-    view = sliding_window_view(xp, span, axis=(2, 3))
-    view = view[:, :, ::s[0], ::s[1], ::d[0], ::d[1]]
-    return view[:, :, :out[0], :out[1]]
+def _doc(template, nd, example, **extra):
+    """Set a function's docstring from its family's template, with dimension ``nd``'s shapes."""
+    def decorate(fn):
+        fn.__doc__ = template.format(nd=nd, ndim=nd + 2, example=example.strip("\n"),
+                                     sliding_raises=_SLIDING_RAISES.format(nd=nd, ndim=nd + 2),
+                                     backward_returns=_BACKWARD_RETURNS.format(**_SHAPES[nd]),
+                                     **_SHAPES[nd], **extra)
+        return fn
+    return decorate
 
 
-def _offset_slice(a, b, s, d, out):
-    """Index of the padded input holding offset ``(a, b)`` of every window."""
-    return (slice(None), slice(None),
-            slice(a * d[0], a * d[0] + s[0] * (out[0] - 1) + 1, s[0]),
-            slice(b * d[1], b * d[1] + s[1] * (out[1] - 1) + 1, s[1]))
+_MAX = """{nd}-D max pooling over an {layout} batch, as ``torch.nn.functional.max_pool{nd}d``.
+
+Parameters
+----------
+x : ndarray, shape {layout}
+    Input batch.  Float arrays keep their dtype; int and bool compute in float64.
+kernel_size : int or tuple {k}
+    Window size.
+stride : int or tuple {s}, optional
+    Step between windows; defaults to ``kernel_size``.
+padding : int or tuple {p}, optional
+    Implicit ``-inf`` padding on both sides; at most ``kernel_size // 2``.
+dilation : int or tuple {d}, optional
+    Spacing between window elements; 1 means no dilation.
+ceil_mode : bool, optional
+    Round the output size up, so a last partial window is kept when it
+    starts inside the input or the left padding.
+return_indices : bool, optional
+    Also return the position of each maximum.
+
+Returns
+-------
+out : ndarray, shape {out}
+    Maximum of each window, dtype of ``x`` (float64 for int/bool input);
+    ``-inf`` for a window lying wholly in the padding, as torch.
+indices : ndarray of int64, shape {out}
+    Only with ``return_indices``: the flat index {flat} of each maximum in
+    its input plane (torch's convention: the first maximum in row-major
+    order on ties, the last NaN; for an all ``-inf`` window its first tap at
+    or after position 0, which lies outside the input for a window in the
+    padding).
+
+{sliding_raises}
+See Also
+--------
+max_pool{nd}d_naive : the same computation written as loops.
+max_pool{nd}d_backward : its gradient.
+
+Notes
+-----
+Along each axis window ``i`` has taps at ``i*s - p + a*d`` for ``0 <= a < k``;
+the output is the maximum over all taps, the padding counting as ``-inf``.
+{per_axis} ``= floor((L + 2p - d(k - 1) - 1) / s) + 1`` (``ceil`` with
+``ceil_mode``, dropping a last window that would start in the right padding).
+
+Examples
+--------
+{example}
+"""
+
+_MAX_NAIVE = """Max pooling written as plain loops (teaching version of :func:`max_pool{nd}d`).
+
+Parameters
+----------
+x : ndarray, shape {layout}
+    Input batch.
+kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    As in :func:`max_pool{nd}d`.
+
+Returns
+-------
+out : ndarray, shape {out}
+    Maximum of each window.
+indices : ndarray of int64, shape {out}
+    Only with ``return_indices``: flat index {flat} of each maximum.
+
+Raises
+------
+TypeError, ValueError
+    As :func:`max_pool{nd}d`.
+
+Notes
+-----
+For each window, visit its elements that lie inside the input in row-major
+order and keep the first one that is strictly larger than the best so far
+(so ties go to the first maximum; a NaN always wins, as in torch).  Padding
+is never visited, which is the same as padding with ``-inf``; a window with
+no element inside the input gives ``-inf``.
+
+Examples
+--------
+{example}
+"""
+
+_MAX_BACKWARD = """Gradient of :func:`max_pool{nd}d` with respect to its input.
+
+Parameters
+----------
+grad_output : ndarray, shape {out}
+    Gradient of the loss with respect to the pooling output.
+x : ndarray, shape {layout}
+    The forward's input.
+kernel_size, stride, padding, dilation, ceil_mode
+    As in the forward.
+return_indices : bool, optional
+    Accepted so that the forward's keyword arguments can be passed
+    unchanged; it does not affect the gradient.
+
+{backward_returns}
+See Also
+--------
+max_pool{nd}d_backward_naive : the same computation written as loops.
+
+Notes
+-----
+Each window routes its gradient to one element, its (first) maximum;
+overlapping windows add up.  A window lying wholly in the padding has no
+input element and sends nothing.
+
+Examples
+--------
+{example}
+"""
+
+_MAX_BACKWARD_NAIVE = """Gradient of :func:`max_pool{nd}d` written as loops (teaching version).
+
+Parameters
+----------
+grad_output : ndarray, shape {out}
+    Gradient with respect to the pooling output.
+x : ndarray, shape {layout}
+    The forward's input.
+kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    As in :func:`max_pool{nd}d_backward`.
+
+Returns
+-------
+grad_input : ndarray, shape {layout}
+    Gradient with respect to ``x``.
+
+Raises
+------
+TypeError, ValueError
+    As :func:`max_pool{nd}d_backward`.
+
+Notes
+-----
+Find each window's maximum as :func:`max_pool{nd}d_naive` does, then add
+the window's gradient to that one element.
+
+Examples
+--------
+{example}
+"""
+
+_AVG = """{nd}-D average pooling over an {layout} batch, as ``torch.nn.functional.avg_pool{nd}d``.
+
+Parameters
+----------
+x : ndarray, shape {layout}
+    Input batch.  Float arrays keep their dtype; int and bool compute in float64.
+kernel_size : int or tuple {k}
+    Window size.
+stride : int or tuple {s}, optional
+    Step between windows; defaults to ``kernel_size``.
+padding : int or tuple {p}, optional
+    Implicit zero padding on both sides; at most ``kernel_size // 2``.
+ceil_mode : bool, optional
+    Round the output size up (see :func:`max_pool{nd}d`).
+count_include_pad : bool, optional
+    Count the zero padding in the divisor.{override_param}
+
+Returns
+-------
+out : ndarray, shape {out}
+    Mean of each window, dtype of ``x`` (float64 for int/bool input).
+
+{sliding_raises}
+See Also
+--------
+avg_pool{nd}d_naive : the same computation written as loops.
+avg_pool{nd}d_backward : its gradient.
+
+Notes
+-----
+Each window's sum over its taps inside the input, divided by ``D``.  The
+divisor follows torch: along each axis a window spans ``[i*s - p, i*s - p + k)``,
+first clipped to the padded input ``[-p, L + p)`` (a ceil_mode window that
+runs off the end is shortened even with ``count_include_pad``); ``D`` is the
+clipped window's size, or, with ``count_include_pad=False``, the size of its
+part inside the input.  Output sizes as :func:`max_pool{nd}d` (dilation 1).
+
+Examples
+--------
+{example}
+"""
+
+_OVERRIDE_PARAM = """
+divisor_override : int, optional
+    When given (non-zero), the divisor of every window instead of its size."""
+
+_AVG_NAIVE = """Average pooling written as plain loops (teaching version of :func:`avg_pool{nd}d`).
+
+Parameters
+----------
+x : ndarray, shape {layout}
+    Input batch.
+kernel_size, stride, padding, ceil_mode, count_include_pad{override_name}
+    As in :func:`avg_pool{nd}d`.
+
+Returns
+-------
+out : ndarray, shape {out}
+    Mean of each window.
+
+Raises
+------
+TypeError, ValueError
+    As :func:`avg_pool{nd}d`.
+
+Notes
+-----
+Sum the window's elements inside the input, then divide by the number of
+elements counted (``count_include_pad=False``) or by the window's size
+clipped to the padded input (``count_include_pad=True``).
+
+Examples
+--------
+{example}
+"""
+
+_AVG_BACKWARD = """Gradient of :func:`avg_pool{nd}d` with respect to its input{how}.
+
+Parameters
+----------
+grad_output : ndarray, shape {out}
+    Gradient of the loss with respect to the pooling output.
+x : ndarray, shape {layout}
+    The forward's input (only its shape and dtype are used).
+kernel_size, stride, padding, ceil_mode, count_include_pad{override_name}
+    As in the forward.
+
+{backward_returns}
+Notes
+-----
+Each window shares its gradient equally (``/ D``, the forward's divisor)
+among the input elements it covers; the shares of padding are dropped.
+
+Examples
+--------
+{example}
+"""
+
+_ADAPTIVE = """{nd}-D adaptive {kind} pooling{naive_note}, as ``torch.nn.functional.adaptive_{kind}_pool{nd}d``.
+
+Parameters
+----------
+x : ndarray, shape {layout}
+    Input batch.  Float arrays keep their dtype; int and bool compute in float64.
+output_size : int or tuple {o}
+    The output's spatial size; ``None`` in the tuple keeps that axis's size
+    (0 gives an empty output, as torch).{indices_param}
+
+Returns
+-------
+out : ndarray, shape {out}
+    The {kind} of each bin.{indices_return}
+
+Raises
+------
+TypeError
+    ``x`` complex/object, or an ``output_size`` that is not an int or a
+    tuple of {nd} ints or None.
+ValueError
+    ``x`` not {ndim}-D or with a zero C or spatial size, or a negative output size.
+
+See Also
+--------
+{see_also}
+
+Notes
+-----
+Along an axis of length ``L`` split into ``out`` bins, bin ``i`` covers
+``[floor(i L / out), ceil((i + 1) L / out))`` (torch's edges: neighbouring
+bins overlap when ``out`` does not divide ``L``).  {rule}
+
+Examples
+--------
+{example}
+"""
+
+_ADAPTIVE_BACKWARD = """Gradient of :func:`adaptive_{kind}_pool{nd}d` with respect to its input{how}.
+
+Parameters
+----------
+grad_output : ndarray, shape {out}
+    Gradient of the loss with respect to the pooling output.
+x : ndarray, shape {layout}
+    The forward's input.
+output_size{indices_name}
+    As in the forward.
+
+{backward_returns}
+Notes
+-----
+{rule}
+
+Examples
+--------
+{example}
+"""
+
+_O = {1: "(L_out,)", 2: "(H_out, W_out)", 3: "(D_out, H_out, W_out)"}
 
 
-def _pads(shape, k, s, p, d, out):
-    """``((before, after), ...)``: ``p`` each side, plus what a ceil_mode window needs."""
-    pads = []
-    for n, ki, si, pi, di, oi in zip(shape[2:], k, s, p, d, out):
-        need = (oi - 1) * si + di * (ki - 1) + 1
-        pads.append((pi, pi + max(0, need - (n + 2 * pi))))
-    return tuple(pads)
+def _adaptive_doc(kind, nd, naive, example):
+    """The adaptive pooling forward's docstring."""
+    fields = dict(kind=kind, o=_O[nd], naive_note=" written as loops" if naive else "")
+    if kind == "max":
+        fields.update(
+            indices_param="\nreturn_indices : bool, optional\n    Also return the position of each maximum.",
+            indices_return=("\nindices : ndarray of int64, shape {out}\n    Only with ``return_indices``: "
+                            "flat index {flat} of each maximum\n    in its input plane (first maximum "
+                            "in row-major order on ties).").format(**_SHAPES[nd]),
+            rule="The output is the maximum of the bin (a NaN wins, the first maximum on ties).")
+    else:
+        fields.update(indices_param="", indices_return="",
+                      rule="The output is the mean of the bin.")
+    twin = f"adaptive_{kind}_pool{nd}d" + ("" if naive else "_naive")
+    fields["see_also"] = (f"{twin} : the {'vectorised' if naive else 'loop'} version.\n"
+                          f"adaptive_{kind}_pool{nd}d_backward : its gradient.")
+    return _doc(_ADAPTIVE, nd, example, **fields)
 
 
-def _padded(x, k, s, p, d, out, value):
-    """``x`` padded with ``value`` as :func:`_pads` says."""
-    return pad_spatial(x, _pads(x.shape, k, s, p, d, out), value=value)
-
-
-def _zeros_padded(shape, k, s, p, d, out, dtype):
-    """Zeros with the padded shape, to accumulate a gradient into."""
-    pads = _pads(shape, k, s, p, d, out)
-    return np.zeros(tuple(shape[:2]) + tuple(n + a + b for n, (a, b) in zip(shape[2:], pads)),
-                    dtype=dtype)
-
-
-def _first_valid_tap(s, p, d, out):
-    """Per output position along one axis, the first window offset inside the input."""
-    starts = np.arange(out) * s - p
-    return np.where(starts < 0, (-starts + d - 1) // d, 0)
-
-
-def _max_offsets(x, k, s, p, d, out):
-    """Each window's maximum and the offset ``a * kW + b`` torch picks for it.
-
-    torch scans a window in row-major order and moves to an element when it
-    is strictly larger than the best so far or is NaN: ties keep the first
-    maximum, several NaNs the last, and a window of -inf keeps its first
-    element inside the input.
-    """
-    win = _windows(_padded(x, k, s, p, d, out, -np.inf), k, s, d, out)
-    values = win[..., 0, 0].copy()
-    for a in range(k[0]):
-        for b in range(k[1]):
-            np.maximum(values, win[..., a, b], out=values)     # NaN propagates
-    arg = np.zeros(values.shape, dtype=np.intp)
-    for t in reversed(range(k[0] * k[1])):                      # first equal wins
-        np.copyto(arg, t, where=win[..., t // k[1], t % k[1]] == values)
-    nan = np.isnan(values)
-    if nan.any():                                               # last NaN wins
-        for t in range(k[0] * k[1]):
-            np.copyto(arg, t, where=np.isnan(win[..., t // k[1], t % k[1]]))
-    empty = values == -np.inf        # the scan may have stopped in the padding
-    if empty.any():
-        first = (_first_valid_tap(s[0], p[0], d[0], out[0])[:, None] * k[1]
-                 + _first_valid_tap(s[1], p[1], d[1], out[1])[None, :])
-        arg = np.where(empty, first, arg)
-    return values, arg
-
-
-def _max_indices(x, k, s, p, d, out):
-    """Output values and torch's flat indices (into H*W) of the max pooling."""
-    values, arg = _max_offsets(x, k, s, p, d, out)
-    rows = (np.arange(out[0]) * s[0] - p[0])[:, None] + (arg // k[1]) * d[0]
-    cols = (np.arange(out[1]) * s[1] - p[1])[None, :] + (arg % k[1]) * d[1]
-    return values, (rows * x.shape[3] + cols).astype(np.int64)
-
-
-def _avg_divisor(size, k, s, p, out, count_include_pad):
-    """Torch's divisor for each window along one axis."""
-    start = np.arange(out) * s - p
-    end = np.minimum(start + k, size + p)    # clipped to the padded input
-    if count_include_pad:
-        return end - start
-    return np.minimum(end, size) - np.maximum(start, 0)
+def _adaptive_backward_doc(kind, nd, naive, example):
+    """The adaptive pooling backward's docstring."""
+    rule = ("Each bin routes its gradient to its (first) maximum; overlapping bins add up."
+            if kind == "max" else
+            "Each bin shares its gradient equally among its elements; overlapping bins add up.")
+    return _doc(_ADAPTIVE_BACKWARD, nd, example, kind=kind, rule=rule,
+                how=", written as loops" if naive else "",
+                indices_name=", return_indices" if kind == "max" else "")
 
 
 # --------------------------------------------------------------------------
 # Max pooling
 # --------------------------------------------------------------------------
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode=False, return_indices=False):
-    """2-D max pooling over an (N, C, H, W) batch, as ``torch.nn.functional.max_pool2d``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, H, W)
-        Input batch.  Float arrays keep their dtype; int and bool compute in float64.
-    kernel_size : int or tuple (kH, kW)
-        Window size.
-    stride : int or tuple (sH, sW), optional
-        Step between windows; defaults to ``kernel_size``.
-    padding : int or tuple (pH, pW), optional
-        Implicit ``-inf`` padding on both sides; at most ``kernel_size // 2``.
-    dilation : int or tuple (dH, dW), optional
-        Spacing between window elements; 1 means no dilation.
-    ceil_mode : bool, optional
-        Round the output size up, so a last partial window is kept when it
-        starts inside the input or the left padding.
-    return_indices : bool, optional
-        Also return the position of each maximum.
-
-    Returns
-    -------
-    out : ndarray, shape (N, C, H_out, W_out)
-        Maximum of each window, dtype of ``x`` (float64 for int/bool input).
-    indices : ndarray of int64, shape (N, C, H_out, W_out)
-        Only with ``return_indices``: flat index ``row * W + col`` of each
-        maximum within its input plane (torch's convention; first maximum in
-        row-major order on ties).
-
-    Raises
-    ------
-    TypeError
-        ``x`` complex/object, or a size argument that is not an int or a pair of ints.
-    ValueError
-        ``x`` not 4-D, a size below 1, negative padding, padding above
-        ``kernel_size // 2``, or an output smaller than 1x1.
-
-    See Also
-    --------
-    max_pool2d_naive : the same computation written as loops.
-    max_pool2d_backward : its gradient.
-
-    Notes
-    -----
-    ``out[n, c, i, j] = max_{a, b} xp[n, c, i*sH + a*dH, j*sW + b*dW]`` over
-    ``0 <= a < kH``, ``0 <= b < kW``, where ``xp`` is ``x`` padded with ``-inf``.
-    ``H_out = floor((H + 2pH - dH(kH - 1) - 1) / sH) + 1`` (``ceil`` with
-    ``ceil_mode``, dropping a last window that would start in the right padding).
-
-    Examples
-    --------
-    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
-    >>> max_pool2d(x, 2)
-    array([[[[ 5.,  7.],
-             [13., 15.]]]])
-    >>> out, idx = max_pool2d(x, 3, stride=1, return_indices=True)
-    >>> idx
-    array([[[[10, 11],
-             [14, 15]]]])
-    """
-    x = _check_input(x)
-    k, s, p, d, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    if check_bool(return_indices, "return_indices"):
-        return _max_indices(x, k, s, p, d, out)
-    win = _windows(_padded(x, k, s, p, d, out, -np.inf), k, s, d, out)
-    result = win[..., 0, 0].copy()
-    for a in range(k[0]):                    # one whole-array maximum per offset
-        for b in range(k[1]):
-            np.maximum(result, win[..., a, b], out=result)
-    return result
+@_doc(_MAX, 1, """
+>>> max_pool1d(np.array([[[1., 5., 2., 4., 3.]]]), 2)
+array([[[5., 4.]]])
+>>> max_pool1d(np.array([[[1., 5., 2., 4., 3.]]]), 2, stride=1, return_indices=True)
+(array([[[5., 5., 4., 4.]]]), array([[[1, 1, 3, 3]]]))
+""")
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max(1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive=False)
 
 
-def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1,
-                     ceil_mode=False, return_indices=False):
-    """Max pooling written as plain loops (teaching version of :func:`max_pool2d`).
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, H, W)
-        Input batch.
-    kernel_size, stride, padding, dilation, ceil_mode, return_indices
-        As in :func:`max_pool2d`.
-
-    Returns
-    -------
-    out : ndarray, shape (N, C, H_out, W_out)
-        Maximum of each window.
-    indices : ndarray of int64, shape (N, C, H_out, W_out)
-        Only with ``return_indices``: flat ``row * W + col`` of each maximum.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`max_pool2d`.
-
-    Notes
-    -----
-    For each window, visit its elements that lie inside the input in
-    row-major order and keep the first one that is strictly larger than the
-    best so far (so ties go to the first maximum; a NaN always wins, as in
-    torch).  Padding is never visited, which is the same as padding with
-    ``-inf``.
-
-    Examples
-    --------
-    >>> x = np.array([[[[1., 3., 3.], [2., 0., 3.]]]])
-    >>> max_pool2d_naive(x, (2, 2), stride=1, return_indices=True)
-    (array([[[[3., 3.]]]]), array([[[[1, 1]]]]))
-    """
-    x = _check_input(x)
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = _geometry(
-        x, kernel_size, stride, padding, dilation, ceil_mode)
-    return_indices = check_bool(return_indices, "return_indices")
-    N, C, H, W = x.shape
-    out = np.empty((N, C, oh, ow), dtype=x.dtype)
-    indices = np.empty((N, C, oh, ow), dtype=np.int64)
-    for n in range(N):
-        for c in range(C):
-            for i in range(oh):
-                for j in range(ow):
-                    best, best_index = None, None
-                    for a in range(kh):
-                        row = i * sh - ph + a * dh
-                        if not 0 <= row < H:
-                            continue                 # padding
-                        for b in range(kw):
-                            col = j * sw - pw + b * dw
-                            if not 0 <= col < W:
-                                continue             # padding
-                            value = x[n, c, row, col]
-                            if best is None or value > best or np.isnan(value):
-                                best, best_index = value, row * W + col
-                    out[n, c, i, j] = best
-                    indices[n, c, i, j] = best_index
-    return (out, indices) if return_indices else out
+@_doc(_MAX, 2, """
+>>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+>>> max_pool2d(x, 2)
+array([[[[ 5.,  7.],
+         [13., 15.]]]])
+>>> out, idx = max_pool2d(x, 3, stride=1, return_indices=True)
+>>> idx
+array([[[[10, 11],
+         [14, 15]]]])
+>>> max_pool2d(np.ones((1, 1, 1, 3)), (1, 2), padding=(0, 1), dilation=(1, 4))  # taps at -1 and 3
+array([[[[-inf]]]])
+""")
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max(2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive=False)
 
 
-def max_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0,
-                        dilation=1, ceil_mode=False, return_indices=False):
-    """Gradient of :func:`max_pool2d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : ndarray, shape (N, C, H_out, W_out)
-        Gradient of the loss with respect to the pooling output.
-    x : ndarray, shape (N, C, H, W)
-        The forward's input.
-    kernel_size, stride, padding, dilation, ceil_mode
-        As in the forward.
-    return_indices : bool, optional
-        Accepted so that the forward's keyword arguments can be passed
-        unchanged; it does not affect the gradient.
-
-    Returns
-    -------
-    grad_input : ndarray, shape (N, C, H, W)
-        Dtype of ``grad_output`` and ``x`` promoted together.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As the forward; ``ValueError`` also when ``grad_output`` does not
-        have the forward's output shape.
-
-    See Also
-    --------
-    max_pool2d_backward_naive : the same computation written as loops.
-
-    Notes
-    -----
-    ``grad_input[n, c, r, q] = sum of grad_output[n, c, i, j]`` over the
-    windows ``(i, j)`` whose (first) maximum is at ``(r, q)``: each window
-    routes its gradient to one element, and overlapping windows add up.
-
-    Examples
-    --------
-    >>> x = np.array([[[[1., 2.], [2., 0.]]]])
-    >>> max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)
-    array([[[[0., 1.],
-             [0., 0.]]]])
-    """
-    x = _check_input(x)
-    k, s, p, d, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    check_bool(return_indices, "return_indices")
-    N, C, H, W = x.shape
-    grad_output = _check_grad_output(grad_output, (N, C) + out)
-    dtype = result_dtype(x, grad_output)
-    _, arg = _max_offsets(x, k, s, p, d, out)
-    grad = _zeros_padded(x.shape, k, s, p, d, out, dtype)
-    zero = np.zeros((), dtype=dtype)
-    for a in range(k[0]):                    # route each window's gradient to its offset
-        for b in range(k[1]):
-            grad[_offset_slice(a, b, s, d, out)] += np.where(arg == a * k[1] + b, grad_output, zero)
-    return grad[:, :, p[0]:p[0] + H, p[1]:p[1] + W].copy()
+@_doc(_MAX, 3, """
+>>> x = np.arange(27.0).reshape(1, 1, 3, 3, 3)
+>>> max_pool3d(x, 2, stride=1)[0, 0]
+array([[[13., 14.],
+        [16., 17.]],
+<BLANKLINE>
+       [[22., 23.],
+        [25., 26.]]])
+>>> max_pool3d(x, 3, return_indices=True)
+(array([[[[[26.]]]]]), array([[[[[26]]]]]))
+""")
+def max_pool3d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max(3, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive=False)
 
 
-def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0,
-                              dilation=1, ceil_mode=False, return_indices=False):
-    """Gradient of max pooling written as loops (teaching version).
+@_doc(_MAX_NAIVE, 1, """
+>>> max_pool1d_naive(np.array([[[3., 1., 3.]]]), 2, stride=1, return_indices=True)
+(array([[[3., 3.]]]), array([[[0, 2]]]))
+""")
+def max_pool1d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                     return_indices=False):
+    return _max(1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive=True)
 
-    Parameters
-    ----------
-    grad_output : ndarray, shape (N, C, H_out, W_out)
-        Gradient with respect to the pooling output.
-    x : ndarray, shape (N, C, H, W)
-        The forward's input.
-    kernel_size, stride, padding, dilation, ceil_mode, return_indices
-        As in :func:`max_pool2d_backward`.
 
-    Returns
-    -------
-    grad_input : ndarray, shape (N, C, H, W)
-        Gradient with respect to ``x``.
+@_doc(_MAX_NAIVE, 2, """
+>>> x = np.array([[[[1., 3., 3.], [2., 0., 3.]]]])
+>>> max_pool2d_naive(x, (2, 2), stride=1, return_indices=True)
+(array([[[[3., 3.]]]]), array([[[[1, 1]]]]))
+""")
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                     return_indices=False):
+    return _max(2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive=True)
 
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`max_pool2d_backward`.
 
-    Notes
-    -----
-    Find each window's maximum with :func:`max_pool2d_naive`, then add the
-    window's gradient to that one element.
+@_doc(_MAX_NAIVE, 3, """
+>>> max_pool3d_naive(np.arange(8.0).reshape(1, 1, 2, 2, 2), 2, return_indices=True)
+(array([[[[[7.]]]]]), array([[[[[7]]]]]))
+""")
+def max_pool3d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                     return_indices=False):
+    return _max(3, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, naive=True)
 
-    Examples
-    --------
-    >>> x = np.array([[[[1., 3., 2.]]]])
-    >>> max_pool2d_backward_naive(np.array([[[[1., 10.]]]]), x, (1, 2), stride=1)
-    array([[[[ 0., 11.,  0.]]]])
-    """
-    x = _check_input(x)
-    _, _, _, _, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    check_bool(return_indices, "return_indices")
-    N, C, H, W = x.shape
-    grad_output = _check_grad_output(grad_output, (N, C) + out)
-    _, indices = max_pool2d_naive(x, kernel_size, stride, padding, dilation,
-                                  ceil_mode, return_indices=True)
-    grad_input = np.zeros(x.shape, dtype=result_dtype(x, grad_output))
-    for n in range(N):
-        for c in range(C):
-            for i in range(out[0]):
-                for j in range(out[1]):
-                    row, col = divmod(int(indices[n, c, i, j]), W)
-                    grad_input[n, c, row, col] += grad_output[n, c, i, j]
-    return grad_input
+
+@_doc(_MAX_BACKWARD, 1, """
+>>> max_pool1d_backward(np.array([[[1., 10.]]]), np.array([[[1., 3., 2.]]]), 2, stride=1)
+array([[[ 0., 11.,  0.]]])
+""")
+def max_pool1d_backward(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, return_indices=False):
+    return _max_backward(1, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, naive=False)
+
+
+@_doc(_MAX_BACKWARD, 2, """
+>>> x = np.array([[[[1., 2.], [2., 0.]]]])
+>>> max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)
+array([[[[0., 1.],
+         [0., 0.]]]])
+""")
+def max_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, return_indices=False):
+    return _max_backward(2, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, naive=False)
+
+
+@_doc(_MAX_BACKWARD, 3, """
+>>> g = max_pool3d_backward(np.full((1, 1, 1, 1, 1), 5.0), np.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+>>> g[0, 0, 1]
+array([[0., 0.],
+       [0., 5.]])
+""")
+def max_pool3d_backward(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, return_indices=False):
+    return _max_backward(3, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, naive=False)
+
+
+@_doc(_MAX_BACKWARD_NAIVE, 1, """
+>>> max_pool1d_backward_naive(np.array([[[1., 10.]]]), np.array([[[1., 3., 2.]]]), 2, stride=1)
+array([[[ 0., 11.,  0.]]])
+""")
+def max_pool1d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                              ceil_mode=False, return_indices=False):
+    return _max_backward(1, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, naive=True)
+
+
+@_doc(_MAX_BACKWARD_NAIVE, 2, """
+>>> x = np.array([[[[1., 3., 2.]]]])
+>>> max_pool2d_backward_naive(np.array([[[[1., 10.]]]]), x, (1, 2), stride=1)
+array([[[[ 0., 11.,  0.]]]])
+""")
+def max_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                              ceil_mode=False, return_indices=False):
+    return _max_backward(2, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, naive=True)
+
+
+@_doc(_MAX_BACKWARD_NAIVE, 3, """
+>>> x = np.zeros((1, 1, 1, 1, 2))
+>>> max_pool3d_backward_naive(np.ones((1, 1, 1, 1, 1)), x, (1, 1, 2))   # a tie: the first wins
+array([[[[[1., 0.]]]]])
+""")
+def max_pool3d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, dilation=1,
+                              ceil_mode=False, return_indices=False):
+    return _max_backward(3, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices, naive=True)
 
 
 # --------------------------------------------------------------------------
 # Average pooling
 # --------------------------------------------------------------------------
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    """2-D average pooling over an (N, C, H, W) batch, as ``torch.nn.functional.avg_pool2d``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, H, W)
-        Input batch.  Float arrays keep their dtype; int and bool compute in float64.
-    kernel_size : int or tuple (kH, kW)
-        Window size.
-    stride : int or tuple (sH, sW), optional
-        Step between windows; defaults to ``kernel_size``.
-    padding : int or tuple (pH, pW), optional
-        Implicit zero padding on both sides; at most ``kernel_size // 2``.
-    ceil_mode : bool, optional
-        Round the output size up (see :func:`max_pool2d`).
-    count_include_pad : bool, optional
-        Count the zero padding in the divisor.
-
-    Returns
-    -------
-    out : ndarray, shape (N, C, H_out, W_out)
-        Mean of each window, dtype of ``x`` (float64 for int/bool input).
-
-    Raises
-    ------
-    TypeError
-        ``x`` complex/object, or a size argument that is not an int or a pair of ints.
-    ValueError
-        ``x`` not 4-D, a size below 1, negative padding, padding above
-        ``kernel_size // 2``, or an output smaller than 1x1.
-
-    See Also
-    --------
-    avg_pool2d_naive : the same computation written as loops.
-    avg_pool2d_backward : its gradient.
-
-    Notes
-    -----
-    ``out[n, c, i, j] = sum_{a, b} xp[n, c, i*sH + a, j*sW + b] / D[i, j]``
-    with ``xp`` zero-padded and ``H_out`` as in :func:`max_pool2d` (dilation 1).
-    The divisor follows torch: a window spans rows ``[h0, h0 + kH)`` with
-    ``h0 = i*sH - pH``, first clipped to the padded input ``[-pH, H + pH)``
-    (a ceil_mode window that runs off the end is shortened even with
-    ``count_include_pad``); ``D`` is the clipped window's area, or, with
-    ``count_include_pad=False``, the area of its part inside ``[0, H) x [0, W)``.
-
-    Examples
-    --------
-    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
-    >>> avg_pool2d(x, 2)
-    array([[[[ 2.5,  4.5],
-             [10.5, 12.5]]]])
-    >>> avg_pool2d(np.ones((1, 1, 2, 2)), 2, padding=1)
-    array([[[[0.25, 0.25],
-             [0.25, 0.25]]]])
-    >>> avg_pool2d(np.ones((1, 1, 2, 2)), 2, padding=1, count_include_pad=False)
-    array([[[[1., 1.],
-             [1., 1.]]]])
-    """
-    x = _check_input(x)
-    k, s, p, d, out = _geometry(x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = check_bool(count_include_pad, "count_include_pad")
-    win = _windows(_padded(x, k, s, p, d, out, 0), k, s, d, out)
-    total = win[..., 0, 0].copy()
-    for a in range(k[0]):                    # one whole-array sum per offset
-        for b in range(k[1]):
-            if a or b:
-                total += win[..., a, b]
-    divisor = np.outer(*(_avg_divisor(n, ki, si, pi, oi, count_include_pad)
-                         for n, ki, si, pi, oi in zip(x.shape[2:], k, s, p, out)))
-    return total / divisor.astype(x.dtype)
+_WITH_OVERRIDE = dict(override_param=_OVERRIDE_PARAM, override_name=", divisor_override")
+_WITHOUT_OVERRIDE = dict(override_param="", override_name="")   # torch's avg_pool1d has none
 
 
-def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                     count_include_pad=True):
-    """Average pooling written as plain loops (teaching version of :func:`avg_pool2d`).
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, H, W)
-        Input batch.
-    kernel_size, stride, padding, ceil_mode, count_include_pad
-        As in :func:`avg_pool2d`.
-
-    Returns
-    -------
-    out : ndarray, shape (N, C, H_out, W_out)
-        Mean of each window.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`avg_pool2d`.
-
-    Notes
-    -----
-    Sum the window's elements inside the input, then divide by the number of
-    elements counted (``count_include_pad=False``) or by the window's area
-    clipped to the padded input (``count_include_pad=True``).
-
-    Examples
-    --------
-    >>> x = np.array([[[[1., 2., 3.]]]])
-    >>> avg_pool2d_naive(x, (1, 2), stride=2, ceil_mode=True)
-    array([[[[1.5, 3. ]]]])
-    """
-    x = _check_input(x)
-    (kh, kw), (sh, sw), (ph, pw), _, (oh, ow) = _geometry(
-        x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = check_bool(count_include_pad, "count_include_pad")
-    N, C, H, W = x.shape
-    out = np.empty((N, C, oh, ow), dtype=x.dtype)
-    for n in range(N):
-        for c in range(C):
-            for i in range(oh):
-                for j in range(ow):
-                    h0, w0 = i * sh - ph, j * sw - pw
-                    h1, w1 = min(h0 + kh, H + ph), min(w0 + kw, W + pw)
-                    total, count = 0.0, 0
-                    for row in range(max(h0, 0), min(h1, H)):
-                        for col in range(max(w0, 0), min(w1, W)):
-                            total += x[n, c, row, col]
-                            count += 1
-                    divisor = (h1 - h0) * (w1 - w0) if count_include_pad else count
-                    out[n, c, i, j] = total / divisor
-    return out
+@_doc(_AVG, 1, """
+>>> avg_pool1d(np.array([[[1., 2., 3., 4.]]]), 2)
+array([[[1.5, 3.5]]])
+>>> avg_pool1d(np.array([[[1., 2.]]]), 2, padding=1, count_include_pad=False)
+array([[[1., 2.]]])
+""", **_WITHOUT_OVERRIDE)
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg(1, x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, naive=False)
 
 
-def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0,
-                        ceil_mode=False, count_include_pad=True):
-    """Gradient of :func:`avg_pool2d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : ndarray, shape (N, C, H_out, W_out)
-        Gradient of the loss with respect to the pooling output.
-    x : ndarray, shape (N, C, H, W)
-        The forward's input (only its shape and dtype are used).
-    kernel_size, stride, padding, ceil_mode, count_include_pad
-        As in the forward.
-
-    Returns
-    -------
-    grad_input : ndarray, shape (N, C, H, W)
-        Dtype of ``grad_output`` and ``x`` promoted together.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As the forward; ``ValueError`` also when ``grad_output`` does not
-        have the forward's output shape.
-
-    See Also
-    --------
-    avg_pool2d_backward_naive : the same computation written as loops.
-
-    Notes
-    -----
-    ``grad_input[n, c, r, q] = sum of grad_output[n, c, i, j] / D[i, j]`` over
-    the windows ``(i, j)`` that contain ``(r, q)``, with the forward's divisor ``D``.
-
-    Examples
-    --------
-    >>> g = np.ones((1, 1, 1, 2))
-    >>> avg_pool2d_backward(g, np.zeros((1, 1, 2, 3)), 2, stride=1)
-    array([[[[0.25, 0.5 , 0.25],
-             [0.25, 0.5 , 0.25]]]])
-    """
-    x = _check_input(x)
-    k, s, p, d, out = _geometry(x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = check_bool(count_include_pad, "count_include_pad")
-    N, C, H, W = x.shape
-    grad_output = _check_grad_output(grad_output, (N, C) + out)
-    dtype = result_dtype(x, grad_output)
-    divisor = np.outer(*(_avg_divisor(n, ki, si, pi, oi, count_include_pad)
-                         for n, ki, si, pi, oi in zip(x.shape[2:], k, s, p, out)))
-    share = grad_output.astype(dtype, copy=False) / divisor.astype(dtype)
-    grad = _zeros_padded(x.shape, k, s, p, d, out, dtype)
-    for a in range(k[0]):                    # one strided add per window offset
-        for b in range(k[1]):
-            grad[_offset_slice(a, b, s, d, out)] += share
-    return grad[:, :, p[0]:p[0] + H, p[1]:p[1] + W].copy()
+@_doc(_AVG, 2, """
+>>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+>>> avg_pool2d(x, 2)
+array([[[[ 2.5,  4.5],
+         [10.5, 12.5]]]])
+>>> avg_pool2d(np.ones((1, 1, 2, 2)), 2, padding=1)
+array([[[[0.25, 0.25],
+         [0.25, 0.25]]]])
+>>> avg_pool2d(np.ones((1, 1, 2, 2)), 2, padding=1, count_include_pad=False)
+array([[[[1., 1.],
+         [1., 1.]]]])
+>>> avg_pool2d(x, 2, divisor_override=1)   # window sums
+array([[[[10., 18.],
+         [42., 50.]]]])
+""", **_WITH_OVERRIDE)
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg(2, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                naive=False)
 
 
-def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0,
-                              ceil_mode=False, count_include_pad=True):
-    """Gradient of average pooling written as loops (teaching version).
+@_doc(_AVG, 3, """
+>>> avg_pool3d(np.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+array([[[[[3.5]]]]])
+>>> avg_pool3d(np.ones((1, 1, 2, 2, 2)), 2, divisor_override=2)
+array([[[[[4.]]]]])
+""", **_WITH_OVERRIDE)
+def avg_pool3d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg(3, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                naive=False)
 
-    Parameters
-    ----------
-    grad_output : ndarray, shape (N, C, H_out, W_out)
-        Gradient with respect to the pooling output.
-    x : ndarray, shape (N, C, H, W)
-        The forward's input.
-    kernel_size, stride, padding, ceil_mode, count_include_pad
-        As in :func:`avg_pool2d_backward`.
 
-    Returns
-    -------
-    grad_input : ndarray, shape (N, C, H, W)
-        Gradient with respect to ``x``.
+@_doc(_AVG_NAIVE, 1, """
+>>> avg_pool1d_naive(np.array([[[1., 2., 3.]]]), 2, ceil_mode=True)
+array([[[1.5, 3. ]]])
+""", **_WITHOUT_OVERRIDE)
+def avg_pool1d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg(1, x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, naive=True)
 
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`avg_pool2d_backward`.
 
-    Notes
-    -----
-    Each window shares its gradient equally (``/ D``) among the input
-    elements it covers; the shares of padding are dropped.
+@_doc(_AVG_NAIVE, 2, """
+>>> x = np.array([[[[1., 2., 3.]]]])
+>>> avg_pool2d_naive(x, (1, 2), stride=2, ceil_mode=True)
+array([[[[1.5, 3. ]]]])
+""", **_WITH_OVERRIDE)
+def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                     divisor_override=None):
+    return _avg(2, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                naive=True)
 
-    Examples
-    --------
-    >>> g = np.array([[[[4.0]]]])
-    >>> avg_pool2d_backward_naive(g, np.zeros((1, 1, 1, 1)), 2, padding=1)
-    array([[[[1.]]]])
-    """
-    x = _check_input(x)
-    (kh, kw), (sh, sw), (ph, pw), _, (oh, ow) = _geometry(
-        x, kernel_size, stride, padding, 1, ceil_mode)
-    count_include_pad = check_bool(count_include_pad, "count_include_pad")
-    N, C, H, W = x.shape
-    grad_output = _check_grad_output(grad_output, (N, C, oh, ow))
-    grad_input = np.zeros(x.shape, dtype=result_dtype(x, grad_output))
-    for n in range(N):
-        for c in range(C):
-            for i in range(oh):
-                for j in range(ow):
-                    h0, w0 = i * sh - ph, j * sw - pw
-                    h1, w1 = min(h0 + kh, H + ph), min(w0 + kw, W + pw)
-                    rows = range(max(h0, 0), min(h1, H))
-                    cols = range(max(w0, 0), min(w1, W))
-                    if count_include_pad:
-                        divisor = (h1 - h0) * (w1 - w0)
-                    else:
-                        divisor = len(rows) * len(cols)
-                    for row in rows:
-                        for col in cols:
-                            grad_input[n, c, row, col] += grad_output[n, c, i, j] / divisor
-    return grad_input
+
+@_doc(_AVG_NAIVE, 3, """
+>>> avg_pool3d_naive(np.ones((1, 1, 1, 1, 1)), 2, padding=1)   # one input among 8 cells
+array([[[[[0.125]]]]])
+""", **_WITH_OVERRIDE)
+def avg_pool3d_naive(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                     divisor_override=None):
+    return _avg(3, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                naive=True)
+
+
+@_doc(_AVG_BACKWARD, 1, """
+>>> avg_pool1d_backward(np.array([[[4., 8.]]]), np.zeros((1, 1, 3)), 2, stride=1)
+array([[[2., 6., 4.]]])
+""", how="", **_WITHOUT_OVERRIDE)
+def avg_pool1d_backward(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True):
+    return _avg_backward(1, grad_output, x, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, None, naive=False)
+
+
+@_doc(_AVG_BACKWARD, 2, """
+>>> g = np.ones((1, 1, 1, 2))
+>>> avg_pool2d_backward(g, np.zeros((1, 1, 2, 3)), 2, stride=1)
+array([[[[0.25, 0.5 , 0.25],
+         [0.25, 0.5 , 0.25]]]])
+""", how="", **_WITH_OVERRIDE)
+def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    return _avg_backward(2, grad_output, x, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override, naive=False)
+
+
+@_doc(_AVG_BACKWARD, 3, """
+>>> avg_pool3d_backward(np.array([[[[[8.]]]]]), np.zeros((1, 1, 2, 2, 2)), 2)[0, 0, 0]
+array([[1., 1.],
+       [1., 1.]])
+""", how="", **_WITH_OVERRIDE)
+def avg_pool3d_backward(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    return _avg_backward(3, grad_output, x, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override, naive=False)
+
+
+@_doc(_AVG_BACKWARD, 1, """
+>>> avg_pool1d_backward_naive(np.array([[[4.]]]), np.zeros((1, 1, 1)), 2, padding=1)
+array([[[2.]]])
+""", how=", written as loops", **_WITHOUT_OVERRIDE)
+def avg_pool1d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                              count_include_pad=True):
+    return _avg_backward(1, grad_output, x, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, None, naive=True)
+
+
+@_doc(_AVG_BACKWARD, 2, """
+>>> g = np.array([[[[4.0]]]])
+>>> avg_pool2d_backward_naive(g, np.zeros((1, 1, 1, 1)), 2, padding=1)
+array([[[[1.]]]])
+""", how=", written as loops", **_WITH_OVERRIDE)
+def avg_pool2d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                              count_include_pad=True, divisor_override=None):
+    return _avg_backward(2, grad_output, x, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override, naive=True)
+
+
+@_doc(_AVG_BACKWARD, 3, """
+>>> avg_pool3d_backward_naive(np.array([[[[[8.]]]]]), np.zeros((1, 1, 1, 1, 1)), 2, padding=1)
+array([[[[[1.]]]]])
+""", how=", written as loops", **_WITH_OVERRIDE)
+def avg_pool3d_backward_naive(grad_output, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                              count_include_pad=True, divisor_override=None):
+    return _avg_backward(3, grad_output, x, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override, naive=True)
 
 
 # --------------------------------------------------------------------------
-# Global pooling
+# Adaptive pooling
+# --------------------------------------------------------------------------
+
+@_adaptive_doc("avg", 1, False, """
+>>> adaptive_avg_pool1d(np.array([[[1., 2., 3., 4., 5.]]]), 2)   # bins [0, 3) and [2, 5)
+array([[[2., 4.]]])
+""")
+def adaptive_avg_pool1d(x, output_size):
+    return _adaptive_avg(1, x, output_size, naive=False)
+
+
+@_adaptive_doc("avg", 2, False, """
+>>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+>>> adaptive_avg_pool2d(x, 2)
+array([[[[ 2.5,  4.5],
+         [10.5, 12.5]]]])
+>>> adaptive_avg_pool2d(x, (1, None)).shape
+(1, 1, 1, 4)
+""")
+def adaptive_avg_pool2d(x, output_size):
+    return _adaptive_avg(2, x, output_size, naive=False)
+
+
+@_adaptive_doc("avg", 3, False, """
+>>> adaptive_avg_pool3d(np.arange(8.0).reshape(1, 1, 2, 2, 2), 1)
+array([[[[[3.5]]]]])
+""")
+def adaptive_avg_pool3d(x, output_size):
+    return _adaptive_avg(3, x, output_size, naive=False)
+
+
+@_adaptive_doc("avg", 1, True, """
+>>> adaptive_avg_pool1d_naive(np.array([[[1., 2., 3.]]]), 2)   # bins [0, 2) and [1, 3)
+array([[[1.5, 2.5]]])
+""")
+def adaptive_avg_pool1d_naive(x, output_size):
+    return _adaptive_avg(1, x, output_size, naive=True)
+
+
+@_adaptive_doc("avg", 2, True, """
+>>> adaptive_avg_pool2d_naive(np.arange(6.0).reshape(1, 1, 2, 3), 1)
+array([[[[2.5]]]])
+""")
+def adaptive_avg_pool2d_naive(x, output_size):
+    return _adaptive_avg(2, x, output_size, naive=True)
+
+
+@_adaptive_doc("avg", 3, True, """
+>>> adaptive_avg_pool3d_naive(np.arange(8.0).reshape(1, 1, 2, 2, 2), (1, 1, 2))
+array([[[[[3., 4.]]]]])
+""")
+def adaptive_avg_pool3d_naive(x, output_size):
+    return _adaptive_avg(3, x, output_size, naive=True)
+
+
+@_adaptive_backward_doc("avg", 1, False, """
+>>> adaptive_avg_pool1d_backward(np.array([[[3., 6.]]]), np.zeros((1, 1, 5)), 2)
+array([[[1., 1., 3., 2., 2.]]])
+""")
+def adaptive_avg_pool1d_backward(grad_output, x, output_size):
+    return _adaptive_avg_backward(1, grad_output, x, output_size, naive=False)
+
+
+@_adaptive_backward_doc("avg", 2, False, """
+>>> adaptive_avg_pool2d_backward(np.array([[[[4.]]]]), np.zeros((1, 1, 2, 2)), 1)
+array([[[[1., 1.],
+         [1., 1.]]]])
+""")
+def adaptive_avg_pool2d_backward(grad_output, x, output_size):
+    return _adaptive_avg_backward(2, grad_output, x, output_size, naive=False)
+
+
+@_adaptive_backward_doc("avg", 3, False, """
+>>> adaptive_avg_pool3d_backward(np.array([[[[[2., 4.]]]]]), np.zeros((1, 1, 1, 1, 2)), (1, 1, 2))
+array([[[[[2., 4.]]]]])
+""")
+def adaptive_avg_pool3d_backward(grad_output, x, output_size):
+    return _adaptive_avg_backward(3, grad_output, x, output_size, naive=False)
+
+
+@_adaptive_backward_doc("avg", 1, True, """
+>>> adaptive_avg_pool1d_backward_naive(np.array([[[3., 6.]]]), np.zeros((1, 1, 5)), 2)
+array([[[1., 1., 3., 2., 2.]]])
+""")
+def adaptive_avg_pool1d_backward_naive(grad_output, x, output_size):
+    return _adaptive_avg_backward(1, grad_output, x, output_size, naive=True)
+
+
+@_adaptive_backward_doc("avg", 2, True, """
+>>> adaptive_avg_pool2d_backward_naive(np.array([[[[4.]]]]), np.zeros((1, 1, 1, 2)), 1)
+array([[[[2., 2.]]]])
+""")
+def adaptive_avg_pool2d_backward_naive(grad_output, x, output_size):
+    return _adaptive_avg_backward(2, grad_output, x, output_size, naive=True)
+
+
+@_adaptive_backward_doc("avg", 3, True, """
+>>> adaptive_avg_pool3d_backward_naive(np.array([[[[[6.]]]]]), np.zeros((1, 1, 1, 1, 3)), 1)
+array([[[[[2., 2., 2.]]]]])
+""")
+def adaptive_avg_pool3d_backward_naive(grad_output, x, output_size):
+    return _adaptive_avg_backward(3, grad_output, x, output_size, naive=True)
+
+
+@_adaptive_doc("max", 1, False, """
+>>> adaptive_max_pool1d(np.array([[[1., 5., 2., 4., 3.]]]), 2, return_indices=True)
+(array([[[5., 4.]]]), array([[[1, 3]]]))
+""")
+def adaptive_max_pool1d(x, output_size, return_indices=False):
+    return _adaptive_max(1, x, output_size, return_indices, naive=False)
+
+
+@_adaptive_doc("max", 2, False, """
+>>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+>>> adaptive_max_pool2d(x, 2)
+array([[[[ 5.,  7.],
+         [13., 15.]]]])
+>>> adaptive_max_pool2d(x, (1, 3), return_indices=True)[1]
+array([[[[13, 14, 15]]]])
+""")
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    return _adaptive_max(2, x, output_size, return_indices, naive=False)
+
+
+@_adaptive_doc("max", 3, False, """
+>>> adaptive_max_pool3d(np.arange(8.0).reshape(1, 1, 2, 2, 2), 1, return_indices=True)
+(array([[[[[7.]]]]]), array([[[[[7]]]]]))
+""")
+def adaptive_max_pool3d(x, output_size, return_indices=False):
+    return _adaptive_max(3, x, output_size, return_indices, naive=False)
+
+
+@_adaptive_doc("max", 1, True, """
+>>> adaptive_max_pool1d_naive(np.array([[[2., 2., 1.]]]), 2, return_indices=True)
+(array([[[2., 2.]]]), array([[[0, 1]]]))
+""")
+def adaptive_max_pool1d_naive(x, output_size, return_indices=False):
+    return _adaptive_max(1, x, output_size, return_indices, naive=True)
+
+
+@_adaptive_doc("max", 2, True, """
+>>> adaptive_max_pool2d_naive(np.array([[[[1., 5.], [5., 2.]]]]), 1, return_indices=True)
+(array([[[[5.]]]]), array([[[[1]]]]))
+""")
+def adaptive_max_pool2d_naive(x, output_size, return_indices=False):
+    return _adaptive_max(2, x, output_size, return_indices, naive=True)
+
+
+@_adaptive_doc("max", 3, True, """
+>>> adaptive_max_pool3d_naive(np.arange(8.0).reshape(1, 1, 2, 2, 2), (2, 1, 1)).ravel()
+array([3., 7.])
+""")
+def adaptive_max_pool3d_naive(x, output_size, return_indices=False):
+    return _adaptive_max(3, x, output_size, return_indices, naive=True)
+
+
+@_adaptive_backward_doc("max", 1, False, """
+>>> adaptive_max_pool1d_backward(np.array([[[1., 2.]]]), np.array([[[0., 9., 0.]]]), 2)
+array([[[0., 3., 0.]]])
+""")
+def adaptive_max_pool1d_backward(grad_output, x, output_size, return_indices=False):
+    return _adaptive_max_backward(1, grad_output, x, output_size, return_indices, naive=False)
+
+
+@_adaptive_backward_doc("max", 2, False, """
+>>> x = np.array([[[[1., 5.], [5., 2.]]]])
+>>> adaptive_max_pool2d_backward(np.array([[[[2.]]]]), x, 1)
+array([[[[0., 2.],
+         [0., 0.]]]])
+""")
+def adaptive_max_pool2d_backward(grad_output, x, output_size, return_indices=False):
+    return _adaptive_max_backward(2, grad_output, x, output_size, return_indices, naive=False)
+
+
+@_adaptive_backward_doc("max", 3, False, """
+>>> adaptive_max_pool3d_backward(np.ones((1, 1, 1, 1, 1)), np.array([[[[[1., 3., 2.]]]]]), 1)
+array([[[[[0., 1., 0.]]]]])
+""")
+def adaptive_max_pool3d_backward(grad_output, x, output_size, return_indices=False):
+    return _adaptive_max_backward(3, grad_output, x, output_size, return_indices, naive=False)
+
+
+@_adaptive_backward_doc("max", 1, True, """
+>>> adaptive_max_pool1d_backward_naive(np.array([[[1., 2.]]]), np.array([[[0., 9., 0.]]]), 2)
+array([[[0., 3., 0.]]])
+""")
+def adaptive_max_pool1d_backward_naive(grad_output, x, output_size, return_indices=False):
+    return _adaptive_max_backward(1, grad_output, x, output_size, return_indices, naive=True)
+
+
+@_adaptive_backward_doc("max", 2, True, """
+>>> adaptive_max_pool2d_backward_naive(np.array([[[[2.]]]]), np.array([[[[1., 5.], [5., 2.]]]]), 1)
+array([[[[0., 2.],
+         [0., 0.]]]])
+""")
+def adaptive_max_pool2d_backward_naive(grad_output, x, output_size, return_indices=False):
+    return _adaptive_max_backward(2, grad_output, x, output_size, return_indices, naive=True)
+
+
+@_adaptive_backward_doc("max", 3, True, """
+>>> adaptive_max_pool3d_backward_naive(np.ones((1, 1, 1, 1, 1)), np.array([[[[[1., 3., 2.]]]]]), 1)
+array([[[[[0., 1., 0.]]]]])
+""")
+def adaptive_max_pool3d_backward_naive(grad_output, x, output_size, return_indices=False):
+    return _adaptive_max_backward(3, grad_output, x, output_size, return_indices, naive=True)
+
+
+# --------------------------------------------------------------------------
+# Global pooling: adaptive pooling to one bin
 # --------------------------------------------------------------------------
 
 def global_max_pool2d(x):
-    """Maximum over each whole channel plane (``adaptive_max_pool2d(x, 1)`` in torch).
+    """Maximum over each whole channel plane: ``adaptive_max_pool2d(x, 1)``.
 
     Parameters
     ----------
@@ -721,20 +1047,18 @@ def global_max_pool2d(x):
 
     Notes
     -----
-    ``out[n, c, 0, 0] = max_{h, w} x[n, c, h, w]``; the same as
-    :func:`max_pool2d` with ``kernel_size=(H, W)``.
+    ``out[n, c, 0, 0] = max_{h, w} x[n, c, h, w]`` (a NaN wins, as in torch).
 
     Examples
     --------
     >>> global_max_pool2d(np.array([[[[1., 5.], [3., 2.]]]]))
     array([[[[5.]]]])
     """
-    x = _check_input(x)
-    return x.max(axis=(2, 3), keepdims=True)
+    return adaptive_max_pool2d(x, 1)
 
 
 def global_avg_pool2d(x):
-    """Mean over each whole channel plane (``adaptive_avg_pool2d(x, 1)`` in torch).
+    """Mean over each whole channel plane: ``adaptive_avg_pool2d(x, 1)``.
 
     Parameters
     ----------
@@ -762,12 +1086,11 @@ def global_avg_pool2d(x):
     >>> global_avg_pool2d(np.array([[[[1., 5.], [3., 2.]]]]))
     array([[[[2.75]]]])
     """
-    x = _check_input(x)
-    return x.mean(axis=(2, 3), keepdims=True)
+    return adaptive_avg_pool2d(x, 1)
 
 
 def global_max_pool2d_backward(grad_output, x):
-    """Gradient of :func:`global_max_pool2d` with respect to its input.
+    """Gradient of :func:`global_max_pool2d`: ``adaptive_max_pool2d_backward(grad_output, x, 1)``.
 
     Parameters
     ----------
@@ -789,9 +1112,7 @@ def global_max_pool2d_backward(grad_output, x):
 
     Notes
     -----
-    ``grad_input[n, c, h, w] = grad_output[n, c, 0, 0]`` if ``(h, w)`` is the
-    first position of ``max x[n, c]``, else 0 (a NaN counts as the maximum;
-    with several, the last, as torch's index).
+    A NaN counts as the maximum; with several, the last, as torch's index.
 
     Examples
     --------
@@ -800,22 +1121,11 @@ def global_max_pool2d_backward(grad_output, x):
     array([[[[0., 2.],
              [0., 0.]]]])
     """
-    x = _check_input(x)
-    N, C, H, W = x.shape
-    grad_output = _check_grad_output(grad_output, (N, C, 1, 1))
-    flat = x.reshape(N, C, H * W)
-    arg = flat.argmax(axis=-1)
-    nan = np.isnan(np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0])
-    if nan.any():
-        last = H * W - 1 - np.isnan(flat[..., ::-1]).argmax(axis=-1)
-        arg = np.where(nan, last, arg)
-    grad = np.zeros((N, C, H * W), dtype=result_dtype(x, grad_output))
-    np.put_along_axis(grad, arg[..., None], grad_output.reshape(N, C, 1), axis=-1)
-    return grad.reshape(N, C, H, W)
+    return adaptive_max_pool2d_backward(grad_output, x, 1)
 
 
 def global_avg_pool2d_backward(grad_output, x):
-    """Gradient of :func:`global_avg_pool2d` with respect to its input.
+    """Gradient of :func:`global_avg_pool2d`: ``adaptive_avg_pool2d_backward(grad_output, x, 1)``.
 
     Parameters
     ----------
@@ -844,9 +1154,4 @@ def global_avg_pool2d_backward(grad_output, x):
     array([[[[1., 1.],
              [1., 1.]]]])
     """
-    x = _check_input(x)
-    N, C, H, W = x.shape
-    grad_output = _check_grad_output(grad_output, (N, C, 1, 1))
-    dtype = result_dtype(x, grad_output)
-    share = grad_output.astype(dtype, copy=False) / dtype.type(H * W)
-    return np.broadcast_to(share, x.shape).copy()
+    return adaptive_avg_pool2d_backward(grad_output, x, 1)

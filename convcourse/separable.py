@@ -16,20 +16,20 @@ Image filtering (:func:`separable_correlate2d`) follows
 
 from __future__ import annotations
 
-
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ._padding import output_length, pad_spatial, resolve_padding
+from ._padding import pad_spatial
 from ._validation import (
     _describe,
+    as_array,
     as_network_array,
     check_choice,
     check_ndim,
     check_shape,
-    ntuple,
     result_dtype,
 )
+from .conv import _conv_forward, _parse
+from .filtering import _swap_needed
 
 __all__ = [
     "separate_kernel",
@@ -50,10 +50,7 @@ _MODES = ("full", "valid", "same")
 # --- separable kernels ------------------------------------------------------------------
 
 def _as_real_kernel(kernel, name="kernel"):
-    try:
-        k = np.asarray(kernel)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a 2-D array of real numbers, got {_describe(kernel)}") from exc
+    k = as_array(kernel, name)
     if k.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real-valued array, got dtype {k.dtype}")
     if k.ndim != 2:
@@ -205,9 +202,9 @@ def is_separable(kernel, atol=1e-8):
 # --- separable image filtering (scipy semantics) -----------------------------------------
 
 def _check_image_and_taps(image, column, row):
-    image = np.asarray(image)
-    column = np.asarray(column)
-    row = np.asarray(row)
+    image = as_array(image, "image")
+    column = as_array(column, "column")
+    row = as_array(row, "row")
     for arr, name in ((image, "image"), (column, "column"), (row, "row")):
         if arr.dtype.kind not in "biufc":
             raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
@@ -227,28 +224,28 @@ def _check_image_and_taps(image, column, row):
     return image, column, row
 
 
-def _window(n, k, mode):
-    """(start, length) of the output inside the 'full' correlation along one axis."""
+def _window(n, k, mode, swapped):
+    """(start, length) of the output inside the 'full' correlation along one axis.
+
+    ``swapped`` is filtering's 'valid'-mode rule (:func:`~convcourse.filtering._swap_needed`):
+    when the kernel is the larger input, scipy correlates it with the image
+    and reverses the result, which is the window of the full correlation
+    starting at ``n - 1`` instead of ``k - 1``.
+    """
     if mode == "full":
         return 0, n + k - 1
     elif mode == "same":
         return k // 2, n                    # scipy's centring for correlate2d
     elif mode == "valid":
-        return min(n, k) - 1, abs(n - k) + 1  # scipy swaps when the kernel is larger
+        return (n if swapped else k) - 1, abs(n - k) + 1
     else:
         raise ValueError(f"mode must be one of 'full', 'valid', 'same'; got {mode!r}")
 
 
-def _check_valid_sizes(image, column, row, mode):
-    if mode == "valid":
-        bigger = (image.shape[0] >= column.size, image.shape[1] >= row.size)
-        smaller = (image.shape[0] <= column.size, image.shape[1] <= row.size)
-        if not (all(bigger) or all(smaller)):
-            raise ValueError(
-                "For 'valid' mode, one must be at least as large as the other in every "
-                f"dimension: got image of shape {image.shape} and kernel of shape "
-                f"({column.size}, {row.size})"
-            )
+def _valid_swap(image, column, row, mode):
+    """filtering's 'valid'-mode swap rule, with this function's argument names."""
+    return _swap_needed(mode, image.shape, (column.size, row.size),
+                        names=("image", "the kernel np.outer(column, row)"))
 
 
 def _correlate_axis(x, taps, axis, start, length):
@@ -321,9 +318,9 @@ def separable_correlate2d(image, column, row, mode="valid"):
     """
     image, column, row = _check_image_and_taps(image, column, row)
     mode = check_choice(mode, _MODES, "mode")
-    _check_valid_sizes(image, column, row, mode)
-    start_h, length_h = _window(image.shape[0], column.size, mode)
-    start_w, length_w = _window(image.shape[1], row.size, mode)
+    swapped = _valid_swap(image, column, row, mode)
+    start_h, length_h = _window(image.shape[0], column.size, mode, swapped)
+    start_w, length_w = _window(image.shape[1], row.size, mode, swapped)
     out = _correlate_axis(image, np.conj(row), 1, start_w, length_w)
     out = _correlate_axis(out, np.conj(column), 0, start_h, length_h)
     return out.astype(np.result_type(image, column, row), copy=False)
@@ -363,10 +360,10 @@ def separable_correlate2d_naive(image, column, row, mode="valid"):
     """
     image, column, row = _check_image_and_taps(image, column, row)
     mode = check_choice(mode, _MODES, "mode")
-    _check_valid_sizes(image, column, row, mode)
+    swapped = _valid_swap(image, column, row, mode)
     (h, w), kh, kw = image.shape, column.size, row.size
-    start_h, length_h = _window(h, kh, mode)
-    start_w, length_w = _window(w, kw, mode)
+    start_h, length_h = _window(h, kh, mode, swapped)
+    start_w, length_w = _window(w, kw, mode, swapped)
     dtype = np.result_type(image, column, row)
     padded = np.zeros((h + 2 * (kh - 1), w + 2 * (kw - 1)), dtype=dtype)
     padded[kh - 1:kh - 1 + h, kw - 1:kw - 1 + w] = image
@@ -394,41 +391,28 @@ def _check_bias(bias, n_out, name):
 
 
 def _prepare_depthwise(x, weight, bias, stride, padding, dilation, wname="weight", bname="bias"):
-    """Validate and normalise the arguments of a depthwise convolution.
+    """Validate a depthwise convolution: ``conv2d`` with ``groups = C``.
 
-    ``wname`` and ``bname`` are the argument names used in error messages.
+    Only the depthwise weight layout is checked here; everything else
+    (ranks, sizes, padding, a kernel larger than the padded input, bias,
+    dtypes) is the convolution's own validation, with ``wname`` and
+    ``bname`` naming the weight and bias in its messages.
+    Returns ``(x, weight, bias, spec)`` as :func:`convcourse.conv._parse` does.
     """
     x = as_network_array(x, "x")
     weight = as_network_array(weight, wname)
-    check_ndim(x, 4, "x", "(N, C, H, W)")
-    check_ndim(weight, 4, wname, "(C*m, 1, kH, kW)")
-    n, c, h, w = x.shape
+    c = x.shape[1] if x.ndim == 4 else None
     if c == 0:
         raise ValueError(f"x must have at least one channel, got shape {x.shape}")
-    if weight.shape[1] != 1 or weight.shape[0] == 0 or weight.shape[0] % c:
+    if c is not None and weight.ndim == 4 and (weight.shape[1] != 1 or weight.shape[0] == 0
+                                               or weight.shape[0] % c):
         raise ValueError(
             f"{wname} must have shape (C*m, 1, kH, kW) with C = {c} input channels "
             f"(one or more filters per channel), got shape {weight.shape}"
         )
-    if min(weight.shape[2:]) < 1:
-        raise ValueError(f"{wname} must have a kernel of at least 1x1, got shape {weight.shape}")
-    bias = _check_bias(bias, weight.shape[0], bname)
-    kernel = weight.shape[2:]
-    strides = ntuple(stride, 2, "stride")
-    dilations = ntuple(dilation, 2, "dilation")
-    pads = resolve_padding(padding, kernel, strides, dilations)
-    out_size = []
-    for axis, n_in, k, s, (pb, pa), d in zip("HW", (h, w), kernel, strides, pads, dilations):
-        length = output_length(n_in, k, s, pb, pa, d)
-        if length < 1:
-            raise ValueError(
-                f"kernel size {k} with dilation {d} is larger than the padded input "
-                f"({n_in} + {pb} + {pa}) along {axis}: got x of shape {x.shape} and "
-                f"{wname} of shape {weight.shape}"
-            )
-        out_size.append(length)
-    dtype = result_dtype(x, weight, bias)
-    return x, weight, bias, strides, pads, dilations, tuple(out_size), dtype
+    (x, weight, bias, _), spec = _parse(x, weight, bias, stride, padding, dilation, c or 1, 2,
+                                        weight_name=wname, bias_name=bname)
+    return x, weight, bias, spec
 
 
 def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
@@ -487,26 +471,7 @@ def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
             [[-44., -48.],
              [-56., -60.]]]])
     """
-    return _depthwise_vectorised(*_prepare_depthwise(x, weight, bias, stride, padding, dilation))
-
-
-def _depthwise_vectorised(x, weight, bias, strides, pads, dilations, out_size, dtype):
-    h_out, w_out = out_size
-    n, c = x.shape[:2]
-    m = weight.shape[0] // c
-    kh, kw = weight.shape[2:]
-    (sh, sw), (dh, dw) = strides, dilations
-    xp = pad_spatial(x, pads)
-    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    # windows[n, c, i, l, a, b] = xp[n, c, i*sH + a*dH, l*sW + b*dW]
-    windows = sliding_window_view(xp, span, axis=(2, 3))[
-        :, :, :(h_out - 1) * sh + 1:sh, :(w_out - 1) * sw + 1:sw, ::dh, ::dw]
-    w = weight.reshape(c, m, kh, kw)
-    out = np.einsum("ncilab,cmab->ncmil", windows, w, optimize=True)
-    out = out.reshape(n, c * m, h_out, w_out).astype(dtype, copy=False)
-    if bias is not None:
-        out += bias.astype(dtype, copy=False)[:, None, None]
-    return out
+    return _conv_forward(*_prepare_depthwise(x, weight, bias, stride, padding, dilation))
 
 
 def depthwise_conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
@@ -542,14 +507,14 @@ def depthwise_conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1
     return _depthwise_loops(*_prepare_depthwise(x, weight, bias, stride, padding, dilation))
 
 
-def _depthwise_loops(x, weight, bias, strides, pads, dilations, out_size, dtype):
-    h_out, w_out = out_size
+def _depthwise_loops(x, weight, bias, spec):
+    h_out, w_out = spec.out_size
     n, c = x.shape[:2]
     c_out, _, kh, kw = weight.shape
     m = c_out // c
-    (sh, sw), (dh, dw) = strides, dilations
-    xp = pad_spatial(x, pads)
-    out = np.zeros((n, c_out, h_out, w_out), dtype=dtype)
+    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    xp = pad_spatial(x, spec.pads)
+    out = np.zeros((n, c_out, h_out, w_out), dtype=spec.dtype)
     for b_ in range(n):
         for o in range(c_out):
             channel = o // m
@@ -727,7 +692,7 @@ def depthwise_separable_conv2d(x, depthwise_weight, pointwise_weight, depthwise_
            [12., 18., 18., 12.],
            [ 8., 12., 12.,  8.]])
     """
-    hidden = _depthwise_vectorised(*_prepare_depthwise(
+    hidden = _conv_forward(*_prepare_depthwise(
         x, depthwise_weight, depthwise_bias, stride, padding, dilation,
         "depthwise_weight", "depthwise_bias"))
     return _pointwise_vectorised(*_prepare_pointwise(

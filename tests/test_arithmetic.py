@@ -55,9 +55,9 @@ def test_conv_output_size_matches_torch_ceil_mode():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"size": 2, "kernel_size": 3}, ValueError, r"output would be empty.*input size 2"),
-        ({"size": 5, "kernel_size": 3, "dilation": 3}, ValueError, r"dilated kernel size 7"),
-        ({"size": (5, 2), "kernel_size": 3}, ValueError, r"axis 1.*input size 2"),
+        ({"size": 2, "kernel_size": 3}, ValueError, r"the kernel is larger than the padded input: kernel_size gives kernel size 3.*size of shape 2"),
+        ({"size": 5, "kernel_size": 3, "dilation": 3}, ValueError, r"dilation 3: spans 7\) but the padded input is 5"),
+        ({"size": (5, 2), "kernel_size": 3}, ValueError, r"kernel size \(3, 3\).*padded input is \(5, 2\).*output size would be \(3, 0\)"),
         ({"size": 0, "kernel_size": 1}, ValueError, r"size must be >= 1, got 0"),
         ({"size": 5.0, "kernel_size": 3}, TypeError, r"size must be an int, got 5\.0"),
         ({"size": 5, "kernel_size": 3, "stride": 0}, ValueError, r"stride.*got 0"),
@@ -166,7 +166,7 @@ def test_depthwise_separable_is_depthwise_plus_pointwise():
     "args, error, match",
     [
         (((15, 15), 10, 3), ValueError, r"input_shape must be a tuple \(C, H, W\).*\(15, 15\)"),
-        (((3, 2, 15), 10, 3), ValueError, r"output would be empty along axis 0"),
+        (((3, 2, 15), 10, 3), ValueError, r"the kernel is larger than the padded input.*input_shape of shape \(3, 2, 15\)"),
         (((3, 15, 15), 0, 3), ValueError, r"out_channels must be >= 1, got 0"),
         (((3, 15.5, 15), 10, 3), TypeError, r"input_shape.*15\.5"),
     ],

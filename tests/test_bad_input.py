@@ -461,6 +461,139 @@ for _vid, _fwd, _bwd in GLOBAL_POOLS:
     _register_global(_vid, _fwd, _bwd)
 
 
+# -- pooling: the rest of the family in 1, 2 and 3 dimensions (issue 12) ----------------
+
+NEW_POOLS = [  # (name, nd, kind)
+    (f"{kind}{nd}d", nd, kind) for kind in ("max_pool", "avg_pool") for nd in (1, 3)
+] + [(f"{kind}{nd}d", nd, kind) for kind in ("adaptive_max_pool", "adaptive_avg_pool")
+     for nd in (1, 2, 3)]
+
+
+def nd_pool_setup(draw, nd):
+    k = tuple(ints(draw, 1, 3) for _ in range(nd))
+    size = tuple(kk + ints(draw, 0, 3) for kk in k)
+    return dict(x=np.ones((ints(draw, 1, 2), ints(draw, 1, 3)) + size), k=k, nd=nd)
+
+
+def _register_nd_pool(name, nd, kind):
+    adaptive = kind.startswith("adaptive")
+    fwd = getattr(pooling, name)
+
+    def call(fn, backward, s, **over):
+        x = over.pop("x", s["x"])
+        g = over.pop("grad_output", None)
+        kw = dict(output_size=2) if adaptive else dict(kernel_size=s["k"])
+        kw.update(over)
+        if not backward:
+            return Case(fn, (x,), kw)
+        if g is None:
+            g = np.ones(fwd(s["x"], **(dict(output_size=2) if adaptive else dict(kernel_size=s["k"]))).shape)
+        return Case(fn, (g, x), kw)
+
+    for suffix in ("", "_naive", "_backward", "_backward_naive"):
+        fn = getattr(pooling, name + suffix)
+        backward = "backward" in suffix
+        vid = name + suffix
+
+        @case(f"{vid}-unbatched")
+        def _(draw, fn=fn, backward=backward):
+            s = nd_pool_setup(draw, nd)
+            c = call(fn, backward, s, x=s["x"][0])
+            c.names, c.values = ("x",), (shape_text(s["x"][0]),)
+            return c
+
+        @case(f"{vid}-x-complex-or-object-or-ragged")
+        def _(draw, fn=fn, backward=backward):
+            s = nd_pool_setup(draw, nd)
+            bad = draw(st.sampled_from(["complex", "object", "ragged"]))
+            x = [[1.0, 2.0], [3.0]] if bad == "ragged" else s["x"].astype(bad)
+            c = call(fn, backward, s, x=x)
+            c.names, c.values = ("x",), ((bad,) if bad != "ragged" else ("[[1.0, 2.0], [3.0]]",))
+            return c
+
+        if backward:
+            @case(f"{vid}-grad-output-wrong-shape")
+            def _(draw, fn=fn):
+                s = nd_pool_setup(draw, nd)
+                good = fwd(s["x"], **(dict(output_size=2) if adaptive else dict(kernel_size=s["k"]))).shape
+                g = np.ones(good[:-1] + (good[-1] + 1,))
+                c = call(fn, True, s, grad_output=g)
+                c.names, c.values = ("grad_output",), (shape_text(g),)
+                return c
+
+        if adaptive:
+            @case(f"{vid}-output-size-bad")
+            def _(draw, fn=fn, backward=backward):
+                s = nd_pool_setup(draw, nd)
+                value = draw(st.sampled_from([-1, 1.5, "2", (2,) * (nd + 1)]))
+                c = call(fn, backward, s, output_size=value)
+                c.names, c.values = ("output_size",), (repr(value),)
+                return c
+            if "max" in kind:
+                @case(f"{vid}-return-indices-not-bool")
+                def _(draw, fn=fn, backward=backward):
+                    s = nd_pool_setup(draw, nd)
+                    c = call(fn, backward, s, return_indices=1)
+                    c.names, c.values = ("return_indices",), (1,)
+                    return c
+            continue
+
+        for arg in ["kernel_size", "stride"] + (["dilation"] if kind == "max_pool" else []):
+            @case(f"{vid}-{arg}-bad")
+            def _(draw, fn=fn, backward=backward, arg=arg):
+                s = nd_pool_setup(draw, nd)
+                value = draw(st.sampled_from(BAD_INTS))
+                c = call(fn, backward, s, **{arg: value})
+                c.names, c.values = (arg,), (value,)
+                return c
+
+        @case(f"{vid}-padding-over-half-kernel")
+        def _(draw, fn=fn, backward=backward):
+            s = nd_pool_setup(draw, nd)
+            value = s["k"][0] // 2 + 1
+            c = call(fn, backward, s, padding=value)
+            c.names, c.values = ("padding",), (f"padding={(value,) * nd}",)
+            return c
+
+        @case(f"{vid}-kernel-larger-than-padded-input")
+        def _(draw, fn=fn, backward=backward):
+            s = nd_pool_setup(draw, nd)
+            k = (s["x"].shape[2] + ints(draw, 1, 2),) + (1,) * (nd - 1)
+            kw = dict(kernel_size=k)
+            if backward:
+                kw["grad_output"] = np.ones(s["x"].shape[:2] + (1,) + s["x"].shape[3:])
+            c = call(fn, backward, s, **kw)
+            c.names, c.values = ("kernel_size", "x"), (shape_text(s["x"]),)
+            return c
+
+        @case(f"{vid}-ceil-mode-not-bool")
+        def _(draw, fn=fn, backward=backward):
+            s = nd_pool_setup(draw, nd)
+            c = call(fn, backward, s, ceil_mode="yes")
+            c.names, c.values = ("ceil_mode",), ("'yes'",)
+            return c
+
+        if kind == "avg_pool" and nd > 1:
+            @case(f"{vid}-divisor-override-zero")
+            def _(draw, fn=fn, backward=backward):
+                s = nd_pool_setup(draw, nd)
+                c = call(fn, backward, s, divisor_override=0)
+                c.names, c.values = ("divisor_override",), (0,)
+                return c
+
+
+for _name, _nd, _kind in NEW_POOLS:
+    _register_nd_pool(_name, _nd, _kind)
+
+# avg_pool2d's new argument (issue 12)
+for _fn in (pooling.avg_pool2d, pooling.avg_pool2d_naive):
+    @case(f"{_fn.__name__}-divisor-override-bad")
+    def _(draw, fn=_fn):
+        v = draw(st.sampled_from([0, 1.5, "2"]))
+        return Case(fn, (np.ones((1, 1, 4, 4)), 2), dict(divisor_override=v), ("divisor_override",),
+                    (repr(v),))
+
+
 # -- scipy-compatible filtering ------------------------------------------------------
 
 FILTERS_2D = [filtering.correlate2d, filtering.convolve2d,
@@ -978,3 +1111,67 @@ def test_every_public_function_is_covered():
     # the kernel constructors without arguments cannot receive bad input
     exempt = {"sharpen", "emboss"}
     assert public - exempt <= covered, sorted(public - exempt - covered)
+
+
+# ---------------------------------------------------------------------------
+# one message per fault kind (issue 12 §5): wherever a fault is detected, the same words
+# ---------------------------------------------------------------------------
+
+KERNEL_TOO_LARGE = re.compile(
+    r"^the kernel is larger than the padded input: (?P<kernel>\w+) gives kernel size .+ "
+    r"\(dilation .+: spans .+\) but the padded input is .+ \((?P<input>\w+) of shape .+, "
+    r"padding .+\); the output size would be .+$")
+
+
+def _kernel_too_large_calls():
+    """One call per function that can meet a kernel larger than the padded input."""
+    calls = []
+    for nd, (fwd, bwd) in CONV_FUNCTIONS.items():
+        x, w = np.ones((1, 1) + (2,) * nd), np.ones((1, 1) + (4,) * nd)
+        calls += [(fwd, (x, w)), (bwd, (np.ones((1, 1) + (1,) * nd), x, w))]
+    x2, w2 = np.ones((1, 2, 2, 2)), np.ones((2, 1, 4, 4))
+    calls += [(conv.conv2d_naive, (x2[:, :1], w2[:1])), (separable.depthwise_conv2d, (x2, w2)),
+              (separable.depthwise_conv2d_naive, (x2, w2)),
+              (separable.depthwise_separable_conv2d, (x2, w2, np.ones((3, 2)))),
+              (arithmetic.conv_output_size, (2, 4)), (arithmetic.conv_mults, ((1, 2, 2), 1, 4)),
+              (arithmetic.depthwise_separable_mults, ((1, 2, 2), 1, 4))]
+    for name in pooling.__all__:
+        if "adaptive" in name or "global" in name:
+            continue
+        fn = getattr(pooling, name)
+        nd = int(name.split("pool")[1][0])
+        x = np.ones((1, 1) + (2,) * nd)
+        args = (np.ones((1, 1) + (1,) * nd), x) if "backward" in name else (x,)
+        calls.append((fn, args + (4,)))
+    return calls
+
+
+@pytest.mark.parametrize("fn, args", _kernel_too_large_calls(),
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_kernel_larger_than_padded_input_is_one_message_everywhere(fn, args):
+    with pytest.raises(ValueError) as info:
+        fn(*args)
+    assert KERNEL_TOO_LARGE.match(str(info.value)), str(info.value)
+
+
+RAGGED = [[1.0, 2.0], [3.0]]
+RAGGED_MESSAGE = re.compile(r"^(?P<name>[\w' ]+) must be an array or a rectangular nested sequence "
+                            r"of numbers, got \[\[1\.0, 2\.0\], \[3\.0\]\]$")
+
+
+@pytest.mark.parametrize("fn, args", [
+    (conv.conv2d, (RAGGED, np.ones((1, 1, 1, 1)))), (conv.conv1d_backward, (RAGGED, np.ones((1, 1, 2)), np.ones((1, 1, 1)))),
+    (pooling.max_pool2d, (RAGGED, 1)), (pooling.adaptive_avg_pool1d, (RAGGED, 1)),
+    (pooling.global_avg_pool2d, (RAGGED,)),
+    (filtering.correlate2d, (RAGGED, np.ones((1, 1)))), (filtering.convolve, (np.ones(3), RAGGED)),
+    (separable.separable_correlate2d, (RAGGED, [1.0], [1.0])),
+    (separable.separable_correlate2d_naive, (np.ones((2, 2)), RAGGED, [1.0])),
+    (separable.separate_kernel, (RAGGED,)), (separable.depthwise_conv2d, (RAGGED, np.ones((1, 1, 1, 1)))),
+    (separable.pointwise_conv2d, (np.ones((1, 1, 1, 1)), RAGGED)),
+    (kernels.gradient_magnitude, (RAGGED,)), (gradcheck.rel_error, (RAGGED, RAGGED)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_ragged_input_is_one_error_type_and_message_everywhere(fn, args):
+    """A ragged nested list is a ValueError from the one converter (never numpy's own words)."""
+    with pytest.raises(ValueError) as info:
+        fn(*args)
+    assert RAGGED_MESSAGE.match(str(info.value)), str(info.value)

@@ -6,6 +6,8 @@ its group) summed over the group, subsampling for stride, and a zero-inserted
 kernel for dilation.  torch is a second oracle in ``test_conv_torch.py``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -306,8 +308,8 @@ BAD_FORWARD = [
     (dict(padding="full"), ValueError, r"padding must be an int, a tuple of 2 ints, 'valid' or 'same'; got 'full'"),
     (dict(padding="same", stride=2), ValueError, r"padding='same' is not supported for strided convolutions, got stride=\(2, 2\)"),
     (dict(dilation=0), ValueError, r"dilation must be >= 1 .*got 0"),
-    (dict(weight=np.zeros((6, 4, 6, 3))), ValueError, r"kernel size \(6, 3\) .*larger than the padded input \(5, 5\)"),
-    (dict(weight=np.zeros((6, 4, 3, 3)), dilation=3), ValueError, r"spans \(7, 7\)\) is larger than the padded input \(5, 5\)"),
+    (dict(weight=np.zeros((6, 4, 6, 3))), ValueError, r"the kernel is larger than the padded input: weight gives kernel size \(6, 3\).*padded input is \(5, 5\)"),
+    (dict(weight=np.zeros((6, 4, 3, 3)), dilation=3), ValueError, r"spans \(7, 7\)\) but the padded input is \(5, 5\)"),
     (dict(weight=np.zeros((6, 4, 0, 3))), ValueError, r"weight must have a kernel size >= 1 .*\(6, 4, 0, 3\)"),
     (dict(bias=np.zeros(5)), ValueError, r"bias must have shape \(6,\), got shape \(5,\)"),
     (dict(bias=np.zeros((6, 1))), ValueError, r"bias must have shape \(6,\), got shape \(6, 1\)"),
@@ -376,3 +378,115 @@ def test_per_tap_and_im2col_strategies_and_threads_agree(nd, opts, rng, monkeypa
     np.testing.assert_allclose(FORWARD[nd](x, weight, bias, **kw), out, rtol=1e-12, atol=1e-12)
     for per_tap, im2col in zip(BACKWARD[nd](grad_output, x, weight, **kw), grads):
         np.testing.assert_allclose(per_tap, im2col, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# non-finite input: NaN where and only where the formula has NaN (issue 12 §1)
+# --------------------------------------------------------------------------
+
+def loop_backward(grad_output, x, weight, stride, pads, dilation, groups):
+    """The backward formula of any dimension, one output position at a time.
+
+    ``pads`` holds (before, after) per axis.  Only the windows' own products
+    enter each sum, so a NaN or an inf contributes exactly where the formula
+    says: the independent reference for the fast path's garbage columns.
+    """
+    nd = x.ndim - 2
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    grad_xp = np.zeros_like(xp)
+    grad_weight = np.zeros_like(weight)
+    per_group, c_group = weight.shape[0] // groups, weight.shape[1]
+    span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
+    with np.errstate(invalid="ignore"):
+        for n in range(x.shape[0]):
+            for k in range(weight.shape[0]):
+                first = (k // per_group) * c_group
+                for o in np.ndindex(*grad_output.shape[2:]):
+                    window = (n, slice(first, first + c_group)) + tuple(
+                        slice(oi * s, oi * s + sp, d) for oi, s, sp, d in zip(o, stride, span, dilation))
+                    g = grad_output[(n, k) + o]
+                    grad_weight[k] += g * xp[window]
+                    grad_xp[window] += g * weight[k]
+        grad_bias = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+    crop = tuple(slice(pb, pb + size) for (pb, _), size in zip(pads, x.shape[2:]))
+    return grad_xp[(Ellipsis,) + crop], grad_weight, grad_bias
+
+
+def sprinkle(rng, a, fraction):
+    """A copy of ``a`` with NaN, +inf and -inf at random places."""
+    a = a.copy()
+    hit = rng.random(a.shape) < fraction
+    a[hit] = rng.choice([np.nan, np.inf, -np.inf], size=int(hit.sum()))
+    return a
+
+
+def assert_same_nan_pattern(ours, expected, what):
+    """NaN where and only where ``expected`` has one; the same infinities; equal elsewhere."""
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected), err_msg=f"{what}: NaN pattern")
+    np.testing.assert_allclose(ours, expected, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=what)
+
+
+@settings(max_examples=40)
+@given(data=st.data(), nd=st.sampled_from([1, 2, 3]), per_tap=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_backward_with_nan_and_inf_matches_the_loop_formula(data, nd, per_tap, seed):
+    """NaN and +-inf at random in x, weight and grad_output; both strategies (im2col, per tap)."""
+    import convcourse.conv as conv
+
+    rng = np.random.default_rng(seed)
+    groups = data.draw(st.sampled_from([1, 2]))
+    c_in = groups * data.draw(st.integers(1, 2))
+    c_out = groups * data.draw(st.integers(1, 2))
+    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(data.draw(st.integers(1, 2)) for _ in range(nd))
+    dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(nd))
+    pad = tuple(data.draw(st.integers(0, 2)) for _ in range(nd))
+    size = tuple(d * (k - 1) + 1 + data.draw(st.integers(0, 3)) for k, d in zip(kernel, dilation))
+    x = rng.standard_normal((data.draw(st.integers(1, 2)), c_in) + size)
+    weight = rng.standard_normal((c_out, c_in // groups) + kernel)
+    kw = dict(stride=stride, padding=pad, dilation=dilation, groups=groups)
+    grad_output = rng.standard_normal(FORWARD[nd](x, weight, **kw).shape)
+    fraction = data.draw(st.sampled_from([0.02, 0.2]))
+    targets = data.draw(st.sets(st.sampled_from(["x", "weight", "grad_output"]), min_size=1))
+    x = sprinkle(rng, x, fraction) if "x" in targets else x
+    weight = sprinkle(rng, weight, fraction) if "weight" in targets else weight
+    grad_output = sprinkle(rng, grad_output, fraction) if "grad_output" in targets else grad_output
+
+    expected = loop_backward(grad_output, x, weight, stride, [(p, p) for p in pad], dilation, groups)
+    thin = conv._THIN_CHANNELS
+    conv._THIN_CHANNELS = 0 if per_tap else 10**6
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)      # torch is silent too
+            ours = BACKWARD[nd](grad_output, x, weight, **kw)
+            naive = conv2d_backward_naive(grad_output, x, weight, **kw) if nd == 2 else expected
+            FORWARD[nd](x, weight, **kw)
+    finally:
+        conv._THIN_CHANNELS = thin
+    for got, want, name in zip(ours + naive, expected + expected,
+                               ("grad_input", "grad_weight", "grad_bias") * 2):
+        assert_same_nan_pattern(got, want, name)
+
+
+def test_nan_in_x_stays_out_of_grad_weight_taps_that_never_read_it():
+    """Regression (issue 12): a NaN in a column only garbage columns read gave NaN in grad_weight."""
+    x = np.zeros((1, 1, 3, 4))
+    x[0, 0, 0, 3] = np.nan
+    w, g = np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 3))
+    np.testing.assert_array_equal(conv2d_backward(g, x, w)[1].ravel(), [0, np.nan, 0, 0])
+    np.testing.assert_array_equal(conv2d_backward_naive(g, x, w)[1].ravel(), [0, np.nan, 0, 0])
+
+
+def test_nan_in_weight_stays_out_of_grad_input_pixels_it_never_touched():
+    """Regression (issue 12): a NaN weight times the zero garbage columns spread NaN."""
+    x, w, g = np.ones((1, 1, 2, 2)), np.array([[[[1.0, np.nan]]]]), np.ones((1, 1, 2, 1))
+    np.testing.assert_array_equal(conv2d_backward(g, x, w)[0].ravel(), [1, np.nan, 1, np.nan])
+
+
+@pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
+def test_inf_minus_inf_is_nan_without_a_warning(fn):
+    x = np.array([[[[np.inf, -np.inf]]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = fn(x, np.ones((1, 1, 1, 2)))
+    assert np.isnan(out).all()

@@ -413,7 +413,7 @@ N_D = [correlate, convolve, correlate_naive, convolve_naive]
     ({"in1": IMAGE, "in2": np.ones((2, 0))}, ValueError, r"in2 must not be empty, got shape \(2, 0\)"),
     ({"in1": IMAGE.astype(object), "in2": KERNEL}, TypeError, "in1 must be a numeric .*object"),
     ({"in1": IMAGE, "in2": np.array([["a", "b"]])}, TypeError, "in2 must be a numeric .*<U1"),
-    ({"in1": [[1, 2], [3]], "in2": KERNEL}, ValueError, r"in1 must be an array of numbers, got \[\[1, 2\], \[3\]\]"),
+    ({"in1": [[1, 2], [3]], "in2": KERNEL}, ValueError, r"in1 must be an array or a rectangular nested sequence of numbers, got \[\[1, 2\], \[3\]\]"),
     ({"in1": IMAGE > 4, "in2": KERNEL > 2}, ValueError, "in1 and in2 of dtypes bool and bool"),
     ({"in1": IMAGE.astype(np.float16), "in2": KERNEL.astype(np.float16)}, ValueError,
      "in1 and in2 of dtypes float16 and float16"),

@@ -197,7 +197,7 @@ def test_ceil_mode_keeps_a_window_longer_than_the_input(pool):
     with pytest.raises(ValueError, match="output size"):
         pool(x, 3, stride=2)
     # but not when the kernel overshoots by the stride or more (torch: size 0)
-    with pytest.raises(ValueError, match=r"output size \(0, 0\)"):
+    with pytest.raises(ValueError, match=r"output size would be \(0, 0\)"):
         pool(x, 5, stride=2, ceil_mode=True)
 
 
@@ -545,7 +545,7 @@ ALL_AVG = AVG_FORWARDS + [
     (dict(kernel_size=2, padding="same"), TypeError, r"padding must be an int.*'same'"),
     (dict(kernel_size=3, padding=2), ValueError, r"padding must be at most half of kernel_size.*padding=\(2, 2\).*kernel_size=\(3, 3\)"),
     (dict(kernel_size=(3, 1), padding=1), ValueError, r"at most half.*padding=\(1, 1\).*kernel_size=\(3, 1\)"),
-    (dict(kernel_size=5), ValueError, r"output size \(0, 0\) is too small.*kernel_size=\(5, 5\)"),
+    (dict(kernel_size=5), ValueError, r"the kernel is larger than the padded input: kernel_size gives kernel size \(5, 5\).*output size would be \(0, 0\)"),
     (dict(kernel_size=2, ceil_mode="yes"), TypeError, r"ceil_mode must be a bool, got 'yes'"),
 ])
 def test_bad_geometry(pool, kwargs, error, match):
@@ -571,11 +571,23 @@ def test_bad_count_include_pad(pool):
 
 
 @pytest.mark.parametrize("pool", MAX_FORWARDS)
-def test_window_of_only_padding_is_rejected(pool):
-    # kernel 2 with dilation 4 and padding 1 on width 3: taps at -1 and 3,
-    # both padding.  torch returns -inf with an index outside the plane.
-    with pytest.raises(ValueError, match=r"covers only padding along W.*dilation=\(1, 4\)"):
-        pool(np.zeros((1, 1, 3, 3)), (1, 2), padding=(0, 1), dilation=(1, 4))
+def test_window_of_only_padding_gives_minus_infinity(pool):
+    # kernel 2 with dilation 4 and padding 1 on width 3: the middle row's
+    # window has taps at -1 and 3, both padding.  torch returns -inf there and
+    # the index of its first tap at or after 0 (3: outside the row).
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    out, idx = pool(x, (1, 2), padding=(0, 1), dilation=(1, 4), return_indices=True)
+    np.testing.assert_array_equal(out.ravel(), [-np.inf, -np.inf, -np.inf])
+    np.testing.assert_array_equal(idx.ravel(), [3, 6, 9])
+
+
+@pytest.mark.parametrize("backward", MAX_BACKWARDS)
+def test_window_of_only_padding_sends_no_gradient(backward):
+    # the same windows: their index points at no element of the window (and
+    # 3 and 6 alias the next row's first element), so nothing may arrive there
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    grad = backward(np.ones((1, 1, 3, 1)), x, (1, 2), padding=(0, 1), dilation=(1, 4))
+    np.testing.assert_array_equal(grad, np.zeros_like(x))
 
 
 ANY_X_CALLS = [
@@ -624,3 +636,151 @@ BACKWARD_GRAD_CALLS = [
 def test_bad_grad_output(call, g, error, match):
     with pytest.raises(error, match=match):
         call(g)
+
+
+# --------------------------------------------------------------------------
+# The whole family in 1, 2 and 3 dimensions (issue 12)
+# --------------------------------------------------------------------------
+
+import convcourse  # noqa: E402
+
+
+def family(name):
+    """(forward, naive forward, backward, naive backward) of a pooling by name."""
+    return tuple(getattr(convcourse, name + suffix)
+                 for suffix in ("", "_naive", "_backward", "_backward_naive"))
+
+
+@st.composite
+def sliding_case(draw, nd, kind):
+    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    kwargs = dict(kernel_size=k, stride=tuple(draw(st.integers(1, 3)) for _ in range(nd)),
+                  padding=tuple(draw(st.integers(0, ki // 2)) for ki in k),
+                  ceil_mode=draw(st.booleans()))
+    if kind == "max_pool":
+        kwargs["dilation"] = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+        if nd > 1:
+            kwargs["divisor_override"] = draw(st.sampled_from([None, None, 1, 3, -2]))
+    shape = (draw(st.integers(0, 2)), draw(st.integers(1, 2))) + tuple(
+        draw(st.integers(1, 6)) for _ in range(nd))
+    return shape, kwargs
+
+
+@st.composite
+def adaptive_case(draw, nd):
+    out = tuple(draw(st.one_of(st.integers(1, 7), st.none())) for _ in range(nd))
+    shape = (draw(st.integers(0, 2)), draw(st.integers(1, 2))) + tuple(
+        draw(st.integers(1, 7)) for _ in range(nd))
+    return shape, dict(output_size=out)
+
+
+def _naive_equals_vectorised(name, shape, kwargs, seed, indices):
+    forward, forward_naive, backward, backward_naive = family(name)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, size=shape).astype(float)           # many ties
+    x[rng.random(shape) < 0.1] = rng.choice([np.nan, np.inf, -np.inf])
+    try:
+        out = forward(x, **kwargs)
+    except ValueError:
+        with pytest.raises(ValueError):
+            forward_naive(x, **kwargs)
+        assume(False)
+    np.testing.assert_allclose(out, forward_naive(x, **kwargs), atol=1e-12, equal_nan=True)
+    if indices:
+        np.testing.assert_array_equal(forward(x, return_indices=True, **kwargs)[1],
+                                      forward_naive(x, return_indices=True, **kwargs)[1])
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(backward(g, x, **kwargs), backward_naive(g, x, **kwargs),
+                               atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["max_pool", "avg_pool"])
+@settings(max_examples=25)
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_property_sliding_naive_equals_vectorised_every_dimension(kind, nd, data, seed):
+    shape, kwargs = data.draw(sliding_case(nd, kind))
+    _naive_equals_vectorised(f"{kind}{nd}d", shape, kwargs, seed, indices=kind == "max_pool")
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["adaptive_max_pool", "adaptive_avg_pool"])
+@settings(max_examples=25)
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_property_adaptive_naive_equals_vectorised_every_dimension(kind, nd, data, seed):
+    shape, kwargs = data.draw(adaptive_case(nd))
+    _naive_equals_vectorised(f"{kind}{nd}d", shape, kwargs, seed, indices=kind == "adaptive_max_pool")
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool1d", "adaptive_avg_pool1d_naive"])
+@pytest.mark.parametrize("out, expected", [
+    # torch's edges floor(i*5/out) .. ceil((i+1)*5/out)
+    (2, [(1 + 2 + 3) / 3, (3 + 4 + 5) / 3]),       # [0, 3) and [2, 5): the middle is shared
+    (3, [1.5, 3.0, 4.5]),                          # [0, 2), [1, 4), [3, 5)
+    (5, [1, 2, 3, 4, 5]),
+    (7, [1, 1.5, 2.5, 3, 3.5, 4.5, 5]),            # more bins than elements: [1, 3), [2, 4) ...
+])
+def test_adaptive_bins_by_hand(name, out, expected):
+    np.testing.assert_allclose(getattr(convcourse, name)(row(1, 2, 3, 4, 5)[0], out).ravel(), expected)
+
+
+@pytest.mark.parametrize("name", ["adaptive_max_pool2d", "adaptive_max_pool2d_naive"])
+def test_adaptive_max_ties_and_nan_like_max_pool(name):
+    x = np.array([[[[1.0, 3.0, 3.0, np.nan], [3.0, 0.0, np.nan, 1.0]]]])
+    out, idx = getattr(convcourse, name)(x, (1, 2), return_indices=True)
+    np.testing.assert_array_equal(out.ravel(), [3.0, np.nan])
+    np.testing.assert_array_equal(idx.ravel(), [1, 6])          # first 3; the last NaN
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_max_pool2d"])
+def test_adaptive_backward_equals_numerical_gradient(name, rng):
+    forward, _, backward, _ = family(name)
+    x = distinct(rng, (2, 2, 5, 4))
+    g = rng.standard_normal((2, 2, 3, 3))
+    expected = numerical_grad(lambda v: forward(v, 3), x, g)
+    np.testing.assert_allclose(backward(g, x, 3), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["max_pool3d", "avg_pool3d", "max_pool1d", "avg_pool1d"])
+def test_1d_and_3d_backward_equal_numerical_gradient(name, rng):
+    forward, _, backward, _ = family(name)
+    nd = int(name[-2])
+    x = distinct(rng, (1, 2) + (5,) * nd)
+    kwargs = dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    g = rng.standard_normal(forward(x, **kwargs).shape)
+    expected = numerical_grad(lambda v: forward(v, **kwargs), x, g)
+    np.testing.assert_allclose(backward(g, x, **kwargs), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("pool", AVG_FORWARDS)
+def test_divisor_override_divides_every_window_by_it(pool):
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    np.testing.assert_allclose(pool(x, 2, divisor_override=1), [[[[10, 18], [42, 50]]]])
+    np.testing.assert_allclose(pool(x, 2, divisor_override=None), pool(x, 2))
+    with pytest.raises(ValueError, match="divisor_override must be a non-zero int or None, got 0"):
+        pool(x, 2, divisor_override=0)
+    with pytest.raises(TypeError, match=r"divisor_override must be an int, got 1\.5"):
+        pool(x, 2, divisor_override=1.5)
+
+
+def test_global_pools_are_adaptive_pools_to_one_bin(rng):
+    x = rng.integers(-2, 3, size=(2, 3, 4, 5)).astype(float)
+    g = rng.standard_normal((2, 3, 1, 1))
+    np.testing.assert_array_equal(global_max_pool2d(x), convcourse.adaptive_max_pool2d(x, 1))
+    np.testing.assert_array_equal(global_avg_pool2d(x), convcourse.adaptive_avg_pool2d(x, 1))
+    np.testing.assert_array_equal(global_max_pool2d_backward(g, x),
+                                  convcourse.adaptive_max_pool2d_backward(g, x, 1))
+
+
+@pytest.mark.parametrize("output_size, error, match", [
+    ((2, 2, 2), ValueError, r"output_size must be an int or a sequence of 2 ints or None, got \(2, 2, 2\)"),
+    (1.5, TypeError, r"output_size must be an int or a sequence of 2 ints or None, got 1\.5"),
+    (None, TypeError, r"output_size .* got None"),
+    ((2, -1), ValueError, r"output_size must be >= 0 in every dimension, got \(2, -1\)"),
+])
+@pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_max_pool2d_naive"])
+def test_adaptive_rejects_bad_output_size(name, output_size, error, match):
+    with pytest.raises(error, match=match):
+        getattr(convcourse, name)(np.zeros((1, 1, 4, 4)), output_size)

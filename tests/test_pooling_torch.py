@@ -121,11 +121,7 @@ def test_output_size_and_acceptance_match_torch(ceil_mode):
             with pytest.raises(ValueError, match="output size"):
                 max_pool2d(x, **kwargs)
             continue
-        if (expected[1].numpy() >= size).any():
-            # torch made a window of padding only (garbage index); we refuse it
-            with pytest.raises(ValueError, match="covers only padding"):
-                max_pool2d(x, **kwargs)
-            continue
+        # windows lying wholly in the padding included: -inf, and torch's index
         out, idx = max_pool2d(x, return_indices=True, **kwargs)
         np.testing.assert_array_equal(out, expected[0].numpy(), err_msg=case)
         np.testing.assert_array_equal(idx, expected[1].numpy(), err_msg=case)
@@ -210,3 +206,186 @@ def test_rejects_what_torch_rejects(kwargs, name):
     ours = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d}[name]
     with pytest.raises(ValueError):
         ours(x, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# The whole family in 1, 2 and 3 dimensions (issue 12): randomized cases,
+# float32 and float64, every option; forward, indices and autograd
+# --------------------------------------------------------------------------
+
+import convcourse  # noqa: E402  (the functions are looked up by torch's names)
+
+FAMILY_SEEDS = range(40)
+
+
+def _torch_name_and_ours(kind, nd):
+    return f"{kind}{nd}d", getattr(convcourse, f"{kind}{nd}d")
+
+
+def _random_sliding_case(rng, nd, kind):
+    """kwargs drawn over every option, and an input shape that usually fits."""
+    k = tuple(int(v) for v in rng.integers(1, 4, nd))
+    kwargs = dict(kernel_size=k if rng.random() < 0.7 else int(k[0]))
+    if isinstance(kwargs["kernel_size"], int):
+        k = (kwargs["kernel_size"],) * nd
+    if rng.random() < 0.7:
+        kwargs["stride"] = tuple(int(v) for v in rng.integers(1, 4, nd))
+    if rng.random() < 0.7:
+        kwargs["padding"] = tuple(int(rng.integers(0, ki // 2 + 1)) for ki in k)
+    if kind == "max_pool" and rng.random() < 0.6:
+        kwargs["dilation"] = tuple(int(v) for v in rng.integers(1, 4, nd))
+    kwargs["ceil_mode"] = bool(rng.random() < 0.5)
+    if kind == "avg_pool":
+        kwargs["count_include_pad"] = bool(rng.random() < 0.5)
+        if nd > 1 and rng.random() < 0.3:
+            kwargs["divisor_override"] = int(rng.choice([1, 2, 3, -2]))
+    shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) + tuple(int(v) for v in rng.integers(1, 8, nd))
+    return shape, kwargs
+
+
+def _values(rng, shape, dtype):
+    """Small integers (many ties, exact sums) or normals."""
+    if rng.random() < 0.5:
+        return rng.integers(-3, 4, size=shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _padding_only(shape, kwargs):
+    """Which windows of a sliding pooling have no tap inside the input (broadcastable mask)."""
+    if "kernel_size" not in kwargs:
+        return np.zeros((), dtype=bool)                       # adaptive bins lie in the input
+    nd = len(shape) - 2
+    per_axis = lambda v, default: (v,) * nd if isinstance(v, int) else (default,) * nd if v is None else v  # noqa: E731
+    k = per_axis(kwargs["kernel_size"], None)
+    s = per_axis(kwargs.get("stride"), None)
+    s = k if s[0] is None else s
+    p, d = per_axis(kwargs.get("padding", 0), 0), per_axis(kwargs.get("dilation", 1), 1)
+    mask = np.zeros((), dtype=bool)
+    ceil_mode = kwargs.get("ceil_mode", False)
+    sizes = [F.max_pool1d(torch.zeros(1, 1, n), ki, si, pi, di, ceil_mode=ceil_mode).shape[-1]
+             for n, ki, si, pi, di in zip(shape[2:], k, s, p, d)]   # each axis's length, torch's
+    for axis, (n, ki, si, pi, di, oi) in enumerate(zip(shape[2:], k, s, p, d, sizes)):
+        taps = np.arange(oi)[:, None] * si - pi + np.arange(ki) * di
+        empty = ~((taps >= 0) & (taps < n)).any(axis=1)
+        mask = mask | empty.reshape((-1,) + (1,) * (nd - 1 - axis))
+    return mask
+
+
+def _compare_with_autograd(ours_forward, ours_backward, torch_forward, x, kwargs, rng, tol,
+                           indices=False):
+    """Forward (and indices) and the autograd gradient against ours; both raise or neither."""
+    xt = torch.tensor(x, requires_grad=True)
+    try:
+        expected = torch_forward(xt, **kwargs)
+    except RuntimeError as exc:
+        if "smaller than kernel size" in str(exc):
+            # torch's avg_pool3d alone refuses an input smaller than the kernel
+            # even when the padding (or ceil_mode) makes a window: we answer as
+            # its avg_pool2d does (the naive loops check those cases)
+            return False
+        with pytest.raises(ValueError):
+            ours_forward(x, **kwargs)
+        return False
+    if indices:
+        out, idx = ours_forward(x, return_indices=True, **kwargs)
+        t_out, t_idx = torch_forward(torch.tensor(x), return_indices=True, **kwargs)
+        np.testing.assert_array_equal(idx, t_idx.numpy())
+    out = ours_forward(x, **kwargs)
+    assert out.dtype == x.dtype
+    np.testing.assert_allclose(out, expected.detach().numpy(), rtol=tol, atol=tol)
+    g = rng.standard_normal(tuple(expected.shape)).astype(x.dtype)
+    # torch sends the gradient of a window lying wholly in the padding to its
+    # index, which is outside the window (even aliasing another element); such
+    # a window has no input, so we send nothing: compare with torch without them
+    expected.backward(torch.tensor(np.where(_padding_only(x.shape, kwargs), 0, g)))
+    grad = ours_backward(g, x, **kwargs)
+    assert grad.dtype == x.dtype
+    np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=tol, atol=tol)
+    return True
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["max_pool", "avg_pool"])
+def test_sliding_pools_equal_torch_on_random_cases(kind, nd, dtype):
+    rng = np.random.default_rng([nd, len(kind), dtype().itemsize])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    name, ours = _torch_name_and_ours(kind, nd)
+    backward = getattr(convcourse, f"{name}_backward")
+    compared = 0
+    for _ in FAMILY_SEEDS:
+        shape, kwargs = _random_sliding_case(rng, nd, kind)
+        x = _values(rng, shape, dtype)
+        compared += _compare_with_autograd(ours, backward, getattr(F, name), x, kwargs, rng, tol,
+                                           indices=kind == "max_pool")
+    assert compared >= len(FAMILY_SEEDS) // 3        # most drawn geometries are valid
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["adaptive_max_pool", "adaptive_avg_pool"])
+def test_adaptive_pools_equal_torch_on_random_cases(kind, nd, dtype):
+    rng = np.random.default_rng([nd, len(kind), dtype().itemsize, 7])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    name, ours = _torch_name_and_ours(kind, nd)
+    backward = getattr(convcourse, f"{name}_backward")
+    for _ in FAMILY_SEEDS:
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) + tuple(int(v) for v in rng.integers(1, 9, nd))
+        out = [int(v) for v in rng.integers(1, 10, nd)]         # smaller, equal or larger than the input
+        if nd > 1 and rng.random() < 0.3:
+            out[int(rng.integers(nd))] = None                    # keep that axis's size
+        output_size = out[0] if nd == 1 and rng.random() < 0.5 else tuple(out)
+        x = _values(rng, shape, dtype)
+        assert _compare_with_autograd(ours, backward, getattr(F, name), x, dict(output_size=output_size),
+                                      rng, tol, indices=kind == "adaptive_max_pool")
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_max_pools_with_nan_and_infinity_like_torch(nd, rng):
+    for kind in ["max_pool", "adaptive_max_pool"]:
+        name, ours = _torch_name_and_ours(kind, nd)
+        for _ in range(10):
+            x = rng.choice([np.nan, np.inf, -np.inf, 0.0, 1.0], size=(1, 2) + (5,) * nd)
+            kwargs = (dict(kernel_size=3, stride=2, padding=1) if kind == "max_pool"
+                      else dict(output_size=3))
+            t_out, t_idx = getattr(F, name)(torch.tensor(x), return_indices=True, **kwargs)
+            out, idx = ours(x, return_indices=True, **kwargs)
+            np.testing.assert_array_equal(out, t_out.numpy())
+            np.testing.assert_array_equal(idx, t_idx.numpy())
+
+
+def test_max_pool1d_corner_case_of_torchs_own_test():
+    """torch's test_max_pool1d_corner_cases: a window wholly in the padding gives [[-inf]]."""
+    x = np.zeros((1, 1, 3))
+    kwargs = dict(kernel_size=2, stride=1, padding=1, dilation=4)
+    expected = F.max_pool1d(torch.tensor(x), **kwargs)
+    np.testing.assert_array_equal(expected.numpy(), [[[-np.inf]]])
+    for ours in (convcourse.max_pool1d, convcourse.max_pool1d_naive):
+        np.testing.assert_array_equal(ours(x, **kwargs), [[[-np.inf]]])
+    # torch's backward aborts the process here (it writes to its index 3, past
+    # the end of the row); the window has no input, so its gradient goes nowhere
+    for backward in (convcourse.max_pool1d_backward, convcourse.max_pool1d_backward_naive):
+        np.testing.assert_array_equal(backward(np.ones((1, 1, 1)), x, **kwargs), np.zeros_like(x))
+
+
+@pytest.mark.parametrize("output_size", [0, (0, 2), (3, 0)])
+def test_adaptive_output_size_zero_gives_an_empty_output_like_torch(output_size):
+    x = np.ones((2, 3, 4, 5))
+    for name in ["adaptive_avg_pool2d", "adaptive_max_pool2d"]:
+        expected = getattr(F, name)(torch.tensor(x), output_size)
+        assert getattr(convcourse, name)(x, output_size).shape == tuple(expected.shape)
+
+
+@pytest.mark.parametrize("divisor_override", [1, 3, -2])
+def test_avg_pool_divisor_override_like_torch(divisor_override, rng):
+    for nd in (2, 3):
+        x = rng.standard_normal((2, 2) + (5,) * nd)
+        xt = torch.tensor(x, requires_grad=True)
+        kwargs = dict(kernel_size=3, stride=2, padding=1, divisor_override=divisor_override)
+        out = getattr(F, f"avg_pool{nd}d")(xt, **kwargs)
+        g = rng.standard_normal(tuple(out.shape))
+        out.backward(torch.tensor(g))
+        np.testing.assert_allclose(getattr(convcourse, f"avg_pool{nd}d")(x, **kwargs),
+                                   out.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(getattr(convcourse, f"avg_pool{nd}d_backward")(g, x, **kwargs),
+                                   xt.grad.numpy(), atol=1e-12)

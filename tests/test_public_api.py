@@ -17,6 +17,14 @@ DESIGN_API = [
     "pointwise_conv2d", "depthwise_separable_conv2d",
     "numerical_gradient", "rel_error",
 ]
+# issue 12, pooling: the rest of torch's pooling family (each has *_backward and *_naive twins)
+DESIGN_API += [
+    f"{name}{suffix}"
+    for name in ["max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d",
+                 "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+                 "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]
+    for suffix in ["", "_backward", "_naive", "_backward_naive"]
+]
 KERNELS = ["box", "gaussian", "sobel", "prewitt", "scharr", "laplacian", "sharpen", "emboss",
            "harris_response", "gradient_magnitude"]
 NN = ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "ReLU", "Flatten", "Linear",
@@ -52,3 +60,26 @@ def test_each_naive_version_sits_beside_its_vectorised_twin():
     for name in convcourse.__all__:
         if name.endswith("_naive"):
             assert hasattr(convcourse, name[: -len("_naive")]), name
+
+
+POOLING_SIGNATURES = {  # issue 12: torch.nn.functional's argument names, order and defaults
+    "max_pool{}d": ["x", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"],
+    "avg_pool1d": ["x", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],
+    "avg_pool{}d": ["x", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                    "divisor_override"],
+    "adaptive_avg_pool{}d": ["x", "output_size"],
+    "adaptive_max_pool{}d": ["x", "output_size", "return_indices"],
+}
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("pattern, params", list(POOLING_SIGNATURES.items()))
+def test_pooling_has_torchs_signature_and_backward_takes_the_same_arguments(nd, pattern, params):
+    if pattern == "avg_pool{}d" and nd == 1:
+        return                                   # torch's avg_pool1d has no divisor_override
+    name = pattern.format(nd)
+    for suffix, expected in [("", params), ("_naive", params),
+                             ("_backward", ["grad_output"] + params),
+                             ("_backward_naive", ["grad_output"] + params)]:
+        assert list(inspect.signature(getattr(convcourse, name + suffix)).parameters) == expected, \
+            name + suffix

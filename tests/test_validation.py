@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from convcourse._validation import (
+    as_array,
     as_network_array,
     check_choice,
     check_int,
@@ -67,10 +68,18 @@ def test_as_network_array_dtype_rules(dtype, expected):
 
 
 @pytest.mark.parametrize("bad", [np.zeros(2, complex), np.array([object(), 1], dtype=object),
-                                 np.array(["a", "b"]), [[1, 2], [3]]])
+                                 np.array(["a", "b"])])
 def test_as_network_array_rejects_non_real(bad):
-    with pytest.raises(TypeError, match="weight must be a real-valued|weight must be an array"):
+    with pytest.raises(TypeError, match="weight must be a real-valued"):
         as_network_array(bad, "weight")
+
+
+@pytest.mark.parametrize("convert", [as_array, as_network_array])
+def test_ragged_input_is_a_value_error_naming_the_argument(convert):
+    """One converter, one error for a ragged sequence (issue 12): numpy's own words never leak."""
+    with pytest.raises(ValueError, match=r"^weight must be an array or a rectangular nested "
+                                         r"sequence of numbers, got \[\[1, 2\], \[3\]\]$"):
+        convert([[1, 2], [3]], "weight")
 
 
 def test_result_dtype_promotes_like_numpy():
