@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` as a subprocess: the venv's bin must be on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv sandbox postgresql test test-fast bench demo clean
+.PHONY: help venv sandbox browser postgresql test test-fast bench demo clean
 
 help:
 	@echo "make demo   set up .venv, release the notebooks, grade the sample class"
@@ -30,6 +30,13 @@ sandbox:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } \
 	  || echo "note: bubblewrap is not installed; grading will run unsandboxed" >&2
 
+# chromium (headless, offline) checks that feedback pages typeset their maths and show their
+# pictures with no network. Installed with apt like bubblewrap; without it those tests skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	  || echo "note: chromium is not installed; the feedback browser tests will skip" >&2
+
 # PostgreSQL's server, for the test of a PostgreSQL gradebook (tests/test_course_postgres.py starts
 # its own server on 127.0.0.1 and stops it). Installed with apt where we can; elsewhere that test skips.
 postgresql:
@@ -39,7 +46,7 @@ postgresql:
 	  || echo "note: PostgreSQL is not installed; the PostgreSQL gradebook test will skip" >&2
 
 # Unit tests and doctests run on both cores; slow end-to-end tests (nbgrader) are marked `slow`.
-test: $(STAMP) sandbox postgresql
+test: $(STAMP) sandbox browser postgresql
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP)

@@ -12,6 +12,8 @@ import pytest
 from convcourse.cli import main
 from convcourse.course.summary import read_csv
 
+import browser  # tests/browser.py: chromium with no network
+
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "examples" / "sample-class"
 
@@ -138,3 +140,72 @@ def test_feedback_exists_for_every_submission_and_hides_the_hidden_tests(demo_ru
             page = out / "feedback" / student / assignment / f"{assignment}.html"
             text = page.read_text()
             assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, page
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sample-class")
+def test_mistakes_csv_counts_each_deliberate_mistake_over_the_class(demo_run):
+    """The judge's named mistakes, counted per exercise over the class: each mistake student's
+    deliberate mistake is there, counted once per student who made it; nobody else's."""
+    out, _, _ = demo_run
+    rows = read_csv(out / "mistakes.csv")
+    assert rows and list(rows[0]) == ["assignment", "exercise", "mistake", "students"]
+    planned = {}
+    for student in make_class.MISTAKE_STUDENTS:
+        for assignment, m in make_class.MISTAKES[student].items():
+            planned.setdefault((assignment, m.function, m.named), set()).add(student)
+    for (assignment, function, named), students in planned.items():
+        found = [r for r in rows if (r["assignment"], r["exercise"]) == (assignment, function)
+                 and named in r["mistake"]]
+        assert found, (assignment, function, named, rows)
+        assert max(int(r["students"]) for r in found) == len(students), (named, found)
+    # only the four mistake students make named mistakes (ada is right, the others crash,
+    # loop or submit the stub, which the checks do not name)
+    assert all(1 <= int(r["students"]) <= len(make_class.MISTAKE_STUDENTS) for r in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sample-class")
+def test_summary_counts_submissions_and_writes_the_heat_map(demo_run):
+    out, _, printed = demo_run
+    graded = sum(1 for s, plan in make_class.MISTAKES.items() for _ in (make_class.assignments(ROOT)
+                 if s == "ada" or s in make_class.MISTAKE_STUDENTS else plan))
+    graded += sum(len(a) for a in make_class.UNTOUCHED.values())
+    missing = 9 * 6 - graded
+    assert f"{graded} submissions graded, {missing} missing (nothing submitted)" in printed
+    assert (out / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sample-class")
+def test_feedback_pages_are_self_contained_with_pictures_and_maths(demo_run):
+    import re
+
+    from convcourse.course.safe_html import external_references
+
+    out, _, _ = demo_run
+    pages = sorted((out / "feedback").rglob("*.html"))
+    assert len(pages) == 9 * 6
+    for page in pages:
+        text = page.read_text()
+        assert external_references(text) == [], page
+        assert "<script" not in text and "<Figure size" not in text, page
+        assert "This check failed when your notebook was graded" not in text
+    ada = (out / "feedback" / "ada" / "01-convolution" / "01-convolution.html").read_text()
+    assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', ada)) >= 10
+    assert ada.count("<math") >= 20 and "$H_{" not in ada
+    assert "convolve2d_valid: hidden tests</a>" in ada
+    assert not any("[...]" in r["message"] for r in read_csv(out / "cells.csv"))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sample-class")
+@pytest.mark.skipif(browser.chromium() is None, reason="chromium is not installed (`make browser`)")
+def test_a_real_feedback_page_in_a_browser_without_network(demo_run, tmp_path):
+    out, _, _ = demo_run
+    page = out / "feedback" / "flipper" / "01-convolution" / "01-convolution.html"
+    found = browser.run_checks(page, tmp_path)
+    assert found["maths"] >= 20 and found["rawDollars"] == 0
+    assert all(found["subscripts"]) and all(found["fractions"])
+    assert len(found["images"]) >= 10 and all(i["width"] > 0 for i in found["images"])
+    assert found["overflowing"] == 0

@@ -174,3 +174,26 @@ def test_overwrite_cells_warns_only_about_real_changes(monkeypatch, caplog, subm
         cell, _ = pre.preprocess_cell(new_code_cell(submitted, metadata=TEST), {}, 0)
     assert cell.source == HIDDEN
     assert ("has changed!" in caplog.text) is warns
+
+
+def test_figures_become_png_outputs_with_the_inline_backend(tmp_path, monkeypatch):
+    """A figure a cell returns (viz functions close theirs) and one pyplot leaves open are
+    both PNG images in the graded notebook, not the text "<Figure size ... with 1 Axes>"."""
+    import base64
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # the grader's own backend must not leak in
+    cells = [
+        new_code_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+                      "ax.plot([0, 1], [1, 0])\nplt.close(fig)\nfig"),
+        new_code_cell("plt.plot([0, 1], [0, 1]);"),
+    ]
+    nb = new_notebook(cells=cells)
+    resources = {"metadata": {"path": str(tmp_path)},
+                 "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
+    nb, _ = RobustExecute(timeout=60, graded_by_convcourse=True).preprocess(nb, resources)
+    for cell in nb.cells:
+        pngs = [o.data["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(pngs) == 1, cell.outputs
+        assert base64.b64decode(pngs[0])[:8] == b"\x89PNG\r\n\x1a\n"
+        texts = [o.data.get("text/plain", "") for o in cell.outputs if "data" in o]
+        assert all("image/png" in o.get("data", {}) for o in cell.outputs if "data" in o), texts

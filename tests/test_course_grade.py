@@ -43,11 +43,40 @@ def test_cell_message(outputs, expected):
     assert cell_message(cell) == expected
 
 
-def test_cell_message_is_capped():
+def test_cell_message_keeps_the_whole_text():
+    """cells.csv holds the whole message (the kernel already capped what a cell prints)."""
     cell = new_code_cell("check()")
-    cell.outputs = [new_output("stream", name="stdout", text="a" * 5000 + "END")]
-    message = cell_message(cell)
-    assert len(message) < 1600 and message.endswith("END") and "[...]" in message
+    text = "case 1 failed\n" + "a" * 5000 + "\nlikely mistake: kernel flipped\nEND"
+    cell.outputs = [new_output("stream", name="stdout", text=text)]
+    assert cell_message(cell) == text
+
+
+@pytest.mark.parametrize("ename, evalue, expected", [
+    ("SyntaxError", "invalid syntax (3409276140.py, line 4)",
+     "SyntaxError in your answer cell 'f', line 4: invalid syntax"),
+    ("IndentationError", "expected an indented block after function definition on line 1 "
+     "(1234.py, line 2)", "IndentationError in your answer cell 'f', line 2: expected an "
+     "indented block after function definition on line 1"),
+])
+def test_answer_cell_errors_name_the_error_and_its_line(ename, evalue, expected):
+    from nbformat.v4 import new_notebook
+
+    from convcourse.course.grade import answer_cell_errors
+
+    cell = new_code_cell("def f(x)\n    return x", metadata={"nbgrader": {"solution": True,
+                                                                        "grade_id": "f"}})
+    cell.outputs = [new_output("error", ename=ename, evalue=evalue, traceback=[])]
+    test = new_code_cell("check_f(f)", metadata={"nbgrader": {"grade": True, "grade_id": "f_visible"}})
+    test.outputs = [new_output("error", ename="NameError", evalue="x", traceback=[])]
+    assert answer_cell_errors(new_notebook(cells=[cell, test])) == {"f": expected}
+
+
+def test_a_judged_cell_never_says_it_failed_with_full_marks():
+    from convcourse.course.grade import judged_cell_text
+
+    full = judged_cell_text(5, 5, "")
+    assert "failed" not in full and "scored it 5 of 5 points" in full
+    assert judged_cell_text(2, 5, "stride ignored").endswith("stride ignored\n")
 
 
 VERDICT = {"kernel": 0.0, "judge": 5.0, "points": 5.0, "report": "8/8 cases passed",
@@ -120,6 +149,8 @@ def test_every_student_gets_the_expected_score(graded):
     ("prints", "add-visible", 1, "printed 100000001 characters of stdout"),
     ("warns", "add-visible", 1, "UserWarning: add warns"),
     ("renamed", "add-visible", 0, "name 'add' is not defined"),
+    ("syntax", "add-visible", 0, "SyntaxError in your answer cell 'add-answer', line 1"),
+    ("syntax", "add-hidden", 0, "SyntaxError in your answer cell 'add-answer', line 1"),
     ("reordered", "square-visible", 1, "was deleted; it was restored"),
     ("deleted", "square-visible", 0, "answer cell 'square-answer' was deleted"),
     ("stub", "add-hidden", 0, "NotImplementedError"),

@@ -387,3 +387,17 @@ def test_walking_up_the_stack_does_not_unlock_the_worker(course):
     assert not result["verdicts"]["output_size_visible"].passed
     assert "import convcourse.arithmetic" in result["refused"]
     assert result["verdicts"]["correlate2d_valid_hidden"].score == 4.0
+
+
+def test_verdicts_carry_the_named_mistakes_of_the_check(worker_sandbox):
+    """A flipped convolution (the sample class's flipper) is named in the verdicts' declared
+    ``mistakes`` field, for the visible and the hidden cell, and nowhere else."""
+    import nbformat
+
+    assignment = "01-convolution"
+    source_nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    path = ROOT / "examples" / "sample-class" / "submitted" / "flipper" / assignment / f"{assignment}.ipynb"
+    verdicts = _judge_file(source_nb, path, assignment, worker_sandbox)["verdicts"]
+    named = {g: v.mistakes for g, v in verdicts.items() if v.mistakes}
+    assert set(named) == {"convolve2d_valid_visible", "convolve2d_valid_hidden"}, named
+    assert all("kernel not flipped" in m for m in named.values()), named

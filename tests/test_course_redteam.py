@@ -103,7 +103,7 @@ def test_attacks_that_fool_the_kernel_are_reported_as_tampering(attacked, studen
     flagged = [gid for gid, r in rows.items() if r["message"].startswith(TAMPERING)]
     assert flagged, rows
     feedback = (attacked["out"] / "feedback" / student / "00-redteam" / "redteam.html").read_text()
-    assert "This check failed when your notebook was graded" in feedback
+    assert "the judge ran your function outside the notebook and scored it" in feedback
     assert TAMPERING not in feedback
 
 

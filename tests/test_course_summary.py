@@ -2,18 +2,25 @@
 
 import pytest
 
-from convcourse.course.summary import pass_rates, plot_summary, read_csv, table, write_csv
+from convcourse.course.summary import (count_mistakes, exercise_full_marks, pass_rates,
+                                       plot_heatmap, plot_summary, read_csv, table, write_csv)
 
 GRADES = [
     {"student_id": "ann", "assignment": "a1", "score": 6.0, "max_score": 6.0},
     {"student_id": "bob", "assignment": "a1", "score": 1.5, "max_score": 6.0},
 ]
 CELLS = [
-    {"assignment": "a1", "grade_id": "ex1", "score": 3.0, "max_score": 3.0},
-    {"assignment": "a1", "grade_id": "ex1", "score": 1.5, "max_score": 3.0},
-    {"assignment": "a1", "grade_id": "ex2", "score": 0.0, "max_score": 3.0},
-    {"assignment": "a1", "grade_id": "ex2", "score": 0.0, "max_score": 3.0},
+    {"student_id": "ann", "assignment": "a1", "grade_id": "ex1", "score": 3.0, "max_score": 3.0},
+    {"student_id": "bob", "assignment": "a1", "grade_id": "ex1", "score": 1.5, "max_score": 3.0},
+    {"student_id": "ann", "assignment": "a1", "grade_id": "ex2", "score": 0.0, "max_score": 3.0},
+    {"student_id": "bob", "assignment": "a1", "grade_id": "ex2", "score": 0.0, "max_score": 3.0},
 ]
+# cy submitted nothing: 0 points, but not a failed attempt
+WITH_MISSING = GRADES + [{"student_id": "cy", "assignment": "a1", "score": 0.0, "max_score": 6.0,
+                          "submitted": False}]
+CELLS_MISSING = CELLS + [
+    {"student_id": "cy", "assignment": "a1", "grade_id": g, "score": 0.0, "max_score": 3.0}
+    for g in ("ex1", "ex2")]
 
 
 def test_pass_rates_count_full_marks_only():
@@ -29,6 +36,43 @@ def test_table_lists_each_student_and_exercise():
     # what a run prints: the grade table only (the pass rates go to summary.txt)
     short = table(GRADES, CELLS, rates=False)
     assert short.splitlines() == lines[:3] and "pass rate" not in short
+
+
+def test_submissions_are_counted_apart_from_students_who_submitted_nothing():
+    text = table(WITH_MISSING, CELLS_MISSING)
+    assert "2 submissions graded, 1 missing (nothing submitted)" in text
+    assert "cy       a1          0      6    0% (nothing submitted)" in text
+    assert "a1/ex1: 50%" in text  # of ann and bob, not of three students
+    assert pass_rates(CELLS_MISSING, WITH_MISSING) == {("a1", "ex1"): 0.5, ("a1", "ex2"): 0.0}
+    assert pass_rates(CELLS_MISSING) == {("a1", "ex1"): 1 / 3, ("a1", "ex2"): 0.0}
+
+
+def test_visible_and_hidden_cells_of_an_exercise_count_together():
+    cells = [{"student_id": s, "assignment": "a", "grade_id": g, "score": v, "max_score": m}
+             for s, g, v, m in [("ann", "f_visible", 1, 1), ("ann", "f_hidden", 4, 4),
+                                ("bob", "f_visible", 1, 1), ("bob", "f_hidden", 2, 4),
+                                ("ann", "g_visible", 0, 1), ("ann", "g_hidden", 4, 4),
+                                ("bob", "g_visible", 1, 1), ("bob", "g_hidden", 4, 4)]]
+    grades = [{"student_id": s, "assignment": "a"} for s in ("ann", "bob")]
+    assert exercise_full_marks(grades, cells) == {("a", "f"): 0.5, ("a", "g"): 0.5}
+
+
+def test_mistakes_are_counted_per_student_once():
+    rows = [{"student_id": s, "assignment": "a", "exercise": e, "mistake": m}
+            for s, e, m in [("ann", "conv", "kernel flipped"), ("bob", "conv", "kernel flipped"),
+                            ("bob", "conv", "kernel flipped"), ("cy", "pool", "kernel flipped"),
+                            ("cy", "conv", "stride ignored")]]
+    assert count_mistakes(rows) == [
+        {"assignment": "a", "exercise": "conv", "mistake": "kernel flipped", "students": 2},
+        {"assignment": "a", "exercise": "conv", "mistake": "stride ignored", "students": 1},
+        {"assignment": "a", "exercise": "pool", "mistake": "kernel flipped", "students": 1}]
+
+
+def test_heatmap_and_summary_with_mistakes_write_pngs(tmp_path):
+    mistakes = [{"assignment": "a1", "exercise": "ex1", "mistake": "off by one", "students": 1}]
+    for path in (plot_summary(WITH_MISSING, CELLS_MISSING, tmp_path / "s.png", mistakes=mistakes),
+                 plot_heatmap(WITH_MISSING, CELLS_MISSING, tmp_path / "h.png")):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_csv_round_trip_keeps_column_order_and_text(tmp_path):

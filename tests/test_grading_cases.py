@@ -23,7 +23,7 @@ ENV = {"CONVCOURSE_SECRET": "s3cret", "CONVCOURSE_STUDENT": "ada",
 
 def _toy(**changes) -> Exercise:
     ex = Exercise(
-        name="double", arg_names=("x",), groups=("basic", "shapes"),
+        name="double", arg_names=("x",), groups={"basic": 1, "shapes": 1},
         forbidden=Forbidden(functions=(("numpy", "multiply"),)),
         forbidden_text="write x + x yourself",
         fixed_cases=lambda: [Case("basic", (np.array([1.0, 2.0]),)),
@@ -74,7 +74,8 @@ def test_the_docstring_of_an_int_exercise_states_the_int_rule():
 def test_the_visible_form_passes_quietly_or_raises_the_report(toy_check, capsys):
     _, check = toy_check
     assert check(double) is None
-    assert capsys.readouterr().out == "double: all 3 public cases passed (basic, shapes).\n"
+    # 2 fixed, 1 random, 1 rescaled copy of the fixed 'shapes' case (a group without random cases)
+    assert capsys.readouterr().out == "double: all 4 public cases passed (basic, shapes).\n"
     with pytest.raises(AssertionError, match=r"(?s)double \(public cases\): 0/2.*not doubled"):
         check(identity)
 
@@ -185,7 +186,7 @@ def test_an_unseeded_exercise_shows_no_seed(graded_env, capsys):
 
 
 def test_the_visible_cell_may_run_another_exercise(capsys):
-    fewer = _toy(groups=("basic",), default_points=1.0, seeded=False,
+    fewer = _toy(groups={"basic": 1}, default_points=1.0, seeded=False,
                  fixed_cases=lambda: [Case("basic", (np.array([1.0, 2.0]),))],
                  random_cases=lambda rng: [],
                  passed_message="double: the basic cases pass; the graded check runs more.")
@@ -204,7 +205,8 @@ def test_reproduce_in_runs_every_case_of_the_seed():
     exercises = {"double": _toy()}
     outcome = reproduce_in(exercises, "double", identity, seed=3, verbose=False)
     assert outcome.seed == 3 and outcome.points == 2.0
-    assert len(outcome.results) == 3  # full: the cases after a group's first failure too
+    # full: the cases after a group's first failure too (and the 'shapes' case's rescaled copy)
+    assert len(outcome.results) == 4
     assert outcome.report.startswith("double (reproduced): 0/2 groups")
     with pytest.raises(ValueError, match="exercise must be one of 'double'; got 'triple'"):
         reproduce_in(exercises, "triple", identity, seed=3)
@@ -220,3 +222,90 @@ def test_make_reproduce_is_restricted_to_its_exercises(capsys):
                                               "score 5/5  (seed 8)")
     with pytest.raises(ValueError, match="got 'pad2d'"):
         replay("pad2d", double, seed=8)
+
+
+# ------------------------------------------------------- the exercise's contract
+
+def test_an_exercise_is_validated_when_built_and_names_the_bad_group():
+    def shared_builder():  # a case builder shared by two exercises gains a group
+        return [Case("basic", (np.array([1.0, 2.0]),)), Case("dilation", (np.ones(2),))]
+
+    with pytest.raises(ValueError, match=r"exercise 'double' has a case of group 'dilation', "
+                                         r"which it does not declare \(its groups: basic, "
+                                         r"shapes\)"):
+        _toy(fixed_cases=shared_builder)
+    with pytest.raises(ValueError, match="exercise 'double' declares group 'edge' but has no case"):
+        _toy(groups={"basic": 1, "shapes": 1, "edge": 1})
+    with pytest.raises(TypeError, match=r"groups of exercise 'double' must be a non-empty dict "
+                                        r"group -> weight"):
+        _toy(groups=("basic", "shapes"))
+    with pytest.raises(ValueError, match="the weight of group 'shapes' must be a positive number"):
+        _toy(groups={"basic": 1, "shapes": 0})
+    # a graded group of fixed cases that cannot be made the submission's own
+    with pytest.raises(ValueError, match=r"exercise 'double': group 'shapes' has only fixed "
+                                         r"cases .*give it random cases"):
+        _toy(fixed_cases=lambda: [Case("basic", (np.array([1.0]),)),
+                                  Case("shapes", (np.arange(3),))])  # ints: nothing to rescale
+
+
+def test_weights_are_explicit_per_exercise():
+    even = _toy()
+    heavy = _toy(groups={"basic": 3, "shapes": 1})
+    assert heavy.score({"basic": True, "shapes": False}, 4.0) == 3.0
+    assert even.score({"basic": True, "shapes": False}, 4.0) == 2.0
+    # the outcome of a run uses them
+    outcome = run_exercise(heavy, lambda x: 2.0 * np.asarray(x) if np.ndim(x) == 1
+                           else np.zeros(1), seed=1, points=4.0)
+    assert outcome.group_passed == {"basic": True, "shapes": False} and outcome.score == 3.0
+
+
+def test_case_results_declare_timeouts_and_warnings():
+    names = {f.name for f in dataclasses.fields(CaseResult)}
+    assert {"timed_out", "warnings", "answered"} <= names
+    assert {"warnings", "gated"} <= {f.name for f in dataclasses.fields(Outcome)}
+
+    def slow_and_noisy(x):
+        import warnings as w
+        w.warn("careful")
+        while np.ndim(x) == 2:
+            pass
+        return 2.0 * np.asarray(x)
+
+    outcome = run_exercise(_toy(time_limit=0.2), slow_and_noisy, seed=1, points=2.0)
+    timed = [r for r in outcome.results if r.timed_out]
+    assert len(timed) == 1 and timed[0].case.group == "shapes"
+    assert outcome.warnings == ["UserWarning: careful"]
+    assert outcome.group_passed == {"basic": True, "shapes": False}
+
+
+def test_fixed_cases_get_rescaled_copies_of_their_own():
+    ex = _toy()
+    cases = ex.cases(5)
+    copies = [c for c in cases if c.group == "shapes" and c.own]
+    assert len(copies) == 1
+    fixed = np.arange(6.0).reshape(2, 3)
+    factor = copies[0].args[0][0, 1]
+    assert 0.5 <= factor <= 2.0 and np.allclose(copies[0].args[0], fixed * factor)
+    assert not np.allclose(ex.cases(6)[-1].args[0], copies[0].args[0])  # another seed, another
+    assert [c.args[0].tolist() for c in ex.cases(5)] == [c.args[0].tolist() for c in cases]
+
+
+def test_an_errors_group_counts_only_when_valid_cases_are_computed():
+    errors = _toy(groups={"basic": 1, "errors": 1},
+                  fixed_cases=lambda: [Case("basic", (np.array([1.0, 2.0]),)),
+                                       Case("errors", (np.ones((2, 2)),), error=ValueError,
+                                            why="x must be 1-D")])
+
+    def raises(x):
+        raise ValueError("no")
+
+    def wrong(x):  # answers every valid case (wrongly) and raises where it should
+        if np.ndim(x) != 1:
+            raise ValueError("x must be 1-D")
+        return np.asarray(x) + 1.0
+
+    out = run_exercise(errors, raises, seed=1, points=2.0)
+    assert out.score == 0.0 and out.gated == ["errors"]
+    assert "counts only when the function also computes the valid cases" in out.report
+    out = run_exercise(errors, wrong, seed=1, points=2.0)
+    assert out.score == 1.0 and out.gated == [] and out.group_passed["errors"]

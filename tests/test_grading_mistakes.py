@@ -41,7 +41,7 @@ def test_large_arrays_print_their_shape():
 def test_a_4d_answer_shows_its_values_in_the_report():
     # the regression: pooling and conv answers (N, C, H, W) printed only their shape
     ex = Exercise(
-        name="halve", arg_names=("x",), groups=("basic",), forbidden=Forbidden(),
+        name="halve", arg_names=("x",), groups={"basic": 1}, forbidden=Forbidden(),
         forbidden_text="", fixed_cases=lambda: [Case("basic", (np.full((1, 1, 2, 2), 4.0),))],
         random_cases=lambda rng: [], reference=lambda case: case.args[0] / 2)
     report = run_exercise(ex, lambda x: x / 4, seed=0, points=1).report

@@ -10,6 +10,7 @@ an nbgrader course directory with ``source/``, ``release/``, ``submitted/``,
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ __all__ = [
     "resolve_secret",
     "nbgrader_config",
     "kernel_env",
+    "INLINE_BACKEND",
+    "split_grade_id",
 ]
 
 #: The fixed secret that demo runs and tests use; grading with it prints a warning.
@@ -113,6 +116,9 @@ def plain_nbgrader_refusal(argv, environ) -> str:
         return PLAIN_NBGRADER_REFUSAL
     return ""
 
+#: matplotlib's backend in grading kernels (ipykernel's own default in JupyterLab)
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 
 def course_root(start: str | os.PathLike | None = None) -> Path:
     """Return the course directory: the nearest folder holding ``solutions/``.
@@ -160,6 +166,22 @@ def assignments(source: str | os.PathLike) -> list[str]:
 def notebook_names(folder: str | os.PathLike) -> list[str]:
     """Return the sorted notebook names (without ``.ipynb``) in ``folder``."""
     return sorted(p.stem for p in Path(folder).glob("*.ipynb"))
+
+
+def split_grade_id(grade_id: str) -> tuple[str, str]:
+    """``(exercise, kind)`` of a test cell named by the course's convention.
+
+    A function's test cells are ``<function>_visible`` (public cases the
+    student can run) and ``<function>_hidden`` (the graded cases; ``-`` works
+    as the separator too); any other name is its own exercise, of kind "".
+
+    Examples
+    --------
+    >>> split_grade_id("pad2d_visible"), split_grade_id("add-hidden"), split_grade_id("bonus")
+    (('pad2d', 'visible'), ('add', 'hidden'), ('bonus', ''))
+    """
+    match = re.fullmatch(r"(.+)[-_](visible|hidden)", grade_id)
+    return (match.group(1), match.group(2)) if match else (grade_id, "")
 
 
 def resolve_secret(secret_file: str | os.PathLike | None = None, *, demo: bool = False) -> tuple[str, bool]:
@@ -230,7 +252,9 @@ def kernel_env(student: str, assignment: str, notebook: str, secret: str) -> dic
     if bindir not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.setdefault("PYTHONHASHSEED", "0")
-    env.setdefault("MPLBACKEND", "Agg")
+    # the inline backend: every figure a cell shows becomes a PNG in the autograded notebook
+    # and so in the feedback (Agg would leave the text "<Figure size 1200x460 with 3 Axes>")
+    env["MPLBACKEND"] = INLINE_BACKEND
     return env
 
 
@@ -318,7 +342,8 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     with ``Execute`` replaced, and its sanitizing pipeline nbgrader's with
     ``OverwriteCells`` made quiet about released hidden tests
     (``execute.QuietOverwriteCells``); the feedback pipeline is ``GetGrades``,
-    ``StripHiddenTests``, ``CSSHTMLHeaderPreprocessor``.
+    ``StripHiddenTests``, ``CSSHTMLHeaderPreprocessor``, rendered by
+    ``feedback.FeedbackExporter``.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
@@ -334,7 +359,7 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     )
 
     from .execute import QuietOverwriteCells, RobustExecute
-    from .feedback import StripHiddenTests
+    from .feedback import FeedbackExporter, StripHiddenTests
 
     _silence_known_nbgrader_noise()
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
@@ -350,6 +375,8 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
         CheckCellMetadata,
     ]
     c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
+    # self-contained, sanitised pages: maths as MathML, no script, nothing from another host
+    c.GenerateFeedback.exporter_class = FeedbackExporter
     c.RobustExecute.timeout = timeout
     c.RobustExecute.max_output_chars = max_output_chars
     return c

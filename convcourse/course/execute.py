@@ -312,18 +312,27 @@ class RobustExecute(Execute):
             _WARNED[0] = True
             print(PUBLIC_SECRET_WARNING, file=sys.stderr, flush=True)
 
-    def _kernel_env(self, info) -> dict:
+    def _kernel_env(self, info, nb=None) -> dict:
+        """The kernel's seeding environment; seeds include the hash of each graded
+        function's code in ``nb`` (the judge derives the same from the submission)."""
+        import json
+
+        from ..grading import EXERCISES
+        from ..grading._cases import CODE_VAR, SEEDS_VAR, derive_seeds
+        from .judge import code_hashes, student_program
+
         secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
         student, assignment, notebook = (str(info.get("student", "")),
                                          str(info.get("assignment", "")),
                                          str(info.get("notebook", "")))
         env = kernel_env(student, assignment, notebook, secret)
+        codes = code_hashes(student_program(nb), EXERCISES) if nb is not None else {}
         if self.hide_secret or self.sandbox_config is not None:
-            from ..grading import EXERCISES
-            from ..grading._cases import SEEDS_VAR, derive_seeds
-
             env.pop("CONVCOURSE_SECRET", None)
-            env[SEEDS_VAR] = derive_seeds(secret, student, assignment, notebook, list(EXERCISES))
+            env[SEEDS_VAR] = derive_seeds(secret, student, assignment, notebook, list(EXERCISES),
+                                          codes)
+        else:
+            env[CODE_VAR] = json.dumps(codes, sort_keys=True)
         return env
 
     def _make_private_dir(self, resources) -> None:
@@ -352,7 +361,7 @@ class RobustExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         info = (resources or {}).get("nbgrader", {})
-        env = self._kernel_env(info)
+        env = self._kernel_env(info, nb)
         self._make_private_dir(resources)
         self._set_timeout_reason(f"ran for more than {self.timeout} s")
         self._clock = None

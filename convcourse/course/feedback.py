@@ -8,17 +8,34 @@ feedback pipeline (``config.apply_robust_pipeline``) and removes every
 had one it also cuts error tracebacks (which quote source lines) down to their
 last line.  ``missing_feedback_html`` writes the page for a notebook that
 could not be graded at all.
+
+``FeedbackExporter`` renders the page (nbgrader's feedback template, extended
+by ``templates/convcourse_feedback``): self-contained and safe to open
+anywhere (``safe_html``: maths pre-rendered to MathML, the notebook's HTML and
+markdown sanitised, animation players as animated PNGs), long output lines
+wrapped, and each test cell named by its exercise and kind in the index.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
+from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
+from jinja2 import pass_context
 from traitlets import List, Unicode
+from traitlets.config import Config
 
-__all__ = ["StripHiddenTests", "strip_hidden_tests", "missing_feedback_html"]
+from .safe_html import animation_as_image, sanitize, tex_to_mathml
+
+__all__ = ["StripHiddenTests", "strip_hidden_tests", "missing_feedback_html", "FeedbackExporter",
+           "grade_cell_label", "TEMPLATE_NAME", "template_dirs"]
+
+#: the feedback template (``templates/<name>/index.html.j2``), extending nbgrader's
+TEMPLATE_NAME = "convcourse_feedback"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -106,3 +123,133 @@ def missing_feedback_html(student: str, assignment: str, notebook: str, reason: 
         f"<p>This notebook could not be graded: {esc(reason)}.</p>\n"
         "</body></html>\n"
     )
+
+
+# --------------------------------------------------------------------------- the page
+
+def grade_cell_label(grade_id: str) -> str:
+    """How the feedback's index names a test cell: its exercise and its kind.
+
+    Examples
+    --------
+    >>> grade_cell_label("pad2d_visible"), grade_cell_label("pad2d_hidden")
+    ('pad2d: visible tests', 'pad2d: hidden tests')
+    >>> grade_cell_label("bonus")
+    'bonus: tests'
+    """
+    from .config import split_grade_id
+
+    exercise, kind = split_grade_id(grade_id)
+    return f"{exercise}: {kind + ' ' if kind else ''}tests"
+
+
+def template_dirs() -> list[str]:
+    """Where the feedback template and the nbgrader template it extends live."""
+    import nbgrader
+
+    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+    return [str(Path(__file__).parent / "templates"), str(nbgrader_templates)]
+
+
+class _MathMLRenderer(IPythonRenderer):
+    """nbconvert's markdown renderer with formulas as MathML instead of MathJax's ``$...$``."""
+
+    def block_math(self, body: str) -> str:
+        return tex_to_mathml(body, display=True)
+
+    def multiline_math(self, text: str) -> str:
+        return tex_to_mathml(text.strip().strip("$"), display=True)
+
+    def latex_environment(self, name: str, body: str) -> str:
+        return tex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+
+    def inline_math(self, body: str) -> str:
+        return tex_to_mathml(body, display=False)
+
+
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+_BODY = re.compile(r"(<body[^>]*>)(.*)(</body>)", re.DOTALL | re.IGNORECASE)
+_LATEX_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
+
+
+def _without_font_files(css: str) -> str:
+    """Bootstrap's CSS without its ``@font-face`` rules (icon fonts the page would fetch)."""
+    import markupsafe
+
+    return markupsafe.Markup(_FONT_FACE.sub("", str(css)))  # noqa: S704 - our own CSS
+
+
+def _player_as_image(value: str) -> str:
+    """A ``text/html`` output; matplotlib's JavaScript player becomes an animated PNG."""
+    return animation_as_image(value) or value
+
+
+def _latex_output_as_mathml(value: str) -> str:
+    """A ``text/latex`` output: its ``$...$`` / ``\\[...\\]`` formulas as MathML, the rest escaped."""
+    parts, last = [], 0
+    for match in _LATEX_MATH.finditer(value):
+        parts.append(html.escape(value[last:match.start()]))
+        block, inline, block2, inline2 = match.groups()
+        tex = next(t for t in match.groups() if t is not None)
+        parts.append(tex_to_mathml(tex, display=block is not None or block2 is not None))
+        last = match.end()
+    parts.append(html.escape(value[last:]))
+    return "".join(parts)
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback HTML, self-contained and sanitised.
+
+    Everything between ``<body>`` and ``</body>`` (the notebook's markdown, its
+    outputs, the template's own markup) goes through :func:`safe_html.sanitize`;
+    the head is the template's (inline CSS only).  Outputs that only JavaScript
+    can show (widgets, ``application/javascript``) are shown as their next
+    richest form, usually their text.
+    """
+
+    def __init__(self, config=None, **kwargs):
+        # this page is only right with this template, whatever nbgrader's GenerateFeedback
+        # configured for HTMLExporter (a subclass's section of a config wins over its base's)
+        ours, nbgrader_templates = template_dirs()
+        bootstrap = (Path(nbgrader_templates).parent / "static" / "node_modules" / "bootstrap"
+                     / "dist" / "css")
+        config = Config(config) if config is not None else Config()
+        config.FeedbackExporter.template_name = TEMPLATE_NAME
+        config.FeedbackExporter.extra_template_basedirs = [ours, nbgrader_templates]
+        config.FeedbackExporter.extra_template_paths = [nbgrader_templates, str(bootstrap)]
+        super().__init__(config=config, **kwargs)
+
+    @property
+    def default_config(self):
+        c = super().default_config
+        priority = [m for m in c.NbConvertBase.display_data_priority
+                    if m not in ("application/vnd.jupyter.widget-view+json",
+                                 "application/javascript", "text/vnd.mermaid")]
+        priority.insert(priority.index("image/png"), "image/gif")
+        c.merge(Config({"NbConvertBase": {"display_data_priority": priority}}))
+        return c
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield "grade_cell_label", grade_cell_label
+        yield "player_as_image", _player_as_image
+        yield "latex_output_as_mathml", _latex_output_as_mathml
+        yield "without_font_files", _without_font_files
+
+    @pass_context
+    def markdown2html(self, context, source):
+        """Markdown to HTML with MathML formulas; images only from the cell's attachments."""
+        cell = context.get("cell", {})
+        renderer = _MathMLRenderer(escape=False, attachments=cell.get("attachments", {}),
+                                   embed_images=False, anchor_link_text=self.anchor_link_text,
+                                   exclude_anchor_links=self.exclude_anchor_links)
+        return MarkdownWithMath(renderer=renderer).render(source)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """Render the page, then sanitise its body."""
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        match = _BODY.search(output)
+        if match is None:
+            raise ValueError("the feedback template produced no <body>")
+        body = sanitize(match.group(2))
+        return output[:match.start(2)] + body + output[match.end(2):], resources

@@ -24,7 +24,8 @@ One run, in an output folder that is an nbgrader course directory:
 
 Re-running gives the same files: every student's folders are rebuilt from the
 submissions, and the checks' random cases are seeded from the student, the
-assignment, the notebook and the course secret.
+assignment, the notebook, the course secret and the hash of each graded
+function's code (``judge.code_hashes``; a changed function meets new cases).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from pathlib import Path
 import nbformat
 
 from .config import assignments as list_assignments
-from .config import check_db_url, course_root, nbgrader_config, notebook_names, resolve_secret
+from .config import (check_db_url, course_root, nbgrader_config, notebook_names, resolve_secret,
+                     split_grade_id)
 from .feedback import missing_feedback_html
 from .gradebook import register_students, registration_lock
 from .release import generate_assignment
@@ -61,7 +63,10 @@ UNFINISHED = "your notebook's kernel did not finish this cell"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FLOOD = re.compile(r"characters of (stdout|stderr) dropped: this cell printed (\d+) characters")
 _KERNEL_FILE = re.compile(r"/\S*?ipykernel_\d+/\d+\.py")  # differs per run: not in messages
-_MESSAGE_CHARS = 1500
+#: the reason of a (student, assignment, notebook) with no submission at all
+NOT_SUBMITTED = "nothing was submitted"
+_SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+_ERROR_PLACE = re.compile(r"\s*\((?:[^()]*?), line (\d+)\)\s*$")
 
 
 def _default_db(out: Path) -> str:
@@ -140,12 +145,12 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
                             continue
                         kernel = float(g.auto_score or 0.0)
                         if v is None:
-                            judge, report, hidden = 0.0, failure, True
+                            judge, report, hidden, mistakes = 0.0, failure, True, []
                         elif g.name in unfinished:  # the kernel's score means nothing
-                            judge, report, hidden = v.score, v.report, v.hidden
+                            judge, report, hidden, mistakes = v.score, v.report, v.hidden, list(v.mistakes)
                         else:
                             judge = v.score if v.hidden else (kernel if v.passed else 0.0)
-                            report, hidden = v.report, v.hidden
+                            report, hidden, mistakes = v.report, v.hidden, list(v.mistakes)
                         differs = abs(kernel - judge) > 1e-6
                         if differs:
                             g.auto_score = judge
@@ -154,7 +159,9 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
                                          "points": float(g.max_score),
                                          "tampering": differs and g.name not in unfinished,
                                          "unfinished": differs and g.name in unfinished,
-                                         "hidden": hidden, "report": report}
+                                         "hidden": hidden, "report": report,
+                                         "exercise": v.exercise if v else "",
+                                         "mistakes": mistakes}
                     gb.db.commit()
                 break
             except Exception as exc:  # noqa: BLE001
@@ -223,7 +230,8 @@ def judged_message(verdict: dict, kernel_message: str) -> str:
 
 
 def _hide_tampered_outputs(path: Path, cells: dict) -> None:
-    """In the autograded notebook (the feedback's source), a tampered cell says only that it failed."""
+    """In the autograded notebook (the feedback's source), a cell whose kernel score the judge
+    replaced shows the judge's score and report instead of what the kernel printed."""
     changed = False
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -231,12 +239,73 @@ def _hide_tampered_outputs(path: Path, cells: dict) -> None:
         info = cells.get(gid)
         if info and info["tampering"]:
             cell.outputs = [nbformat.v4.new_output(
-                "stream", name="stdout",
-                text=f"This check failed when your notebook was graded: "
-                     f"{info['judge']:g} of {info['points']:g} points.\n")]
+                "stream", name="stdout", text=judged_cell_text(info["judge"], info["points"],
+                                                               info["report"]))]
             changed = True
     if changed:
         nbformat.write(nb, path)
+
+
+def judged_cell_text(score: float, points: float, report: str) -> str:
+    """What the feedback shows in a cell whose score the judge decided, not the kernel.
+
+    Examples
+    --------
+    >>> print(judged_cell_text(5, 5, ""), end="")
+    Your notebook's run of this cell did not give its score; the judge ran your function outside the notebook and scored it 5 of 5 points.
+    >>> judged_cell_text(1, 4, "case 3 failed").splitlines()[1]
+    'case 3 failed'
+    """
+    text = ("Your notebook's run of this cell did not give its score; the judge ran your "
+            f"function outside the notebook and scored it {score:g} of {points:g} points.\n")
+    return text + (report.strip() + "\n" if report.strip() else "")
+
+
+def answer_cell_errors(nb) -> dict[str, str]:
+    """``{answer cell grade_id: message}`` for answer cells Python could not even compile.
+
+    A syntax error leaves the function undefined, so its test cells fail later
+    with a ``NameError``; the message names the real cause and its line.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook, new_output
+    >>> cell = new_code_cell("def f(:", metadata={"nbgrader": {"solution": True, "grade_id": "f"}})
+    >>> cell.outputs = [new_output("error", ename="SyntaxError", traceback=[],
+    ...                            evalue="invalid syntax (3409276140.py, line 1)")]
+    >>> answer_cell_errors(new_notebook(cells=[cell]))
+    {'f': "SyntaxError in your answer cell 'f', line 1: invalid syntax"}
+    """
+    found = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not meta.get("solution"):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error" or output.get("ename") not in _SYNTAX_ERRORS:
+                continue
+            evalue = _ANSI.sub("", str(output.get("evalue", "")))
+            place = _ERROR_PLACE.search(evalue)
+            line = place.group(1) if place else next(
+                (m.group(1) for t in output.get("traceback", [])
+                 for m in [re.search(r"line (\d+)", _ANSI.sub("", t))] if m), "?")
+            reason = _ERROR_PLACE.sub("", evalue) or output["ename"]
+            found[meta.get("grade_id", "?")] = (f"{output['ename']} in your answer cell "
+                                                f"'{meta.get('grade_id', '?')}', line {line}: {reason}")
+    return found
+
+
+def _syntax_note(grade_id: str, message: str, broken: dict[str, str], sources: dict[str, str]) -> str:
+    """The answer cell's syntax error that explains this test cell's failure, or ''."""
+    exercise = split_grade_id(grade_id)[0]
+    if exercise in broken:
+        return broken[exercise]
+    missing = re.search(r"NameError: name '(\w+)' is not defined", message)
+    if missing:
+        for gid, note in broken.items():
+            if re.search(rf"\bdef\s+{missing.group(1)}\b", sources.get(gid, "")):
+                return note
+    return ""
 
 
 def _autograde_task(task: dict) -> dict:
@@ -350,11 +419,8 @@ def cell_message(cell) -> str:
             parts.append(f"the cell printed {flood.group(2)} characters of {flood.group(1)}; "
                          "the middle was dropped")
         parts.append(text)
-    message = _KERNEL_FILE.sub("<student code>", " | ".join(p for p in parts if p))
-    if len(message) > _MESSAGE_CHARS:
-        half = _MESSAGE_CHARS // 2
-        message = message[:half] + " [...] " + message[-half:]
-    return message
+    # whole: a CSV field holds any length and newlines (the kernel already capped the streams)
+    return _KERNEL_FILE.sub("<student code>", " | ".join(p for p in parts if p))
 
 
 def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str, list[str]],
@@ -364,7 +430,8 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
     Returns
     -------
     grades : list of dict
-        student_id, assignment, score, max_score.
+        student_id, assignment, score, max_score, and submitted (False when
+        nothing at all was submitted for the assignment).
     cells : list of dict
         student_id, assignment, notebook, grade_id, score, max_score, message.
     """
@@ -379,8 +446,11 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                     score, max_score = sub.score, sub.max_score
                 except MissingEntry:
                     score, max_score = 0.0, gb.find_assignment(assignment).max_score
+                submitted = not all(problems.get((student, assignment, nb)) == NOT_SUBMITTED
+                                    for nb in notebooks)
                 grades.append({"student_id": student, "assignment": assignment,
-                               "score": _num(score), "max_score": _num(max_score)})
+                               "score": _num(score), "max_score": _num(max_score),
+                               "submitted": submitted})
                 for notebook in notebooks:
                     nb_def = gb.find_notebook(notebook, assignment)
                     order = {c.name: i for i, c in enumerate(_cell_order(out, assignment, notebook))}
@@ -394,6 +464,7 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                             problem = "not graded (see the grading log)"
                     autograded = _read(out / "autograded" / student / assignment / f"{notebook}.ipynb")
                     by_id = {}
+                    broken = answer_cell_errors(autograded) if autograded is not None else {}
                     if autograded is not None:
                         for c in autograded.cells:
                             gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -407,6 +478,11 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                         else:
                             cell_score = scores.get(gc.name) or 0.0
                             message = cell_message(by_id[gc.name]) if gc.name in by_id else ""
+                            if broken and cell_score < float(gc.max_score):
+                                sources = {g: c.source for g, c in by_id.items()}
+                                note = _syntax_note(gc.name, message, broken, sources)
+                                if note:
+                                    message = note + (" | " + message if message else "")
                             if gc.name in notes:
                                 message = notes[gc.name] + (" | " + message if message else "")
                             message = judged_message(judged.get(gc.name) or {}, message) or message
@@ -415,6 +491,34 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                                       "score": _num(cell_score), "max_score": _num(gc.max_score),
                                       "message": message})
     return grades, cells
+
+
+def collect_mistakes(out: Path, students: list[str], plan: dict[str, list[str]]) -> list[dict]:
+    """The named mistakes the judge recognised, one row per student, exercise and mistake.
+
+    Read from the judge's records (``judge/<student>--<assignment>.json``, each
+    cell's declared ``mistakes``), never from message text; a mistake seen in
+    both the visible and the hidden cell of an exercise counts once.
+
+    Returns
+    -------
+    list of dict
+        student_id, assignment, exercise, mistake.
+    """
+    rows, seen = [], set()
+    for student in students:
+        for assignment, notebooks in plan.items():
+            record = _judge_record(out, student, assignment)
+            for notebook in notebooks:
+                for grade_id, cell in sorted(record.get(notebook, {}).get("cells", {}).items()):
+                    exercise = cell.get("exercise") or split_grade_id(grade_id)[0]
+                    for mistake in cell.get("mistakes", []):
+                        key = (student, assignment, exercise, mistake)
+                        if key not in seen:
+                            seen.add(key)
+                            rows.append(dict(zip(("student_id", "assignment", "exercise",
+                                                  "mistake"), key)))
+    return rows
 
 
 def _judge_record(out: Path, student: str, assignment: str) -> dict:
@@ -574,7 +678,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                 key = (s, assignment, notebook)
                 path = sub.notebooks.get(notebook) if sub else None
                 if sub is None:
-                    problems[key] = "nothing was submitted"
+                    problems[key] = NOT_SUBMITTED
                     continue
                 if path is None:
                     problems[key] = f"no notebook {notebook}.ipynb in the submission"
@@ -647,7 +751,11 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     summary_mod.write_csv(out / "cells.csv", cells,
                           ["student_id", "assignment", "notebook", "grade_id", "score",
                            "max_score", "message"])
-    picture = summary_mod.plot_summary(grades, cells, out / "summary.png")
+    mistakes = summary_mod.count_mistakes(collect_mistakes(out, students, plan))
+    summary_mod.write_csv(out / "mistakes.csv", mistakes,
+                          ["assignment", "exercise", "mistake", "students"])
+    picture = summary_mod.plot_summary(grades, cells, out / "summary.png", mistakes=mistakes)
+    heatmap = summary_mod.plot_heatmap(grades, cells, out / "heatmap.png")
     (out / "summary.txt").write_text(summary_mod.table(grades, cells) + "\n")
     echo(summary_mod.table(grades, cells, rates=False))
     if tampered:
@@ -658,8 +766,9 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
          f"({sandbox_status.reason})")
     echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
          f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}\n"
+         f"heat map: {heatmap}\nmistakes: {out / 'mistakes.csv'}\n"
          f"summary (grades and pass rate per exercise): {out / 'summary.txt'}")
-    return {"grades": grades, "cells": cells, "output": out, "timings": timings,
+    return {"grades": grades, "cells": cells, "mistakes": mistakes, "output": out, "timings": timings,
             "seconds": time.perf_counter() - started, "failures": failures,
             "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}
 

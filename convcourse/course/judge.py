@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import dataclasses
 import os
 import select
@@ -51,7 +52,7 @@ import numpy as np
 from . import _judge_worker as wire
 
 __all__ = ["JudgedCell", "CellVerdict", "judged_cells", "student_program", "needed_statements",
-           "Worker", "judge_notebook", "WORKER_PATH"]
+           "code_hashes", "Worker", "judge_notebook", "WORKER_PATH"]
 
 WORKER_PATH = str(Path(wire.__file__).resolve())
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
@@ -76,6 +77,8 @@ class CellVerdict:
     ``score`` is the judge's score for a hidden cell; for a visible cell,
     ``passed`` says whether the public cases pass (the kernel's points count
     only then).  ``died`` is True when the worker died during the check.
+    ``mistakes`` names the typical mistakes the check recognised
+    (``Outcome.mistakes``), for the class's count of mistakes.
     """
 
     grade_id: str
@@ -86,6 +89,7 @@ class CellVerdict:
     passed: bool = False
     report: str = ""
     died: bool = False
+    mistakes: list = field(default_factory=list)
 
 
 def _test_cell(cell) -> bool:
@@ -256,7 +260,16 @@ def needed_statements(program, roots):
     >>> sorted(needed_statements(program, ["f"]))
     [(0, 0), (1, 0), (1, 2)]
     """
-    statements = []
+    return _needed(_statement_table(program), roots)
+
+
+def _statement_table(program) -> list:
+    """``[(key, node, binds, uses, side_binds), ...]``: the program's top-level statements.
+
+    ``key`` is ``(cell index, statement index)``; bare expressions are left
+    out (the worker never runs them); a cell that does not parse has none.
+    """
+    table = []
     for ci, (_, source) in enumerate(program):
         try:
             tree = ast.parse(wire.strip_magics(source))
@@ -265,7 +278,13 @@ def needed_statements(program, roots):
         for si, node in enumerate(tree.body):
             if isinstance(node, ast.Expr):
                 continue  # the worker never runs bare expressions
-            statements.append(((ci, si), *_statement_names(node)))
+            table.append(((ci, si), node, *_statement_names(node)))
+    return table
+
+
+def _needed(table, roots):
+    """:func:`needed_statements` on a :func:`_statement_table`."""
+    statements = [(key, binds, uses, side) for key, _, binds, uses, side in table]
     needed, run = set(roots), set()
     changed = True
     while changed:
@@ -282,6 +301,67 @@ def needed_statements(program, roots):
     if (missing and "*" not in bound) or (needed & sided):
         return None
     return run
+
+
+class _NoDocstrings(ast.NodeTransformer):
+    """Drops the docstrings of functions and classes (they do not change what code does)."""
+
+    def _strip(self, node):
+        self.generic_visit(node)
+        body = node.body
+        if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _strip
+
+
+def code_hashes(program, names) -> dict:
+    r"""The hash of each graded function's normalised code: what seeds its hidden cases.
+
+    A function's code is the statements :func:`needed_statements` finds for it
+    (the function, the helpers, constants and imports it reads, transitively),
+    each as ``ast.dump`` without line numbers and docstrings, in program
+    order: comments, blank lines, spacing, docstrings and the rest of the
+    notebook do not change it; any change to what the function computes does.
+    When the analysis cannot tell (:func:`needed_statements` gives None) the
+    whole program counts.  The grader gives the kernel seeds derived with
+    these hashes and the judge derives the same from the submitted notebook
+    (:func:`convcourse.grading._cases.derive_seed`).
+
+    Parameters
+    ----------
+    program : list of (str, str)
+        :func:`student_program`.
+    names : iterable of str
+        The graded functions' names.
+
+    Returns
+    -------
+    dict
+        name -> 16 hex digits.
+
+    Examples
+    --------
+    >>> a = [("c1", "import numpy as np\ndef f(x):\n    return np.abs(x)  # magnitude")]
+    >>> b = [("c1", "import numpy as np\n\n\ndef f(x):\n    return np.abs( x )")]
+    >>> c = [("c1", "import numpy as np\ndef f(x):\n    return -np.abs(x)")]
+    >>> code_hashes(a, ["f"]) == code_hashes(b, ["f"]), code_hashes(a, ["f"]) == code_hashes(c, ["f"])
+    (True, False)
+    """
+    import hashlib
+
+    table = _statement_table(program)
+    dumps = {key: ast.dump(_NoDocstrings().visit(copy.deepcopy(node)))
+             for key, node, *_ in table}
+    hashes = {}
+    for name in names:
+        keep = _needed(table, [name])
+        text = "\n".join([name] + [dumps[key] for key, *_ in table
+                                    if keep is None or key in keep])
+        hashes[name] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return hashes
 
 
 class WorkerDied(Exception):
@@ -630,16 +710,13 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         ``refused`` (what the workers' guards refused), ``workers`` (processes
         started) and ``seconds``.
     """
-    from ..grading._cases import (PUBLIC_SECRET, _quietly, derive_seed, public_seed,
-                                  run_exercise)
-    from ..grading._runner import remote_timing
-
     if exercises is None:
         from ..grading import EXERCISES as exercises
     start = time.perf_counter()
     cells = judged_cells(source_nb, exercises)
     graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if _test_cell(c)]
     program = student_program(submitted_nb)
+    codes = code_hashes(program, {cell.exercise for cell in cells.values()})
     workers: dict = {}
     serves: dict = {}
     for cell in cells.values():
@@ -658,7 +735,8 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
             proxy = _Proxy(worker, cell.exercise, state)
             verdict = CellVerdict(gid, cell.exercise, cell.hidden, cell.points)
             try:
-                outcome = _judge_cell(ex, cell, proxy, secret, student, assignment, notebook)
+                outcome = _judge_cell(ex, cell, proxy, secret, student, assignment, notebook,
+                                      codes[cell.exercise])
             except Exception as exc:  # noqa: BLE001 - one cell's failure is that cell's 0
                 outcome = None
                 verdict.report = (f"the judge could not score this cell ({type(exc).__name__}: "
@@ -668,8 +746,10 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
                 verdict.score = (float(min(outcome.score, cell.points)) if cell.hidden
                                  else (cell.points if outcome.passed else 0.0))
                 verdict.report = outcome.report
+                verdict.mistakes = list(outcome.mistakes)
             if state.get("died"):
                 verdict.died, verdict.score, verdict.passed = True, 0.0, False
+                verdict.mistakes = []
                 verdict.report = ("the process running the submission's function died during "
                                   "the check | " + verdict.report)
             refused += state.get("refused", [])
@@ -684,22 +764,20 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
             "seconds": time.perf_counter() - start}
 
 
-def _judge_cell(ex, cell, proxy, secret, student, assignment, notebook):
-    """Run one check against the proxy, as the hidden or the visible test cell would."""
-    from ..grading._cases import (PUBLIC_SECRET, _quietly, derive_seed, public_seed,
-                                  run_exercise)
+def _judge_cell(ex, cell, proxy, secret, student, assignment, notebook, code=""):
+    """Run one check against the proxy, as the hidden or the visible test cell would.
+
+    The kernel's test cell and the judge run the same :func:`run_cell`; the
+    judge derives the seed itself, from the secret and ``code``, the hash of
+    the graded function's code (:func:`code_hashes`), as the grader does for
+    the kernel.
+    """
+    from ..grading._cases import (PUBLIC_SECRET, PUBLIC_SECRET_NOTE, _quietly, derive_seed,
+                                  run_cell)
     from ..grading._runner import remote_timing
 
+    seed = derive_seed(secret, student, assignment, notebook, ex.name, code)
+    notes = [PUBLIC_SECRET_NOTE] if secret == PUBLIC_SECRET else []
     with remote_timing():
-        if cell.hidden:
-            seed = derive_seed(secret, student, assignment, notebook, ex.name)
-            notes = ([] if not ex.seeded else
-                     ["WARNING: graded with the public demo secret: students can "
-                      "predict these cases"] if secret == PUBLIC_SECRET else [])
-            return _quietly(lambda: run_exercise(ex, proxy, seed=seed, points=cell.points,
-                                                 notes=notes))
-        shown = ex.visible or ex
-        seed = public_seed(ex.name) if shown.seeded else 0
-        return _quietly(lambda: run_exercise(shown, proxy, seed=seed,
-                                             points=shown.default_points,
-                                             title=f"{ex.name} (public cases)"))
+        return _quietly(lambda: run_cell(ex, proxy, hidden=cell.hidden, points=cell.points,
+                                         seed=seed, notes=notes))

@@ -76,7 +76,8 @@ def cases(exercise: str, seed: int) -> list:
     return _exercise(exercise).cases(int(seed))
 
 
-def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
+def reproduce(exercise: str, func, seed: int | None = None, *, code=None, secret=None,
+              student="", assignment="", notebook="", points=None, verbose=True):
     """Re-run a check with the seed printed in its report, every case shown.
 
     Works for every exercise of the course, those whose answer is a tuple, a
@@ -89,8 +90,15 @@ def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
         The graded function's name, e.g. ``'correlate2d_valid'``.
     func : callable
         The (student's) function to check.
-    seed : int
+    seed : int, optional
         The seed from the report (``(seed 1234...)``).
+    code : str, optional
+        Instead of ``seed`` (for the instructor): the hash of the graded
+        function's code (``convcourse.course.judge.code_hashes`` of the
+        submission), with the course ``secret`` and the ``student``,
+        ``assignment`` and ``notebook`` the grader seeded it with.
+    secret, student, assignment, notebook : str, optional
+        With ``code``: what the seed is derived from.
     points : float, optional
         Points of the cell (default: the exercise's default points).
     verbose : bool, optional
@@ -105,7 +113,8 @@ def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
     Raises
     ------
     ValueError
-        If ``exercise`` is not an exercise of the course.
+        If ``exercise`` is not an exercise of the course, or neither ``seed``
+        nor ``code`` and ``secret`` are given.
 
     Examples
     --------
@@ -129,7 +138,9 @@ def reproduce(exercise: str, func, seed: int, *, points=None, verbose=True):
     >>> reproduce("separate_kernel", separate_kernel, seed=3, verbose=False).mistakes
     ['column and row swapped']
     """
-    return reproduce_in(EXERCISES, exercise, func, seed, points=points, verbose=verbose)
+    return reproduce_in(EXERCISES, exercise, func, seed, code=code, secret=secret,
+                        student=student, assignment=assignment, notebook=notebook,
+                        points=points, verbose=verbose)
 
 
 def _exercise(name: str):

@@ -261,9 +261,113 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
+class _CallMonitor:
+    """The ``sys.setprofile`` hook of one call: records the first forbidden call.
+
+    Python calls (``call``) are named by their frame's module and function;
+    C calls (``c_call``) by the builtin's ``__module__`` or, for a method, its
+    owner's type's module.
+    """
+
+    def __init__(self, forbidden: Forbidden):
+        self.forbidden = forbidden
+        self.hit: list[str] = []
+
+    def __call__(self, frame, event, arg):
+        if self.hit:
+            return
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+            name = frame.f_code.co_name
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            name = getattr(arg, "__name__", "")
+            if not module:
+                owner = getattr(arg, "__self__", None)
+                module = getattr(type(owner), "__module__", "") if owner is not None else ""
+        else:
+            return
+        if self.forbidden.match(module, name):
+            self.hit.append(f"{_public_module(module)}.{name}")
+
+
+class _Alarm:
+    """The time limit of one call: ``SIGALRM`` raising :class:`CheckTimeout` in the call.
+
+    Armed only in the main thread, with a limit, outside :class:`remote_timing`.
+    Once disarmed, a late alarm raises nowhere.  The interval timer re-fires
+    every 50 ms, in case a bare ``except:`` in the student's code swallowed
+    the first one.
+    """
+
+    def __init__(self, time_limit: float):
+        self.time_limit = time_limit
+        self.active = bool(threading.current_thread() is threading.main_thread() and time_limit
+                           and not _REMOTE_TIMING[0])
+        self.armed = False
+        self.old_handler = None
+
+    def install(self) -> None:
+        if self.active:
+            self.armed = True
+            self.old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
+
+    def _on_alarm(self, signum, frame):
+        if self.armed:
+            raise CheckTimeout(f"still running after {self.time_limit:g} s")
+
+    def start(self) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, self.time_limit, 0.05)
+
+    def stop(self) -> None:
+        self.armed = False
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+
+    def uninstall(self) -> None:
+        self.stop()
+        if self.active and self.old_handler is not None:
+            signal.signal(signal.SIGALRM, self.old_handler)
+            self.old_handler = None
+
+
+def _merge_remote(result: CallResult, reports) -> None:
+    """Add what a remote worker saw (:func:`report_remote`) to ``result``."""
+    for report in reports:
+        if report.get("forbidden") and result.forbidden is None:
+            result.forbidden = str(report["forbidden"])
+        if report.get("profiler_removed"):
+            result.profiler_removed = True
+        for name in report.get("mutated") or []:
+            if str(name) not in result.mutated:
+                result.mutated.append(str(name))
+        result.warnings += [str(w) for w in report.get("warnings") or []]
+        result.output += str(report.get("output") or "")
+
+
+def _find_mutations(result: CallResult, args, call_args, kwargs, call_kwargs, arg_names) -> None:
+    """Name every argument the call changed (the originals against the copies it received)."""
+    names = list(arg_names or [])
+    for i, (before, after) in enumerate(zip(args, call_args)):
+        if not _same(before, after):
+            result.mutated.append(names[i] if i < len(names) else f"argument {i + 1}")
+    for key, before in kwargs.items():
+        if not _same(before, call_kwargs[key]):
+            result.mutated.append(key)
+
+
 def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden(),
                  time_limit: float = 3.0, arg_names=None) -> CallResult:
     """Call ``func(*args, **kwargs)`` on copies of the arguments and record what happened.
+
+    The phases: copy the arguments; install the alarm and capture the
+    streams and warnings; run the call under the monitor and the alarm,
+    recording its value, error or timeout; restore everything, whatever
+    happened; merge what a remote worker reported (:func:`_merge_remote`);
+    compare the arguments with their copies (:func:`_find_mutations`).  The
+    call itself stays in this function's body: the judge's worker lets only
+    this function's code switch the call monitor (``sys.setprofile``) on and off.
 
     Parameters
     ----------
@@ -289,39 +393,12 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
     call_args = copy.deepcopy(tuple(args))
     call_kwargs = copy.deepcopy(kwargs)
     result = CallResult()
-    hit: list[str] = []
-
-    def profiler(frame, event, arg):
-        if hit:
-            return
-        if event == "call":
-            module = frame.f_globals.get("__name__", "")
-            name = frame.f_code.co_name
-        elif event == "c_call":
-            module = getattr(arg, "__module__", None) or ""
-            name = getattr(arg, "__name__", "")
-            if not module:
-                owner = getattr(arg, "__self__", None)
-                module = getattr(type(owner), "__module__", "") if owner is not None else ""
-        else:
-            return
-        if forbidden.match(module, name):
-            hit.append(f"{_public_module(module)}.{name}")
-
-    use_timer = (threading.current_thread() is threading.main_thread() and time_limit
-                 and not _REMOTE_TIMING[0])
+    monitor = _CallMonitor(forbidden)
+    alarm = _Alarm(time_limit)
     context = {"forbidden": forbidden, "time_limit": time_limit,
                "arg_names": tuple(arg_names or ()), "remote": []}
     _CALLS.append(context)
-    old_handler = None
-    armed = [True]  # once the call is over, a late alarm must not raise anywhere else
-    if use_timer:
-        def on_alarm(signum, frame):
-            if armed[0]:
-                raise CheckTimeout(f"still running after {time_limit:g} s")
-
-        old_handler = signal.signal(signal.SIGALRM, on_alarm)
-
+    alarm.install()
     out, err = _BoundedText(), _BoundedText()
     old_out, old_err = sys.stdout, sys.stderr
     start = time.perf_counter()
@@ -330,19 +407,16 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
             warnings.simplefilter("always")
             sys.stdout, sys.stderr = out, err
             try:
-                if use_timer:
-                    # the interval re-raises if a bare ``except:`` swallowed the first one
-                    signal.setitimer(signal.ITIMER_REAL, time_limit, 0.05)
-                sys.setprofile(profiler)
+                alarm.start()
+                sys.setprofile(monitor)
                 try:
                     result.value = func(*call_args, **call_kwargs)
                 finally:
-                    armed[0] = False
+                    alarm.armed = False
                     current = sys.getprofile()
                     sys.setprofile(None)
-                    if use_timer:
-                        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-                    if current is not profiler:
+                    alarm.stop()
+                    if current is not monitor:
                         result.profiler_removed = True
             except CheckTimeout:
                 result.timed_out = True
@@ -358,33 +432,14 @@ def call_student(func, args=(), kwargs=None, *, forbidden: Forbidden = Forbidden
     finally:
         if _CALLS and _CALLS[-1] is context:
             _CALLS.pop()
-        armed[0] = False
         sys.setprofile(None)
-        if use_timer:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, old_handler)
+        alarm.uninstall()
         sys.stdout, sys.stderr = old_out, old_err
     result.seconds = time.perf_counter() - start
     result.output = out.getvalue() + err.getvalue()
     result.output_chars = out.total + err.total
-    if hit:
-        result.forbidden = hit[0]
-    for report in context["remote"]:
-        if report.get("forbidden") and result.forbidden is None:
-            result.forbidden = str(report["forbidden"])
-        if report.get("profiler_removed"):
-            result.profiler_removed = True
-        for name in report.get("mutated") or []:
-            if str(name) not in result.mutated:
-                result.mutated.append(str(name))
-        result.warnings += [str(w) for w in report.get("warnings") or []]
-        result.output += str(report.get("output") or "")
-
-    names = list(arg_names or [])
-    for i, (before, after) in enumerate(zip(args, call_args)):
-        if not _same(before, after):
-            result.mutated.append(names[i] if i < len(names) else f"argument {i + 1}")
-    for key, before in kwargs.items():
-        if not _same(before, call_kwargs[key]):
-            result.mutated.append(key)
+    if monitor.hit:
+        result.forbidden = monitor.hit[0]
+    _merge_remote(result, context["remote"])
+    _find_mutations(result, args, call_args, kwargs, call_kwargs, arg_names)
     return result

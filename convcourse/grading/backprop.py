@@ -40,6 +40,7 @@ import numpy as np
 from ..conv import conv1d_backward as _ref_conv1d_backward
 from ..conv import conv2d_backward as _ref_conv2d_backward
 from ..gradcheck import numerical_gradient as _ref_numerical_gradient
+from ._builders import arange as _arange, as_float as _as_float, normal as _normal, pair as _pair
 from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake, arrays_close, as_answer_array, format_array, max_error
 from ._runner import Forbidden
@@ -70,21 +71,6 @@ class BadReturnValue(Exception):
 
 
 # ------------------------------------------------------------------ helpers
-
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _pair(value) -> tuple:
-    return (int(value), int(value)) if np.isscalar(value) else tuple(int(v) for v in value)
-
-
-def _arange(shape, start=1) -> np.ndarray:
-    return np.arange(start, start + int(np.prod(shape)), dtype=np.float64).reshape(shape)
-
-
-def _normal(rng, shape, dtype=np.float64) -> np.ndarray:
-    return np.round(rng.normal(size=shape), 3).astype(dtype)
 
 
 def _pack(parts, expected_shapes) -> np.ndarray:
@@ -653,7 +639,7 @@ def _hooks(spec_name) -> dict:
 
 _CONV1D = Exercise(
     name="conv1d_backward", arg_names=("grad_output", "x", "w"),
-    groups=("basic", "edge", "float32", "errors"),
+    groups={"basic": 1, "edge": 1, "float32": 1, "errors": 1},
     forbidden=_BACKWARD_FORBIDDEN, forbidden_text=_BACKWARD_TEXT,
     fixed_cases=_conv1d_fixed, random_cases=_conv1d_random,
     reference=_packed("conv1d_backward", _conv1d_parts),
@@ -663,7 +649,7 @@ _CONV1D = Exercise(
 
 _NUMERICAL = Exercise(
     name="numerical_gradient", arg_names=("f", "x"),
-    groups=("basic", "any shape", "eps", "errors"),
+    groups={"basic": 1, "any shape": 1, "eps": 1, "errors": 1},
     forbidden=_NUMERICAL_FORBIDDEN, forbidden_text=_NUMERICAL_TEXT,
     fixed_cases=_numerical_fixed, random_cases=_numerical_random,
     reference=lambda c: _ref_numerical_gradient(c.args[0], _as_float(c.args[1]).copy(),
@@ -674,7 +660,8 @@ _NUMERICAL = Exercise(
 
 _CONV2D = Exercise(
     name="conv2d_backward", arg_names=("grad_output", "x", "weight"),
-    groups=("basic", "batch and channels", "padding", "stride", "stride and padding", "errors"),
+    groups={"basic": 1, "batch and channels": 1, "padding": 1, "stride": 1,
+            "stride and padding": 1, "errors": 1},
     forbidden=_BACKWARD_FORBIDDEN, forbidden_text=_BACKWARD_TEXT,
     fixed_cases=_conv2d_fixed, random_cases=_conv2d_random,
     reference=_packed("conv2d_backward", _conv2d_parts),

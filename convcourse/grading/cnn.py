@@ -51,6 +51,7 @@ from ..nn.layers import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, Ma
                          Sequential)
 from ..nn.loss import softmax_cross_entropy as _package_softmax_cross_entropy
 from ..nn.train import DIGITS_RECIPE, accuracy, fit
+from ._builders import as_float as _as_float, normal as _normal
 from ._cases import (Case, CaseResult, Exercise, Outcome, _report, make_check, make_reproduce,
                      run_exercise)
 from ._mistakes import Mistake
@@ -80,14 +81,6 @@ _LOSS_TEXT = ("write it with numpy; scipy.special (softmax, logsumexp), sklearn,
 _MODEL_FORBIDDEN = Forbidden(modules=_FRAMEWORKS + ("convcourse.nn.train",))
 _MODEL_TEXT = ("build it from the convcourse.nn layers yourself; convcourse.nn.train "
                "(make_cnn, digits_cnn) and torch are not allowed")
-
-
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _normal(rng, shape, dtype=np.float64, scale=1.0) -> np.ndarray:
-    return (np.round(rng.normal(size=shape), 3) * scale).astype(dtype)
 
 
 def _random_shape(rng, ndim) -> tuple:
@@ -145,7 +138,7 @@ def _relu_forward_mistakes(case: Case) -> list:
 
 
 _RELU_FORWARD = Exercise(
-    name="relu_forward", arg_names=("x",), groups=("basic", "shapes", "edge"),
+    name="relu_forward", arg_names=("x",), groups={"basic": 1, "shapes": 1, "edge": 1},
     forbidden=_ACTIVATION_FORBIDDEN, forbidden_text=_ACTIVATION_TEXT,
     fixed_cases=_relu_forward_fixed, random_cases=_relu_forward_random,
     reference=lambda c: _relu_reference(c.args[0]),
@@ -223,7 +216,7 @@ def _relu_backward_mistakes(case: Case) -> list:
 
 _RELU_BACKWARD = Exercise(
     name="relu_backward", arg_names=("grad_output", "x"),
-    groups=("basic", "zeros", "shapes", "errors"),
+    groups={"basic": 1, "zeros": 1, "shapes": 1, "errors": 1},
     forbidden=_ACTIVATION_FORBIDDEN, forbidden_text=_ACTIVATION_TEXT,
     fixed_cases=_relu_backward_fixed, random_cases=_relu_backward_random,
     reference=lambda c: _relu_backward_reference(*c.args),
@@ -317,6 +310,16 @@ def _sce_cases_random(part: str):
             n, k = int(rng.integers(2, 6)), int(rng.integers(2, 8))
             logits = _normal(rng, (n, k), scale=5.0) + float(rng.choice([-1, 1])) * 800.0
             cases.append(Case("large logits", (logits, rng.integers(0, k, size=n))))
+        if part == "loss":
+            # drawn last, so that the cases above stay those of the seed
+            n, k = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+            labels = rng.integers(0, k, size=n)
+            labels[int(rng.integers(n))] = int(rng.choice([-1, k]))
+            cases.append(Case("errors", (_normal(rng, (n, k)), labels), error=ValueError,
+                              why="a label is outside [0, K)"))
+            cases.append(Case("errors", (_normal(rng, (n, k)), rng.integers(0, k, size=n + 1)),
+                              error=ValueError,
+                              why="labels must have shape (N,), one label per row of logits"))
         return cases
     return random
 
@@ -397,7 +400,8 @@ def _sce_exercise(part: str) -> Exercise:
     index = 0 if part == "loss" else 1
     return Exercise(
         name="softmax_cross_entropy", arg_names=("logits", "labels"),
-        groups=(part, "large logits", "errors") if part == "loss" else (part, "large logits"),
+        groups=({part: 1, "large logits": 1, "errors": 1} if part == "loss"
+                else {part: 1, "large logits": 1}),
         forbidden=_LOSS_FORBIDDEN, forbidden_text=_LOSS_TEXT,
         fixed_cases=_sce_cases_fixed(part), random_cases=_sce_cases_random(part),
         reference=lambda c: np.asarray(_sce_reference(*c.args)[index], dtype=np.float64),
@@ -408,7 +412,7 @@ def _sce_exercise(part: str) -> Exercise:
 
 
 _SCE_PARTS = {"loss": _sce_exercise("loss"), "gradient": _sce_exercise("gradient")}
-_SCE_GROUPS = ("loss", "gradient", "large logits", "errors")
+_SCE_GROUPS = {"loss": 1, "gradient": 1, "large logits": 1, "errors": 1}
 
 
 # ------------------------------------------------------------------ the model
@@ -695,7 +699,7 @@ def _train_and_score(model) -> tuple:
     return accuracy(fresh, x_test, y_test), history
 
 
-_MODEL_GROUPS = ("model", "structure", "shapes", "accuracy")
+_MODEL_GROUPS = {"model": 1, "structure": 1, "shapes": 1, "accuracy": 1}
 
 
 def _run_build_model(ex: Exercise, func, *, seed: int, points: float, title: str = "",
@@ -721,7 +725,7 @@ def _run_build_model(ex: Exercise, func, *, seed: int, points: float, title: str
             failures.setdefault(group, []).append(_Finding(group, name, text))
     accuracy_note = ""
     if "model" in failures:
-        for group in _MODEL_GROUPS[1:]:
+        for group in list(_MODEL_GROUPS)[1:]:
             failures.setdefault(group, [_Finding(group, "", "not checked: build_model() "
                                                  "gave no usable model")])
     elif not train:
@@ -748,9 +752,8 @@ def _run_build_model(ex: Exercise, func, *, seed: int, points: float, title: str
         message = f"[{group}] build_model()\n    " + "\n    ".join(lines) if found else ""
         results.append(CaseResult(Case(group, ()), not found, message, mistakes))
     group_passed = {g: g not in failures for g in groups}
-    share = sum(group_passed.values()) / len(groups)
-    outcome = Outcome("build_model", 0, results, group_passed,
-                      round(float(points) * share, 4), float(points), warnings=res.warnings)
+    outcome = Outcome("build_model", 0, results, group_passed, ex.score(group_passed, points),
+                      float(points), warnings=list(res.warnings))
     extra = list(notes)
     if info is not None and info["parameters"] is not None:
         extra.append(f"(your model: {info['parameters']:,} weights, "
@@ -772,13 +775,12 @@ def _run_softmax(ex: Exercise, func, *, seed: int, points: float, title: str = "
     for group in _SCE_GROUPS:
         verdicts = [o.group_passed[group] for o in parts.values() if group in o.group_passed]
         group_passed[group] = all(verdicts)
-    share = sum(group_passed.values()) / len(_SCE_GROUPS)
     results = parts["loss"].results + parts["gradient"].results
     warned = []
     for o in parts.values():
         warned += [w for w in o.warnings if w not in warned]
     outcome = Outcome("softmax_cross_entropy", seed, results, group_passed,
-                      round(float(points) * share, 4), float(points), warnings=warned)
+                      ex.score(group_passed, points), float(points), warnings=warned)
     loss_messages = {r.message for r in parts["loss"].results if not r.passed}
     gradient_only = [r for r in parts["gradient"].results
                      if not r.passed and r.message not in loss_messages]
@@ -816,12 +818,13 @@ def _model_exercise(groups, **extra) -> Exercise:
         name="build_model", arg_names=(), groups=groups,
         forbidden=_MODEL_FORBIDDEN, forbidden_text=_MODEL_TEXT,
         fixed_cases=lambda: [Case(g, ()) for g in groups], random_cases=lambda rng: [],
-        runner=_run_build_model, seeded=False, default_points=float(len(groups)),
+        runner=_run_build_model, seeded=False, default_points=float(sum(groups.values())),
         time_limit=5.0, **extra)
 
 
 _BUILD_MODEL = _model_exercise(_MODEL_GROUPS, visible=_model_exercise(
-    _MODEL_GROUPS[:3],  # the visible cell reads the architecture only; the hidden one trains
+    # the visible cell reads the architecture only; the hidden one trains
+    {g: w for g, w in _MODEL_GROUPS.items() if g != "accuracy"},
     passed_message="build_model: the architecture passes every rule (model, structure, "
                    f"shapes). The graded check also trains it and needs {MIN_ACCURACY:.0%} "
                    "held-out accuracy."))

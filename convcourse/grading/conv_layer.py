@@ -42,12 +42,13 @@ from ..arithmetic import conv_params
 from ..arithmetic import receptive_field as _reference_receptive_field
 from ..conv import conv2d
 from ..separable import pointwise_conv2d
-from ._cases import Case, Exercise, make_check
+from ._builders import arange as _arange, as_float as _as_float, normal as _normal, pair as _pair
+from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
 __all__ = [
-    "EXERCISES", "check_conv_layer_params", "check_conv2d_forward", "check_conv1x1",
+    "EXERCISES", "reproduce", "check_conv_layer_params", "check_conv2d_forward", "check_conv1x1",
     "check_conv_matrix", "check_receptive_field",
 ]
 
@@ -66,27 +67,11 @@ _COUNT_TEXT = ("count it yourself; convcourse.arithmetic, convcourse.nn and torc
                "not allowed")
 
 
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _pairs(value):
-    return (int(value), int(value)) if np.isscalar(value) else tuple(int(v) for v in value)
-
-
-def _normal(rng, shape, dtype=np.float64) -> np.ndarray:
-    return np.round(rng.normal(size=shape), 3).astype(dtype)
-
-
-def _arange(shape, start=1) -> np.ndarray:
-    return np.arange(start, start + int(np.prod(shape)), dtype=np.float64).reshape(shape)
-
-
 # ---------------------------------------------------------- conv_layer_params
 
 def _params_args(case: Case):
     c, k, size = case.args
-    kh, kw = _pairs(size)
+    kh, kw = _pair(size)
     return c, k, kh, kw, case.kwargs.get("bias", True)
 
 
@@ -127,6 +112,15 @@ def _params_random(rng) -> list:
         cases.append(Case("pair", (pick(2, 32), pick(2, 32), (kh, kw))))
     for _ in range(2):
         cases.append(Case("bias flag", (pick(2, 32), pick(2, 32), pick(2, 5)), {"bias": False}))
+    # drawn last, so that the cases above stay those of the seed: one count or size is 0
+    below = "every count and kernel size must be at least 1"
+    args = [pick(1, 32), pick(1, 32), (pick(1, 7), pick(1, 7))]
+    where = pick(0, 3)
+    if where < 2:
+        args[where] = 0
+    else:
+        args[2] = tuple(0 if i == where - 2 else v for i, v in enumerate(args[2]))
+    cases.append(Case("errors", tuple(args), error=ValueError, why=below))
     return cases
 
 
@@ -156,7 +150,7 @@ def _params_mistakes(case: Case) -> list:
 
 _PARAMS = Exercise(
     name="conv_layer_params", arg_names=("in_channels", "out_channels", "kernel_size"),
-    groups=("square", "pair", "bias flag", "errors"),
+    groups={"square": 1, "pair": 1, "bias flag": 1, "errors": 1},
     forbidden=_COUNT_FORBIDDEN, forbidden_text=_COUNT_TEXT,
     fixed_cases=_params_fixed, random_cases=_params_random,
     reference=lambda c: int(conv_params(*c.args, bias=c.kwargs.get("bias", True))),
@@ -198,8 +192,8 @@ def _forward_scipy(x, weight, bias, stride=(1, 1), pads=((0, 0), (0, 0)), kernel
 
 
 def _forward_kwargs(case: Case):
-    s = _pairs(case.kwargs.get("stride", 1))
-    p = _pairs(case.kwargs.get("padding", 0))
+    s = _pair(case.kwargs.get("stride", 1))
+    p = _pair(case.kwargs.get("padding", 0))
     return s, ((p[0], p[0]), (p[1], p[1]))
 
 
@@ -310,7 +304,7 @@ def _forward_mistakes(case: Case) -> list:
 
 _FORWARD = Exercise(
     name="conv2d_forward", arg_names=("x", "weight", "bias"),
-    groups=("basic", "channels", "batch", "stride", "padding", "errors"),
+    groups={"basic": 1, "channels": 1, "batch": 1, "stride": 1, "padding": 1, "errors": 1},
     forbidden=_CONV_FORBIDDEN, forbidden_text=_CONV_TEXT,
     fixed_cases=_forward_fixed, random_cases=_forward_random,
     reference=lambda c: _forward_reference(*c.args, **c.kwargs),
@@ -381,7 +375,7 @@ def _conv1x1_mistakes(case: Case) -> list:
 
 _CONV1X1 = Exercise(
     name="conv1x1", arg_names=("x", "weight"),
-    groups=("basic", "channels", "batch", "errors"),
+    groups={"basic": 1, "channels": 1, "batch": 1, "errors": 1},
     forbidden=_CONV_FORBIDDEN, forbidden_text=_CONV_TEXT,
     fixed_cases=_conv1x1_fixed, random_cases=_conv1x1_random,
     reference=lambda c: _as_float(pointwise_conv2d(_as_float(c.args[0]), _as_float(c.args[1]))),
@@ -394,7 +388,7 @@ _CONV1X1 = Exercise(
 
 def _matrix_reference(image_shape, kernel) -> np.ndarray:
     """Column q of M is the layer's answer to the unit image e_q (linearity)."""
-    h, w = _pairs(image_shape)
+    h, w = _pair(image_shape)
     units = np.eye(h * w).reshape(h * w, 1, h, w)
     out = conv2d(units, _as_float(kernel)[None, None])       # (H*W, 1, Ho, Wo)
     return out.reshape(h * w, -1).T.copy()
@@ -402,7 +396,7 @@ def _matrix_reference(image_shape, kernel) -> np.ndarray:
 
 def _matrix_loops(image_shape, kernel, flip=False, order="C") -> np.ndarray | None:
     """The kernel written into each row; also builds the mistakes' answers."""
-    h, w = _pairs(image_shape)
+    h, w = _pair(image_shape)
     kernel = _as_float(kernel)
     if flip:
         kernel = kernel[::-1, ::-1]
@@ -452,7 +446,7 @@ def _matrix_random(rng) -> list:
 
 def _matrix_mistakes(case: Case) -> list:
     shape, kernel = case.args
-    h, w = _pairs(shape)
+    h, w = _pair(shape)
     kernel = _as_float(kernel)
     right = _matrix_loops(shape, kernel)
     out = [
@@ -481,7 +475,7 @@ def _matrix_mistakes(case: Case) -> list:
 
 _MATRIX = Exercise(
     name="conv_matrix", arg_names=("image_shape", "kernel"),
-    groups=("basic", "non-square", "edge", "errors"),
+    groups={"basic": 1, "non-square": 1, "edge": 1, "errors": 1},
     forbidden=_CONV_FORBIDDEN, forbidden_text=_CONV_TEXT,
     fixed_cases=_matrix_fixed, random_cases=_matrix_random,
     reference=lambda c: _matrix_reference(*c.args),
@@ -529,6 +523,14 @@ def _field_random(rng) -> list:
         layers[0] = (layers[0][0], 2)       # a stride on an early layer matters
         layers[-1] = (max(layers[-1][0], 2), layers[-1][1])
         cases.append(Case("stride", (layers,)))
+    # drawn last, so that the cases above stay those of the seed
+    cases.append(Case("edge", ([(pick(1, 7), pick(1, 3))],)))       # one layer sees k pixels
+    cases.append(Case("edge", ([(1, pick(1, 3)) for _ in range(pick(2, 4))],)))  # 1x1 only
+    layers = [(pick(1, 5), pick(1, 3)) for _ in range(pick(1, 4))]
+    bad = pick(0, len(layers) - 1)
+    layers[bad] = (0, layers[bad][1]) if rng.integers(2) else (layers[bad][0], 0)
+    cases.append(Case("errors", (layers,), error=ValueError,
+                      why="kernel sizes and strides must be at least 1"))
     return cases
 
 
@@ -566,7 +568,7 @@ def _field_mistakes(case: Case) -> list:
 
 _FIELD = Exercise(
     name="receptive_field", arg_names=("layers",),
-    groups=("no stride", "stride", "edge", "errors"),
+    groups={"no stride": 1, "stride": 1, "edge": 1, "errors": 1},
     forbidden=_COUNT_FORBIDDEN, forbidden_text=_COUNT_TEXT,
     fixed_cases=_field_fixed, random_cases=_field_random,
     reference=lambda c: int(_reference_receptive_field(c.args[0])),
@@ -595,3 +597,5 @@ check_conv_matrix = make_check(
 check_receptive_field = make_check(
     EXERCISES, "receptive_field",
     "the receptive field, in input pixels, of a stack of (k, s) layers.", __name__)
+
+reproduce = make_reproduce(EXERCISES, __name__)

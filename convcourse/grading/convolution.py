@@ -29,12 +29,13 @@ from ..arithmetic import conv_output_size
 from ..conv import conv2d
 from ..filtering import correlate2d
 from ..kernels import gradient_magnitude
-from ._cases import Case, Exercise, make_check
+from ._builders import arange as _arange, as_float as _as_float, normal as _normal, pair as _pair
+from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
 __all__ = [
-    "SOBEL_X", "SOBEL_Y", "EXERCISES",
+    "SOBEL_X", "SOBEL_Y", "EXERCISES", "reproduce",
     "check_correlate2d_valid", "check_convolve2d_valid", "check_pad2d",
     "check_output_size", "check_correlate2d_general", "check_sobel_edges",
 ]
@@ -69,9 +70,6 @@ _SIZE_TEXT = "write the formula yourself; convcourse.arithmetic and torch are no
 
 # ---------------------------------------------------------------- references
 
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
-
 
 def _reference_correlate(image, kernel, mode="valid") -> np.ndarray:
     """The package's scipy-compatible correlate2d."""
@@ -80,10 +78,6 @@ def _reference_correlate(image, kernel, mode="valid") -> np.ndarray:
 
 def _scipy_correlate(image, kernel, mode="valid") -> np.ndarray:
     return scipy.signal.correlate2d(_as_float(image), _as_float(kernel), mode=mode)
-
-
-def _pairs(value):
-    return (value, value) if np.isscalar(value) else tuple(value)
 
 
 def _general_scipy(image, kernel, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1)):
@@ -114,13 +108,6 @@ def _reference_output_size(size, kernel_size, stride=1, padding=0, dilation=1) -
 
 
 # ------------------------------------------------------------ case builders
-
-def _arange(shape, start=1) -> np.ndarray:
-    return np.arange(start, start + int(np.prod(shape)), dtype=np.float64).reshape(shape)
-
-
-def _normal(rng, shape, dtype=np.float64) -> np.ndarray:
-    return np.round(rng.normal(size=shape), 3).astype(dtype)
 
 
 _ASYM_2X2 = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -202,7 +189,7 @@ def _valid_mistakes(case: Case, correct_is_flipped: bool) -> list:
 
 _CORRELATE = Exercise(
     name="correlate2d_valid", arg_names=("image", "kernel"),
-    groups=("basic", "non-square", "edge", "errors"),
+    groups={"basic": 1, "non-square": 1, "edge": 1, "errors": 1},
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_valid_fixed, random_cases=_valid_random,
     reference=lambda c: _reference_correlate(*c.args),
@@ -213,7 +200,7 @@ _CORRELATE = Exercise(
 
 _CONVOLVE = Exercise(
     name="convolve2d_valid", arg_names=("image", "kernel"),
-    groups=("basic", "non-square", "edge", "errors"),
+    groups={"basic": 1, "non-square": 1, "edge": 1, "errors": 1},
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_valid_fixed, random_cases=_valid_random,
     reference=lambda c: _reference_correlate(c.args[0], _as_float(c.args[1])[::-1, ::-1]),
@@ -224,7 +211,7 @@ _CONVOLVE = Exercise(
 
 
 def _pad_reference(image, padding):
-    ph, pw = _pairs(padding)
+    ph, pw = _pair(padding)
     return np.pad(_as_float(image), ((ph, ph), (pw, pw)))
 
 
@@ -257,7 +244,7 @@ def _pad_random(rng) -> list:
 
 def _pad_mistakes(case: Case) -> list:
     image, padding = case.args
-    ph, pw = _pairs(padding)
+    ph, pw = _pair(padding)
     image = _as_float(image)
     return [
         Mistake("padding on one side only", "zeros were added before (top/left) but not after: "
@@ -277,7 +264,7 @@ def _pad_mistakes(case: Case) -> list:
 
 _PAD = Exercise(
     name="pad2d", arg_names=("image", "padding"),
-    groups=("int", "pair", "zero", "errors"),
+    groups={"int": 1, "pair": 1, "zero": 1, "errors": 1},
     forbidden=_PAD_FORBIDDEN, forbidden_text=_PAD_TEXT,
     fixed_cases=_pad_fixed, random_cases=_pad_random,
     reference=lambda c: _pad_reference(*c.args),
@@ -314,6 +301,17 @@ def _size_random(rng) -> list:
             d = int(rng.integers(2, 4)) if group == "dilation" else 1
             size = int(rng.integers(d * (k - 1) + 1, 40))
             cases.append(_size_case(group, size, k, s=s, p=p, d=d))
+    # drawn last, so that the cases above stay those of the seed: the dilated kernel
+    # spans more than the padded input
+    k, d, p = int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    span = d * (k - 1) + 1
+    size = int(rng.integers(1, span - 2 * p)) if span - 2 * p > 1 else 1
+    if size + 2 * p >= span:
+        p = 0
+        size = int(rng.integers(1, span))
+    cases.append(_size_case("errors", size, k, s=int(rng.integers(1, 4)), p=p, d=d,
+                            error=ValueError,
+                            why="the dilated kernel does not fit in the padded input"))
     return cases
 
 
@@ -353,7 +351,7 @@ def _size_mistakes(case: Case) -> list:
 
 _OUTPUT_SIZE = Exercise(
     name="output_size", arg_names=("size", "kernel_size"),
-    groups=("basic", "padding", "stride", "dilation", "errors"),
+    groups={"basic": 1, "padding": 1, "stride": 1, "dilation": 1, "errors": 1},
     forbidden=_SIZE_FORBIDDEN, forbidden_text=_SIZE_TEXT,
     fixed_cases=_size_fixed, random_cases=_size_random,
     reference=lambda c: _reference_output_size(*c.args, **c.kwargs),
@@ -403,7 +401,7 @@ def _general_random(rng) -> list:
                 kwargs = {} if value is None else {group: value}
                 if group == "dilation":
                     kh, kw = pick(2, 3), pick(2, 3)
-            d = _pairs(kwargs.get("dilation", 1))
+            d = _pair(kwargs.get("dilation", 1))
             h = pick(d[0] * (kh - 1) + 1, 9)
             w = pick(d[1] * (kw - 1) + 1, 9)
             cases.append(Case(group, (_normal(rng, (h, w)), _normal(rng, (kh, kw))), kwargs))
@@ -412,9 +410,9 @@ def _general_random(rng) -> list:
 
 def _general_mistakes(case: Case) -> list:
     image, kernel = case.args
-    s = _pairs(case.kwargs.get("stride", 1))
-    p = _pairs(case.kwargs.get("padding", 0))
-    d = _pairs(case.kwargs.get("dilation", 1))
+    s = _pair(case.kwargs.get("stride", 1))
+    p = _pair(case.kwargs.get("padding", 0))
+    d = _pair(case.kwargs.get("dilation", 1))
     pads = ((p[0], p[0]), (p[1], p[1]))
     g = lambda **kw: _general_scipy(image, kw.pop("kernel", kernel), **{  # noqa: E731
         "stride": s, "pads": pads, "dilation": d, **kw})
@@ -447,14 +445,14 @@ def _general_mistakes(case: Case) -> list:
 
 _GENERAL = Exercise(
     name="correlate2d_general", arg_names=("image", "kernel"),
-    groups=("basic", "padding", "stride", "dilation", "pairs", "errors"),
+    groups={"basic": 1, "padding": 1, "stride": 1, "dilation": 1, "pairs": 1, "errors": 1},
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_general_fixed, random_cases=_general_random,
     reference=lambda c: _reference_general(*c.args, **c.kwargs),
     oracle=lambda c: _general_scipy(
-        *c.args, stride=_pairs(c.kwargs.get("stride", 1)),
-        pads=tuple((q, q) for q in _pairs(c.kwargs.get("padding", 0))),
-        dilation=_pairs(c.kwargs.get("dilation", 1))),
+        *c.args, stride=_pair(c.kwargs.get("stride", 1)),
+        pads=tuple((q, q) for q in _pair(c.kwargs.get("padding", 0))),
+        dilation=_pair(c.kwargs.get("dilation", 1))),
     mistakes=_general_mistakes, default_points=6.0,
 )
 
@@ -520,7 +518,7 @@ def _sobel_mistakes(case: Case) -> list:
 
 _SOBEL = Exercise(
     name="sobel_edges", arg_names=("image",),
-    groups=("basic", "non-square", "edge", "errors"),
+    groups={"basic": 1, "non-square": 1, "edge": 1, "errors": 1},
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_sobel_fixed, random_cases=_sobel_random,
     reference=lambda c: _reference_sobel(c.args[0]),
@@ -551,3 +549,5 @@ check_correlate2d_general = make_check(
 check_sobel_edges = make_check(
     EXERCISES, "sobel_edges",
     "gradient magnitude sqrt(gx**2 + gy**2) of the 'valid' Sobel correlations.", __name__)
+
+reproduce = make_reproduce(EXERCISES, __name__)

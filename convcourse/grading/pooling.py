@@ -28,12 +28,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..pooling import (avg_pool2d, avg_pool2d_backward, global_avg_pool2d, max_pool2d,
                        max_pool2d_backward)
-from ._cases import Case, Exercise, make_check
+from ._builders import as_float as _as_float, normal as _normal, pair as _pair
+from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
 from ._runner import Forbidden
 
 __all__ = [
-    "EXERCISES",
+    "EXERCISES", "reproduce",
     "check_max_pool2d_forward", "check_avg_pool2d_forward", "check_global_avg_pool2d",
     "check_max_pool2d_backward", "check_avg_pool2d_backward",
 ]
@@ -53,13 +54,6 @@ _BAD_GRAD = "grad_output must have the shape of the forward's output"
 
 
 # ---------------------------------------------------------------- helpers
-
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _pair(value) -> tuple:
-    return (int(value), int(value)) if np.isscalar(value) else tuple(int(v) for v in value)
 
 
 def _out_shape(shape, k, s) -> tuple:
@@ -211,9 +205,6 @@ def _oracle_avg_backward(g, x, k, s):
 
 
 # ------------------------------------------------------------ case builders
-
-def _normal(rng, shape, dtype=np.float64) -> np.ndarray:
-    return np.round(rng.normal(size=shape), 3).astype(dtype)
 
 
 def _grid(rows) -> np.ndarray:
@@ -517,7 +508,7 @@ def _avg_backward_mistakes(case: Case) -> list:
 
 _MAX_FORWARD = Exercise(
     name="max_pool2d_forward", arg_names=("x", "kernel_size", "stride"),
-    groups=("basic", "stride", "pairs", "batch", "errors"),
+    groups={"basic": 1, "stride": 1, "pairs": 1, "batch": 1, "errors": 1},
     forbidden=_FORBIDDEN, forbidden_text=_FORBIDDEN_TEXT,
     fixed_cases=_forward_fixed, random_cases=_forward_random,
     reference=lambda c: _reference_max(*c.args),
@@ -527,7 +518,7 @@ _MAX_FORWARD = Exercise(
 
 _AVG_FORWARD = Exercise(
     name="avg_pool2d_forward", arg_names=("x", "kernel_size", "stride"),
-    groups=("basic", "stride", "pairs", "batch", "errors"),
+    groups={"basic": 1, "stride": 1, "pairs": 1, "batch": 1, "errors": 1},
     forbidden=_FORBIDDEN, forbidden_text=_FORBIDDEN_TEXT,
     fixed_cases=_forward_fixed, random_cases=_forward_random,
     reference=lambda c: _reference_avg(*c.args),
@@ -537,7 +528,7 @@ _AVG_FORWARD = Exercise(
 
 _GLOBAL_AVG = Exercise(
     name="global_avg_pool2d", arg_names=("x",),
-    groups=("basic", "batch", "errors"),
+    groups={"basic": 1, "batch": 1, "errors": 1},
     forbidden=_FORBIDDEN, forbidden_text=_FORBIDDEN_TEXT,
     fixed_cases=_global_fixed, random_cases=_global_random,
     reference=lambda c: _as_float(global_avg_pool2d(_as_float(c.args[0]))),
@@ -547,7 +538,7 @@ _GLOBAL_AVG = Exercise(
 
 _MAX_BACKWARD = Exercise(
     name="max_pool2d_backward", arg_names=("grad_output", "x", "kernel_size", "stride"),
-    groups=("basic", "overlapping", "ties", "pairs", "batch", "errors"),
+    groups={"basic": 1, "overlapping": 1, "ties": 1, "pairs": 1, "batch": 1, "errors": 1},
     forbidden=_FORBIDDEN, forbidden_text=_FORBIDDEN_TEXT,
     fixed_cases=lambda: _backward_fixed("max"), random_cases=_backward_random("max"),
     reference=lambda c: _reference_max_backward(*c.args),
@@ -557,7 +548,7 @@ _MAX_BACKWARD = Exercise(
 
 _AVG_BACKWARD = Exercise(
     name="avg_pool2d_backward", arg_names=("grad_output", "x", "kernel_size", "stride"),
-    groups=("basic", "overlapping", "pairs", "batch", "errors"),
+    groups={"basic": 1, "overlapping": 1, "pairs": 1, "batch": 1, "errors": 1},
     forbidden=_FORBIDDEN, forbidden_text=_FORBIDDEN_TEXT,
     fixed_cases=lambda: _backward_fixed("avg"), random_cases=_backward_random("avg"),
     reference=lambda c: _reference_avg_backward(*c.args),
@@ -590,3 +581,5 @@ check_avg_pool2d_backward = make_check(
     EXERCISES, "avg_pool2d_backward",
     "each window's gradient spread evenly, grad / (kH * kW), over its cells; "
     "overlapping windows add up.", __name__)
+
+reproduce = make_reproduce(EXERCISES, __name__)

@@ -41,6 +41,7 @@ from ..separable import depthwise_conv2d as _ref_depthwise
 from ..separable import pointwise_conv2d as _ref_pointwise
 from ..separable import separable_correlate2d as _ref_separable
 from ..separable import separate_kernel as _ref_separate
+from ._builders import arange as _arange, as_float as _as_float, normal
 from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
 from ._runner import Forbidden
@@ -70,16 +71,8 @@ _COUNT_FORBIDDEN = Forbidden(modules=("torch", "convcourse.arithmetic", "convcou
 _COUNT_TEXT = "write the formulas yourself; convcourse.arithmetic and torch are not allowed"
 
 
-def _as_float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
-
-
-def _arange(shape, start=1) -> np.ndarray:
-    return np.arange(start, start + int(np.prod(shape)), dtype=np.float64).reshape(shape)
-
-
-def _normal(rng, shape, dtype=np.float64) -> np.ndarray:
-    return np.round(rng.normal(size=shape), 2).astype(dtype)
+#: separable cases round to 2 places (their kernels are products of 2-place taps)
+_normal = functools.partial(normal, decimals=2)
 
 
 def _taps(rng, n) -> np.ndarray:
@@ -209,6 +202,13 @@ def _separate_random(rng) -> list:
     for _ in range(2):
         shape = tuple(int(v) for v in rng.integers(2, 6, size=2))
         cases.append(_not_separable(_rank_two(rng, shape)))
+    # drawn last, so that the cases above stay those of the seed: one row, one column,
+    # and a factor with a zero entry (a zero row of the kernel)
+    cases.append(Case("edge", (_taps(rng, int(rng.integers(2, 6)))[None, :],)))
+    cases.append(Case("edge", (_taps(rng, int(rng.integers(2, 6)))[:, None],)))
+    column = _taps(rng, int(rng.integers(2, 5)))
+    column[int(rng.integers(column.size))] = 0.0
+    cases.append(Case("edge", (np.outer(column, _taps(rng, int(rng.integers(2, 5)))),)))
     return cases
 
 
@@ -241,7 +241,7 @@ def _separate_mistakes(case: Case) -> list:
 
 _SEPARATE = Exercise(
     name="separate_kernel", arg_names=("kernel",),
-    groups=("basic", "non-square", "edge", "errors"),
+    groups={"basic": 1, "non-square": 1, "edge": 1, "errors": 1},
     forbidden=_SEPARATE_FORBIDDEN, forbidden_text=_SEPARATE_TEXT,
     fixed_cases=_separate_fixed, random_cases=_separate_random,
     reference=lambda c: np.outer(*_ref_separate(_as_float(c.args[0]))),
@@ -350,7 +350,7 @@ def _separable_mistakes(case: Case) -> list:
 
 _SEPARABLE = Exercise(
     name="separable_correlate2d", arg_names=("image", "column", "row"),
-    groups=("basic", "non-square", "edge", "errors"),
+    groups={"basic": 1, "non-square": 1, "edge": 1, "errors": 1},
     forbidden=_PASSES_FORBIDDEN, forbidden_text=_PASSES_TEXT,
     fixed_cases=_separable_fixed, random_cases=_separable_random,
     reference=lambda c: _as_float(_ref_separable(*(_as_float(a) for a in c.args))),
@@ -444,7 +444,7 @@ def _scipy_depthwise_all(x, weight):
 
 _DEPTHWISE = Exercise(
     name="depthwise_conv2d", arg_names=("x", "weight"),
-    groups=("basic", "non-square", "batch", "errors"),
+    groups={"basic": 1, "non-square": 1, "batch": 1, "errors": 1},
     forbidden=_NETWORK_FORBIDDEN, forbidden_text=_NETWORK_TEXT,
     fixed_cases=_depthwise_fixed, random_cases=_depthwise_random,
     reference=lambda c: _reference_depthwise(*c.args),
@@ -506,7 +506,7 @@ def _pointwise_mistakes(case: Case) -> list:
 
 _POINTWISE = Exercise(
     name="pointwise_conv2d", arg_names=("x", "weight"),
-    groups=("basic", "channels", "batch", "errors"),
+    groups={"basic": 1, "channels": 1, "batch": 1, "errors": 1},
     forbidden=_NETWORK_FORBIDDEN, forbidden_text=_NETWORK_TEXT,
     fixed_cases=_pointwise_fixed, random_cases=_pointwise_random,
     reference=lambda c: _as_float(_ref_pointwise(_as_float(c.args[0]), _as_float(c.args[1]))),
@@ -577,6 +577,17 @@ def _count_random(rng) -> list:
                 while h == w:
                     w = pick(kw + 1, 64)
             cases.append(_count_case(group, (c, h, w), k, size, ds))
+    # drawn last, so that the cases above stay those of the seed: a kernel taller or wider
+    # than the input
+    kh, kw = pick(2, 7), pick(2, 7)
+    h, w = pick(1, 9), pick(1, 9)
+    if rng.integers(2):
+        h = pick(1, kh - 1)
+    else:
+        w = pick(1, kw - 1)
+    cases.append(_count_case("errors", (pick(1, 16), h, w), pick(1, 16), (kh, kw),
+                             bool(rng.integers(2)), error=ValueError,
+                             why="the kernel is larger than the input: there is no output"))
     return cases
 
 
@@ -621,7 +632,7 @@ def _count_mistakes(case: Case) -> list:
 
 _COUNT = Exercise(
     name="count_mults", arg_names=("input_shape", "out_channels", "kernel_size"),
-    groups=("standard", "depthwise-separable", "non-square", "errors"),
+    groups={"standard": 1, "depthwise-separable": 1, "non-square": 1, "errors": 1},
     forbidden=_COUNT_FORBIDDEN, forbidden_text=_COUNT_TEXT,
     fixed_cases=_count_fixed, random_cases=_count_random,
     reference=_count_reference, oracle=_count_formula,
