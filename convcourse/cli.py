@@ -9,6 +9,7 @@
                      [--no-sandbox]             # the sandbox is on wherever bubblewrap works
     convcourse demo [--output DIR]          # grade the bundled sample class
     convcourse export OUT --format canvas|moodle|csv [--grades output/grades.csv] [--roster CSV]
+    convcourse check NOTEBOOK               # (students) run the visible tests before submitting
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check solutions, stubs, grade ids, points and the release")
     p.add_argument("--output", default=None, help="scratch folder for the grading run (default: a temporary one)")
 
+    p = sub.add_parser("check", help="run a notebook's visible tests in a fresh kernel and say "
+                                     "what each found (no course directory needed)")
+    p.add_argument("notebook", help="the notebook to check (.ipynb)")
+    p.add_argument("--timeout", type=int, default=600, help="seconds a cell may run (default 600)")
+
     for name, helptext in (("grade", "autograde a class of submissions"),
                            ("demo", "grade the bundled sample class")):
         p = sub.add_parser(name, help=helptext)
@@ -63,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
         default = 60 if name == "grade" else 30
         p.add_argument("--timeout", type=int, default=default,
-                       help=f"seconds a notebook cell may run (default {default})")
+                       help=f"CPU seconds a notebook cell may use (default {default}; a cell "
+                            "that sleeps is stopped after as many idle seconds)")
     p = sub.add_parser("export", help="write the grades in Canvas's, Moodle's or a plain CSV import format")
     p.add_argument("out", help="the CSV file to write")
     p.add_argument("--format", dest="fmt", default="csv", choices=("canvas", "moodle", "csv"),
@@ -85,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "release":
+        if args.command == "check":
+            from .course.check import check_notebook
+
+            return 1 if check_notebook(args.notebook, timeout=args.timeout) else 0
+        elif args.command == "release":
             from .course.config import course_root
             from .course.release import release
 
@@ -128,12 +139,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path} ({args.fmt})")
             return 0
         else:
-            raise ValueError(f"command must be release, i18n, validate, grade, demo or export, got {args.command!r}")
+            raise ValueError(f"command must be release, i18n, validate, grade, demo, export or "
+                             f"check, got {args.command!r}")
     except ModuleNotFoundError as exc:
         if exc.name not in _COURSE_REQUIREMENTS:
             raise
-        print(f"convcourse {args.command}: error: {exc.name} is not installed; the course tooling "
-              "needs the 'course' extra: pip install 'convcourse[course]'", file=sys.stderr)
+        extra = "student" if args.command == "check" else "course"
+        print(f"convcourse {args.command}: error: {exc.name} is not installed; it needs the "
+              f"'{extra}' extra: pip install 'convcourse[{extra}]'", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError, TypeError, RuntimeError) as exc:
         print(f"convcourse {args.command}: error: {exc}", file=sys.stderr)

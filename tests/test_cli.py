@@ -40,6 +40,23 @@ def test_grade_errors_exit_2_with_a_message(capsys, argv, fragment):
     assert fragment in capsys.readouterr().err
 
 
+def test_a_postgresql_gradebook_without_its_driver_is_one_line_naming_the_extra(tmp_path, capsys,
+                                                                                 monkeypatch):
+    import sys
+
+    pytest.importorskip("sqlalchemy")
+    monkeypatch.setenv("CONVCOURSE_SECRET", "a-real-secret")
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the driver were not installed
+    (tmp_path / "subs").mkdir()
+    argv = ["--course", str(FIXTURE), "grade", str(tmp_path / "subs"), "--output",
+            str(tmp_path / "out"), "--db", "postgresql://grader@localhost/gradebook"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "psycopg" in err and "pip install 'convcourse[postgres]'" in err
+    assert not (tmp_path / "out" / "release").exists()  # refused before any work
+
+
 def test_grade_unknown_student(capsys, tmp_path):
     (tmp_path / "subs" / "ann" / "00-fixture").mkdir(parents=True)
     argv = ["--course", str(FIXTURE), "grade", str(tmp_path / "subs"),

@@ -90,3 +90,82 @@ def test_repo_nbgrader_config_maps_solutions_and_notebooks(tmp_path):
     from convcourse.course.execute import RobustExecute
 
     assert RobustExecute in c.Autograde.autograde_preprocessors
+
+
+def _load_repo_config(tmp_path, monkeypatch, argv, env=None):
+    """Load the repository's nbgrader_config.py as nbgrader would for ``argv``."""
+    import sys
+
+    from traitlets.config import Config
+
+    monkeypatch.setattr(sys, "argv", argv)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    code = (Path(__file__).parents[1] / "nbgrader_config.py").read_text()
+    path = tmp_path / "nbgrader_config.py"
+    namespace = {"get_config": Config, "__file__": str(path)}
+    exec(compile(code, str(path), "exec"), namespace)  # noqa: S102 - our own config file
+    return namespace["c"]
+
+
+def test_plain_nbgrader_autograde_is_refused_naming_convcourse_grade(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(config.ALLOW_PLAIN_NBGRADER, raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        _load_repo_config(tmp_path, monkeypatch, ["nbgrader", "autograde", "01-convolution"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "refusing to autograde" in err and "convcourse grade" in err
+    assert config.ALLOW_PLAIN_NBGRADER in err
+
+
+def test_plain_nbgrader_autograde_runs_when_the_instructor_opts_out(tmp_path, monkeypatch):
+    c = _load_repo_config(tmp_path, monkeypatch, ["nbgrader", "autograde", "x"],
+                          {config.ALLOW_PLAIN_NBGRADER: "1"})
+    assert c.CourseDirectory.source_directory == "solutions"
+    # other commands are never refused
+    monkeypatch.delenv(config.ALLOW_PLAIN_NBGRADER)
+    _load_repo_config(tmp_path, monkeypatch, ["nbgrader", "generate_assignment", "x"])
+
+
+def test_nbgrader_export_writes_into_the_output_folder(tmp_path, monkeypatch):
+    c = _load_repo_config(tmp_path, monkeypatch, ["nbgrader", "export"])
+    assert c.CsvExportPlugin.to == str(tmp_path / "output" / "grades.csv")
+
+
+def test_the_sanitizing_pipeline_is_quiet_about_released_hidden_tests(tmp_path):
+    from nbgrader.preprocessors import OverwriteCells
+
+    from convcourse.course.execute import QuietOverwriteCells
+
+    c = nbgrader_config(tmp_path)
+    assert QuietOverwriteCells in c.Autograde.sanitize_preprocessors
+    assert OverwriteCells not in c.Autograde.sanitize_preprocessors
+    assert c.RobustExecute.graded_by_convcourse is True
+
+
+def test_feedback_preprocessor_accepts_the_exporters_display_priority(caplog):
+    import logging
+
+    from traitlets.config import Config
+
+    from convcourse.course.feedback import StripHiddenTests
+
+    c = Config()
+    c.NbConvertBase.display_data_priority = ["text/html"]
+    with caplog.at_level(logging.WARNING):
+        StripHiddenTests(config=c)
+    assert "not recognized" not in caplog.text
+
+
+def test_the_gradebooks_session_warning_is_silenced(tmp_path):
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nbgrader_config(tmp_path)  # installs the filter, as nbgrader_config.py does
+        warnings.warn("Object of type <SubmittedAssignment> not in session, add operation along "
+                      "'Student.submissions' will not proceed", SAWarning)
+        warnings.warn("another SQLAlchemy warning", SAWarning)
+    assert [str(w.message) for w in caught] == ["another SQLAlchemy warning"]

@@ -3,7 +3,10 @@
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from convcourse.course.execute import CELL_TIMEOUT, KERNEL_DIED, RobustExecute, is_test_cell
+from convcourse.course import execute
+from convcourse.course.config import ALLOW_PLAIN_NBGRADER, PUBLIC_SECRET
+from convcourse.course.execute import (CELL_TIMEOUT, KERNEL_DIED, CellClock, QuietOverwriteCells,
+                                       RobustExecute, is_test_cell)
 
 TEST = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1}}
 
@@ -26,6 +29,73 @@ def stream(cell, name="stdout"):
     return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == name)
 
 
+class FakeKernel:
+    """A clock and a CPU counter moved by hand: a cell's life, second by second."""
+
+    def __init__(self, cpu=0.0):
+        self.t, self.used = 0.0, cpu
+
+    def run(self, seconds, cpu_share):
+        self.t += seconds
+        self.used += seconds * cpu_share
+
+    def clock(self, cpu_limit=5, wall_limit=100, readable=True):
+        clock = CellClock(lambda: self.used if readable else None, cpu_limit=cpu_limit,
+                          wall_limit=wall_limit, now=lambda: self.t)
+        clock.start()
+        return clock
+
+
+def test_a_starved_cell_is_not_stopped_by_the_clock():
+    # a busy machine: the cell gets a tenth of a CPU; 40 s on the clock are 4 s of CPU
+    kernel = FakeKernel(cpu=12.0)  # what the kernel used before this cell does not count
+    clock = kernel.clock(cpu_limit=5)
+    for _ in range(80):
+        kernel.run(0.5, cpu_share=0.1)
+        assert clock.over_limit() == ""
+    kernel.run(10, cpu_share=0.1)  # 5 s of CPU
+    assert clock.over_limit() == "used more than 5 s of CPU time"
+
+
+def test_a_sleeping_cell_is_stopped_after_as_many_idle_seconds():
+    kernel = FakeKernel()
+    clock = kernel.clock(cpu_limit=5)
+    kernel.run(0.5, cpu_share=1.0)  # some work, then it sleeps
+    assert clock.over_limit() == ""
+    reasons = []
+    for _ in range(10):
+        kernel.run(0.5, cpu_share=0.0)
+        reasons.append(clock.over_limit())
+    assert reasons[:9] == [""] * 9  # 4.5 s idle: not yet
+    assert reasons[9] == "was idle (sleeping or waiting) for more than 5 s"
+
+
+def test_the_wall_limit_and_an_unreadable_kernel_fall_back_to_the_clock():
+    kernel = FakeKernel()
+    clock = kernel.clock(cpu_limit=5, wall_limit=30)
+    kernel.run(30, cpu_share=0.1)
+    assert clock.over_limit() == "ran for more than 30 s"
+    kernel = FakeKernel()
+    clock = kernel.clock(cpu_limit=5, readable=False)
+    kernel.run(4.9, cpu_share=1.0)
+    assert clock.over_limit() == ""
+    kernel.run(0.2, cpu_share=1.0)
+    assert clock.over_limit() == "ran for more than 5 s"
+
+
+# busy for 0.1 s of the kernel's CPU, then asleep for 0.25 s, ten times: 1 s of CPU and
+# at least 3.5 s on the clock (more on a loaded machine)
+SLOW_ON_THE_CLOCK = """\
+import time
+for _ in range(10):
+    start = time.process_time()
+    while time.process_time() - start < 0.1:
+        pass
+    time.sleep(0.25)
+print('finished')
+"""
+
+
 @pytest.mark.slow
 def test_kernel_death_timeout_flood_and_warnings_do_not_stop_the_notebook(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVCOURSE_SECRET", "test-secret")
@@ -37,21 +107,73 @@ def test_kernel_death_timeout_flood_and_warnings_do_not_stop_the_notebook(tmp_pa
         new_code_cell("while True:\n    pass", metadata=TEST),
         new_code_cell("import warnings\nwarnings.warn('careful')", metadata=TEST),
         new_code_cell("print('still', WHO)", metadata=TEST),
+        new_code_cell(SLOW_ON_THE_CLOCK, metadata=TEST),
+        new_code_cell("import time\ntime.sleep(600)", metadata=TEST),
     ]
     nb = new_notebook(cells=cells)
     resources = {"metadata": {"path": str(tmp_path)},
                  "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
-    pre = RobustExecute(timeout=4, max_output_chars=1000)
+    pre = RobustExecute(timeout=2, max_output_chars=1000, graded_by_convcourse=True)
     nb, _ = pre.preprocess(nb, resources)
-    died, after, flood, loop, warn, last = nb.cells[1:]
+    died, after, flood, loop, warn, last, slow, sleeps = nb.cells[1:]
     assert errors(died) == [KERNEL_DIED]
     assert stream(after).strip() == "ann/test-secret"  # definitions re-run after the restart
     text = stream(flood)
     assert text.startswith("head") and text.rstrip().endswith("tail")
     assert len(text) < 1300 and "dropped" in text
     assert CELL_TIMEOUT in errors(loop)
+    assert "used more than 2 s of CPU time" in loop.outputs[-1].evalue
     assert "careful" in stream(warn) and stream(warn, "stderr") == ""
     assert stream(last).strip() == "still ann/test-secret"
+    # the limit is CPU time: a cell longer than 2 s on the clock but with 1 s of CPU finishes
+    assert errors(slow) == [] and stream(slow).strip() == "finished"
+    assert CELL_TIMEOUT in errors(sleeps) and "idle" in sleeps.outputs[-1].evalue
+
+
+def test_plain_nbgrader_is_refused_before_any_kernel_starts(monkeypatch):
+    monkeypatch.delenv(ALLOW_PLAIN_NBGRADER, raising=False)
+    nb = new_notebook(cells=[new_code_cell("open('/tmp/should-not-run', 'w')")])
+    with pytest.raises(RuntimeError, match="refusing to autograde.*convcourse grade"):
+        RobustExecute().preprocess(nb, {"metadata": {"path": "."}})
+
+
+@pytest.mark.parametrize("secret, warned", [(None, True), (PUBLIC_SECRET, True), ("s3cret", False)])
+def test_the_public_secret_is_announced_on_stderr(monkeypatch, capsys, secret, warned):
+    monkeypatch.setattr(execute, "_WARNED", [False])
+    if secret is None:
+        monkeypatch.delenv("CONVCOURSE_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("CONVCOURSE_SECRET", secret)
+    RobustExecute(allow_plain_nbgrader=True)._check_route()
+    assert ("public demo secret" in capsys.readouterr().err) is warned
+    # convcourse grade warns on its own terminal: its kernels stay quiet
+    RobustExecute(graded_by_convcourse=True)._check_route()
+    assert capsys.readouterr().err == ""
+
+
+HIDDEN = "check(f)\n### BEGIN HIDDEN TESTS\ncheck(f, hidden=True)\n### END HIDDEN TESTS\n"
+
+
+@pytest.mark.parametrize("submitted, warns", [
+    ("check(f)\n", False),                  # the released cell: only the hidden tests differ
+    ("print('full marks')\n", True),        # a student edited the locked cell
+])
+def test_overwrite_cells_warns_only_about_real_changes(monkeypatch, caplog, submitted, warns):
+    from nbgrader.preprocessors import OverwriteCells
+
+    def overwrite(self, cell, resources, index):  # what nbgrader does with a locked test cell
+        self.report_change("t_hidden", "checksum", "abc", "def")
+        cell.source = HIDDEN
+        return cell, resources
+
+    monkeypatch.setattr(OverwriteCells, "preprocess_cell", overwrite)
+    import logging
+
+    pre = QuietOverwriteCells()
+    with caplog.at_level(logging.DEBUG, logger=pre.log.name):
+        cell, _ = pre.preprocess_cell(new_code_cell(submitted, metadata=TEST), {}, 0)
+    assert cell.source == HIDDEN
+    assert ("has changed!" in caplog.text) is warns
 
 
 def test_figures_become_png_outputs_with_the_inline_backend(tmp_path, monkeypatch):
@@ -68,7 +190,7 @@ def test_figures_become_png_outputs_with_the_inline_backend(tmp_path, monkeypatc
     nb = new_notebook(cells=cells)
     resources = {"metadata": {"path": str(tmp_path)},
                  "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
-    nb, _ = RobustExecute(timeout=60).preprocess(nb, resources)
+    nb, _ = RobustExecute(timeout=60, graded_by_convcourse=True).preprocess(nb, resources)
     for cell in nb.cells:
         pngs = [o.data["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
         assert len(pngs) == 1, cell.outputs

@@ -13,7 +13,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from convcourse.cli import main
-from convcourse.course.grade import cell_message
+from convcourse.course.grade import (TAMPERING, UNFINISHED, cell_message, judged_message,
+                                     kernel_did_not_finish)
 from convcourse.course.summary import read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -76,6 +77,36 @@ def test_a_judged_cell_never_says_it_failed_with_full_marks():
     full = judged_cell_text(5, 5, "")
     assert "failed" not in full and "scored it 5 of 5 points" in full
     assert judged_cell_text(2, 5, "stride ignored").endswith("stride ignored\n")
+
+
+VERDICT = {"kernel": 0.0, "judge": 5.0, "points": 5.0, "report": "8/8 cases passed",
+           "hidden": True}
+
+
+def test_a_kernel_that_did_not_finish_is_not_called_tampering():
+    message = judged_message(dict(VERDICT, tampering=False, unfinished=True),
+                             "CellTimeoutError: the cell used more than 5 s of CPU time")
+    assert TAMPERING not in message
+    assert message.startswith(f"{UNFINISHED}; the judge ran your function and scored it 5/5")
+    assert "used more than 5 s of CPU time" in message and "8/8 cases passed" in message
+
+
+def test_a_kernel_that_reported_another_score_is_tampering():
+    message = judged_message(dict(VERDICT, kernel=5.0, judge=0.0, tampering=True,
+                                  unfinished=False), "5/5 (all right!)")
+    assert message.startswith(f"{TAMPERING}: the notebook's kernel reported 5/5, the judge scored 0")
+    assert UNFINISHED not in message
+    assert judged_message(dict(VERDICT, tampering=False, unfinished=False), "x") == ""
+
+
+@pytest.mark.parametrize("ename, unfinished", [
+    ("CellTimeoutError", True), ("KernelDied", True), ("AssertionError", False)])
+def test_which_cells_the_kernel_did_not_finish(ename, unfinished):
+    from nbformat.v4 import new_notebook
+
+    cell = new_code_cell("check()", metadata={"nbgrader": {"grade_id": "t", "grade": True}})
+    cell.outputs = [new_output("error", ename=ename, evalue="", traceback=[])]
+    assert kernel_did_not_finish(new_notebook(cells=[cell])) == ({"t"} if unfinished else set())
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,13 @@ def released(tmp_path_factory):
     (course / "convcourse" / "__pycache__" / "reference.cpython-312.pyc").write_bytes(b"\0")
     (course / "examples" / "sample-class").mkdir(parents=True)
     runs = []
-    for _ in range(2):
-        assert main(["--course", str(course), "release"]) == 0
-        nb = (course / "notebooks" / "00-fixture" / "fixture.ipynb").read_bytes()
-        bundle = (course / "release-bundle" / "convcourse-student.zip").read_bytes()
-        runs.append((nb, bundle))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01: a reproducible build
+        for _ in range(2):
+            assert main(["--course", str(course), "release"]) == 0
+            nb = (course / "notebooks" / "00-fixture" / "fixture.ipynb").read_bytes()
+            bundle = (course / "release-bundle" / "convcourse-student.zip").read_bytes()
+            runs.append((nb, bundle))
     return course, runs
 
 
@@ -60,15 +62,16 @@ def test_release_clears_solutions_hidden_tests_and_outputs(released):
 def test_bundle_holds_notebooks_package_and_instructions_only(released):
     course, _ = released
     with zipfile.ZipFile(course / "release-bundle" / "convcourse-student.zip") as zf:
-        names = zf.namelist()
+        names, infos = zf.namelist(), zf.infolist()
         notebook = zf.read("notebooks/00-fixture/fixture.ipynb").decode()
     assert names == sorted(names)
     # the whole public package: the `convcourse` console script needs cli.py and course/
-    assert {"INSTALL.md", "notebooks/00-fixture/fixture.ipynb", "convcourse/__init__.py",
+    assert {"README.md", "notebooks/00-fixture/fixture.ipynb", "convcourse/__init__.py",
             "convcourse/reference.py", "convcourse/cli.py", "convcourse/course/grade.py"} <= set(names)
     assert not [n for n in names if n.startswith(("solutions/", "examples/", "tests/", "release-bundle/"))
                 or "__pycache__" in n or n.endswith(".pyc")]
     assert "BEGIN SOLUTION" not in notebook and "HIDDEN TESTS" not in notebook
+    assert {i.date_time for i in infos} == {(2026, 1, 1, 0, 0, 0)}  # SOURCE_DATE_EPOCH
 
 
 def test_release_without_solutions_fails_cleanly(tmp_path, capsys):
@@ -83,7 +86,8 @@ ROOT = Path(__file__).parents[1]
 @pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "solutions").is_dir(), reason="no solutions/ yet")
 def test_committed_notebooks_equal_a_fresh_release(tmp_path):
-    """notebooks/ is never edited by hand (DESIGN.md): run `convcourse release` after editing solutions/."""
+    """The committed notebooks/ is byte for byte what `convcourse release` makes from solutions/
+    today: nobody edits notebooks/ by hand, and nobody forgets to release after editing solutions/."""
     from convcourse.course.release import release
 
     result = release(ROOT, dest=tmp_path / "fresh", bundle=False)
@@ -118,7 +122,55 @@ def test_bundle_of_this_course_ships_the_whole_package_and_its_console_script(tm
     assert modules <= shipped, sorted(modules - shipped)
     for target in project["scripts"].values():           # convcourse = "convcourse.cli:main"
         assert target.split(":")[0].replace(".", "/") + ".py" in shipped
-    assert {"INSTALL.md", "README.md"} <= shipped
+    assert {"README.md", "jupyter-config/jupyter_server_config.json",
+            "jupyter-config/labconfig/page_config.json"} <= shipped
     assert {f"notebooks/{n}/{n}.ipynb" for n in names} <= shipped
     assert not [n for n in shipped if n.startswith(("solutions/", "examples/", "tests/", "release-bundle/"))
                 or "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_bundle_is_made_for_students(tmp_path, monkeypatch):
+    """Their own README (open, check, submit; nothing of the instructor's), only the student
+    tools of nbgrader in JupyterLab, entries dated the time of the release."""
+    import json
+    import time
+
+    tomllib = pytest.importorskip("tomllib")
+    from convcourse.course.config import assignments
+    from convcourse.course.release import write_bundle
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    names = assignments(ROOT / "notebooks")
+    before = time.gmtime(time.time() - 2)[:6]
+    zip_path = write_bundle(ROOT, ROOT / "notebooks", names, tmp_path / "bundle.zip")
+    after = time.gmtime(time.time() + 2)[:6]
+    with zipfile.ZipFile(zip_path) as zf:
+        readme = zf.read("README.md").decode()
+        server = json.loads(zf.read("jupyter-config/jupyter_server_config.json"))
+        page = json.loads(zf.read("jupyter-config/labconfig/page_config.json"))
+        dates = {i.date_time for i in zf.infolist()}
+        extras = tomllib.loads(zf.read("pyproject.toml").decode())["project"]["optional-dependencies"]
+    assert "make demo" not in readme and "solutions/" not in readme and "make test" not in readme
+    for step in ("jupyter lab notebooks/", "convcourse check notebooks/", "Submit",
+                 "pip install -e '.[student]'", "JUPYTER_CONFIG_PATH=jupyter-config"):
+        assert step in readme, step
+    assert readme != (ROOT / "README.md").read_text()
+    extensions = server["ServerApp"]["jpserver_extensions"]
+    assert extensions["nbgrader.server_extensions.formgrader"] is False
+    assert extensions["nbgrader.server_extensions.assignment_list"] is True
+    assert extensions["nbgrader.server_extensions.validate_assignment"] is True
+    disabled = {k for k, v in page["disabledExtensions"].items() if v}
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= disabled
+    assert not disabled & {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"}
+    assert len(dates) == 1 and before <= dates.pop() <= after  # not 2020-01-01
+    # the student install: what the notebooks and `convcourse check` need, nothing of nbgrader's
+    student = " ".join(extras["student"])
+    assert "jupyterlab" in student and "nbclient" in student and "nbgrader" not in student
+
+
+def test_a_bad_source_date_epoch_is_named(tmp_path, monkeypatch):
+    from convcourse.course.release import write_bundle
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH must be whole seconds.*'yesterday'"):
+        write_bundle(ROOT, ROOT / "notebooks", [], tmp_path / "bundle.zip")

@@ -104,6 +104,32 @@ def test_summary_names_the_students_line_not_numpy():
     assert summarise_exception(KeyError("k")).startswith("KeyError: 'k'")
 
 
+def test_a_students_file_in_a_folder_named_convcourse_is_still_the_students(tmp_path):
+    # `git clone` makes a folder named convcourse: a path containing /convcourse/ is not
+    # therefore the package's own code.
+    folder = tmp_path / "convcourse" / "homework"
+    folder.mkdir(parents=True)
+    script = folder / "student_code.py"
+    script.write_text("def broken(x):\n    y = x + 1\n    return y / 0  # the student's line\n")
+    namespace = {}
+    exec(compile(script.read_text(), str(script), "exec"), namespace)
+
+    res = call_student(namespace["broken"], (1,))
+    assert "ZeroDivisionError" in res.error_summary
+    assert "in broken, line 3: return y / 0" in res.error_summary
+
+
+def test_the_packages_own_files_are_never_the_students():
+    import convcourse.conv as own
+
+    def calls_the_package():
+        return own.conv2d(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3)), stride=0)
+
+    res = call_student(calls_the_package)
+    assert res.error is not None
+    assert "in calls_the_package" in res.error_summary  # the test's line, not convcourse's
+
+
 def test_time_limit_stops_an_infinite_loop():
     def forever():
         while True:

@@ -18,6 +18,9 @@ from traitlets.config import Config
 
 __all__ = [
     "PUBLIC_SECRET",
+    "ALLOW_PLAIN_NBGRADER",
+    "plain_nbgrader_refusal",
+    "check_db_url",
     "course_root",
     "assignments",
     "notebook_names",
@@ -32,6 +35,86 @@ __all__ = [
 PUBLIC_SECRET = "convcourse-public-demo-secret"
 
 _SECRET_FILE = Path("~/.config/convcourse/secret")
+
+#: set to 1 to let plain ``nbgrader autograde`` run (no sandbox, no judge)
+ALLOW_PLAIN_NBGRADER = "CONVCOURSE_ALLOW_PLAIN_NBGRADER"
+
+PLAIN_NBGRADER_REFUSAL = (
+    "convcourse: refusing to autograde with plain nbgrader: it would run the students' code "
+    "without the sandbox and score it without the judge (a submission that redefines a check "
+    "gets full marks).  Grade with `convcourse grade SUBMISSIONS --secret-file FILE` instead.  "
+    f"To run nbgrader's autograde anyway, set {ALLOW_PLAIN_NBGRADER}=1 "
+    "(or c.RobustExecute.allow_plain_nbgrader = True)."
+)
+
+PUBLIC_SECRET_WARNING = (
+    "convcourse: warning: grading with the public demo secret: students can predict their "
+    "random cases.  Set CONVCOURSE_SECRET (or use `convcourse grade --secret-file FILE`)."
+)
+
+
+def check_db_url(db_url: str) -> str:
+    """``db_url`` when SQLAlchemy can parse it and its database driver is installed.
+
+    Raises
+    ------
+    ValueError
+        When the URL cannot be parsed.
+    RuntimeError
+        When its driver is missing: one line naming what to install (psycopg 3, the
+        ``postgres`` extra, for ``postgresql://``, which SQLAlchemy 2 maps to psycopg).
+
+    Examples
+    --------
+    >>> check_db_url("sqlite:///gradebook.db")
+    'sqlite:///gradebook.db'
+    >>> check_db_url("not a url")
+    Traceback (most recent call last):
+    ...
+    ValueError: db must be an SQLAlchemy URL such as sqlite:///gradebook.db or postgresql://user@host/db; got 'not a url'
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(db_url)
+        dialect = url.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ValueError("db must be an SQLAlchemy URL such as sqlite:///gradebook.db or "
+                         f"postgresql://user@host/db; got {db_url!r}") from exc
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        if url.drivername in ("postgresql", "postgresql+psycopg"):
+            hint = "pip install 'convcourse[postgres]'"
+        else:
+            hint = f"the Python module named there (or use postgresql:// with " \
+                   "pip install 'convcourse[postgres]')"
+        raise RuntimeError(f"db: {url.drivername}:// needs a database driver that is not "
+                           f"installed ({exc}); install it: {hint}") from None
+    return db_url
+
+
+def plain_nbgrader_refusal(argv, environ) -> str:
+    """Why this nbgrader command must not run (``nbgrader_config.py`` exits with it), or ''.
+
+    ``nbgrader autograde`` from the repository root runs the students' code with
+    neither the sandbox nor the judge; it is refused unless ``ALLOW_PLAIN_NBGRADER``
+    is set to 1 in ``environ``.
+
+    Examples
+    --------
+    >>> plain_nbgrader_refusal(["nbgrader", "autograde", "01-convolution"], {})[:40]
+    'convcourse: refusing to autograde with p'
+    >>> plain_nbgrader_refusal(["nbgrader", "autograde"], {ALLOW_PLAIN_NBGRADER: "1"})
+    ''
+    >>> plain_nbgrader_refusal(["nbgrader", "generate_assignment", "x"], {})
+    ''
+    """
+    command = next((a for a in list(argv)[1:] if not a.startswith("-")), "")
+    if command == "autograde" and environ.get(ALLOW_PLAIN_NBGRADER) != "1":
+        return PLAIN_NBGRADER_REFUSAL
+    return ""
 
 #: matplotlib's backend in grading kernels (ipykernel's own default in JupyterLab)
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -197,7 +280,8 @@ def nbgrader_config(
     db_url : str, optional
         Any SQLAlchemy URL; default a SQLite ``gradebook.db`` in ``root``.
     timeout : int
-        Seconds a cell may run before its kernel is interrupted.
+        CPU seconds a cell may use (or seconds idle) before its kernel is interrupted;
+        see ``execute.RobustExecute``.
     max_output_chars : int
         Characters of stream output kept per cell.
     sandbox_config : SandboxConfig, optional
@@ -223,8 +307,16 @@ def nbgrader_config(
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
     apply_robust_pipeline(c, timeout=timeout, max_output_chars=max_output_chars)
     c.RobustExecute.sandbox_config = sandbox_config
+    c.RobustExecute.graded_by_convcourse = True  # grade.py runs the judge and warns on the secret
     c.RobustExecute.hide_secret = bool(hide_secret or sandbox_config is not None)
     return c
+
+
+def _silence_known_nbgrader_noise() -> None:
+    """nbgrader 0.9 with SQLAlchemy 2 warns on every submission it records; nothing is lost."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
 
 
 def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int = 100_000) -> Config:
@@ -235,7 +327,8 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     c : traitlets.config.Config
         Modified in place (also usable on ``nbgrader_config.py``'s ``c``).
     timeout : int
-        Seconds a cell may run before its kernel is interrupted.
+        CPU seconds a cell may use (or seconds idle) before its kernel is interrupted;
+        see ``execute.RobustExecute``.
     max_output_chars : int
         Characters of each stream kept per cell.
 
@@ -246,7 +339,9 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     Notes
     -----
     The autograde pipeline is nbgrader's own (``Autograde.autograde_preprocessors``)
-    with ``Execute`` replaced; the feedback pipeline is ``GetGrades``,
+    with ``Execute`` replaced, and its sanitizing pipeline nbgrader's with
+    ``OverwriteCells`` made quiet about released hidden tests
+    (``execute.QuietOverwriteCells``); the feedback pipeline is ``GetGrades``,
     ``StripHiddenTests``, ``CSSHTMLHeaderPreprocessor``, rendered by
     ``feedback.FeedbackExporter``.
     """
@@ -254,14 +349,21 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
         GetGrades,
         IgnorePattern,
         LimitOutput,
+        OverwriteKernelspec,
         SaveAutoGrades,
     )
 
-    from .execute import RobustExecute
+    from .execute import QuietOverwriteCells, RobustExecute
     from .feedback import FeedbackExporter, StripHiddenTests
+
+    _silence_known_nbgrader_noise()
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                          QuietOverwriteCells, CheckCellMetadata]
 
     c.Autograde.autograde_preprocessors = [
         RobustExecute,

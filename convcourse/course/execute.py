@@ -13,7 +13,11 @@ autograde pipeline (see ``config.apply_robust_pipeline``) that
 - with a ``sandbox_config``, runs the kernel in the sandbox
   (``sandbox.SandboxedKernelManager``) in a private copy of the notebook's
   folder, removed afterwards (nothing the kernel writes reaches the output);
-- gives each cell ``timeout`` seconds, then interrupts it; a cell that still
+- gives each cell ``timeout`` seconds of the kernel's CPU time (or ``timeout``
+  seconds idle, for a cell that sleeps or waits; never more than ``wall_timeout``
+  seconds in all), then interrupts it.  CPU time, not the clock: on a busy
+  machine an honest cell that needs one second of CPU may take twenty on the
+  clock, and must not be stopped for it.  A cell that still
   does not stop, or a kernel that dies, gets an error output saying so, the
   kernel is restarted, the notebook's definition cells that ran before are run
   again (silently), and execution continues with the next cell;
@@ -32,18 +36,23 @@ displays) are (``definitions_only``).
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
+import sys
+import time
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
-from traitlets import Any, Bool, Integer, Unicode
+from nbgrader.preprocessors import Execute, OverwriteCells
+from traitlets import Any, Bool, Float, Integer, Unicode
 
-from .config import PUBLIC_SECRET, kernel_env
+from .config import (ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET,
+                     PUBLIC_SECRET_WARNING, kernel_env)
 
-__all__ = ["RobustExecute", "is_test_cell", "KERNEL_DIED", "CELL_TIMEOUT", "KERNEL_SETUP", "definitions_only"]
+__all__ = ["RobustExecute", "QuietOverwriteCells", "CellClock", "wall_limit", "is_test_cell",
+           "KERNEL_DIED", "CELL_TIMEOUT", "KERNEL_SETUP", "definitions_only"]
 
 KERNEL_DIED = "KernelDied"
 CELL_TIMEOUT = "CellTimeoutError"
@@ -101,10 +110,137 @@ def definitions_only(source: str) -> str:
     return "\n".join(kept)
 
 
+def wall_limit(timeout: float) -> float:
+    """Seconds on the clock a step limited to ``timeout`` CPU seconds may take at most.
+
+    Generous (20 times, at least 5 minutes): on a loaded machine a process gets a
+    small share of a CPU, and the clock is only the backstop for code that waits.
+
+    >>> wall_limit(5), wall_limit(60)
+    (300, 1200)
+    """
+    return max(20 * timeout, 300)
+
+
+def _process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants.
+
+    None when the process cannot be read (gone, or psutil missing).
+    """
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - ipykernel depends on psutil
+        return None
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:  # exited meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+class CellClock:
+    """Decides when a running cell has had its time: CPU time, idle time, then the clock.
+
+    A cell is over its limit when the kernel (with its child processes) has used
+    ``cpu_limit`` CPU seconds since the cell started, or has been idle (less than
+    1% of a CPU between two looks) for ``cpu_limit`` seconds in all, or when
+    ``wall_limit`` seconds have passed.  ``cpu`` is a function returning the
+    kernel's CPU seconds so far, or None when they cannot be read: then the
+    clock alone decides, after ``cpu_limit`` seconds.
+
+    Examples
+    --------
+    >>> used = [0.0]
+    >>> clock = CellClock(lambda: used[0], cpu_limit=5, wall_limit=100, now=lambda: t[0])
+    >>> t = [0.0]; clock.start()
+    >>> t[0], used[0] = 20.0, 2.0   # a busy machine: 20 s on the clock, 2 s of CPU
+    >>> clock.over_limit()
+    ''
+    >>> t[0], used[0] = 30.0, 5.5
+    >>> clock.over_limit()
+    'used more than 5 s of CPU time'
+    """
+
+    IDLE_SHARE = 0.01
+
+    def __init__(self, cpu, *, cpu_limit: float, wall_limit: float, now=time.monotonic):
+        self.cpu, self.cpu_limit, self.wall_limit, self.now = cpu, cpu_limit, wall_limit, now
+
+    def start(self) -> None:
+        self.t0 = self.t_last = self.now()
+        self.cpu0 = self.cpu_last = self.cpu()
+        self.idle = 0.0
+
+    def over_limit(self) -> str:
+        """Why the cell must stop now, or '' while it may go on."""
+        t = self.now()
+        wall = t - self.t0
+        if wall >= self.wall_limit:
+            return f"ran for more than {self.wall_limit:g} s"
+        cpu = self.cpu() if self.cpu0 is not None else None
+        if cpu is None:
+            return f"ran for more than {self.cpu_limit:g} s" if wall >= self.cpu_limit else ""
+        if cpu - self.cpu_last < self.IDLE_SHARE * (t - self.t_last):
+            self.idle += t - self.t_last
+        self.t_last, self.cpu_last = t, max(cpu, self.cpu_last)
+        if self.cpu_last - self.cpu0 >= self.cpu_limit:
+            return f"used more than {self.cpu_limit:g} s of CPU time"
+        if self.idle >= self.cpu_limit:
+            return f"was idle (sleeping or waiting) for more than {self.cpu_limit:g} s"
+        return ""
+
+
 def _error(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(
         output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
     )
+
+
+_WARNED = [False]  # the public-secret warning, once per process
+
+
+class QuietOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells without the warning every clean submission caused.
+
+    A test cell with hidden tests is released without them, so its checksum in
+    a submission always differs from the source's ("Attribute 'checksum' for cell
+    ..._hidden has changed!"); the cell is overwritten with the source anyway.
+    When the submitted cell is exactly the released one, that is logged at debug
+    level; any other change (a student edited a locked cell) still warns.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        submitted = cell.get("source", "")
+        self._changes = []
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        for name, attr, old, new in self._changes:
+            if attr == "checksum" and _as_released(cell) == submitted:
+                self.log.debug("cell %s: only its hidden tests differ (released without them)", name)
+            else:
+                super().report_change(name, attr, old, new)
+        return cell, resources
+
+    def report_change(self, name, attr, old, new):
+        self._changes.append((name, attr, old, new))
+
+
+def _as_released(cell) -> str:
+    """The source of ``cell`` as nbgrader releases it (hidden tests removed)."""
+    import copy
+
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    released = copy.deepcopy(cell)
+    ClearHiddenTests()._remove_hidden_test_region(released)
+    return released.source
 
 
 class RobustExecute(Execute):
@@ -122,6 +258,16 @@ class RobustExecute(Execute):
 
     max_notebook_display_bytes = Integer(
         32 * 2**20, help="Bytes of rich output kept per notebook."
+    ).tag(config=True)
+
+    wall_timeout = Integer(
+        0, help="Seconds on the clock a cell may take, however little CPU it uses "
+                "(0: 20 times timeout, at least 300 s).  Also the limit for re-running "
+                "the definitions after a restart and for the kernel's set-up.",
+    ).tag(config=True)
+
+    poll_seconds = Float(
+        0.5, help="How often the CPU time of a running cell is looked at.",
     ).tag(config=True)
 
     max_restarts = Integer(
@@ -143,6 +289,15 @@ class RobustExecute(Execute):
              "the notebook's folder (None: an ordinary kernel).",
     ).tag(config=True)
 
+    graded_by_convcourse = Bool(
+        False, help="Set by `convcourse grade`, which runs the judge after the kernel and "
+                    "warns about the public secret itself.",
+    ).tag(config=True)
+
+    allow_plain_nbgrader = Bool(
+        False, help="Autograde even without `convcourse grade` (no judge, perhaps no sandbox).",
+    ).tag(config=True)
+
     # -- running the notebook -------------------------------------------------
 
     def create_kernel_manager(self):
@@ -157,6 +312,16 @@ class RobustExecute(Execute):
                                          sandbox_config=self.sandbox_config,
                                          workdir=self._private_dir)
         return self.km
+
+    def _check_route(self) -> None:
+        """Refuse plain nbgrader (no judge) unless allowed; say so when the secret is public."""
+        allowed = self.allow_plain_nbgrader or os.environ.get(ALLOW_PLAIN_NBGRADER) == "1"
+        if not (self.graded_by_convcourse or allowed):
+            raise RuntimeError(PLAIN_NBGRADER_REFUSAL)
+        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
+        if secret == PUBLIC_SECRET and not self.graded_by_convcourse and not _WARNED[0]:
+            _WARNED[0] = True
+            print(PUBLIC_SECRET_WARNING, file=sys.stderr, flush=True)
 
     def _kernel_env(self, info, nb=None) -> dict:
         """The kernel's seeding environment; seeds include the hash of each graded
@@ -202,19 +367,15 @@ class RobustExecute(Execute):
         """Execute every code cell of ``nb``; never raise because of the student's code."""
         from nbclient import NotebookClient
 
+        self._check_route()
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         info = (resources or {}).get("nbgrader", {})
         env = self._kernel_env(info, nb)
         self._make_private_dir(resources)
-        self.error_on_timeout = {
-            "ename": CELL_TIMEOUT,
-            "evalue": f"the cell ran for more than {self.timeout} s and was interrupted "
-                      "(an endless loop, or far too slow)",
-            "traceback": [f"{CELL_TIMEOUT}: the cell ran for more than {self.timeout} s "
-                          "and was interrupted (an endless loop, or far too slow)"],
-        }
+        self._set_timeout_reason(f"ran for more than {self.timeout} s")
+        self._clock = None
         self._definitions: list[str] = []
         self._stream_chars: dict[tuple[int, str], int] = {}
         self._stream_tail: dict[tuple[int, str], str] = {}
@@ -245,6 +406,9 @@ class RobustExecute(Execute):
                 f"not run: the kernel was restarted {self._restarts} times in this notebook",
             )]
             return
+        self._clock = CellClock(self._kernel_cpu, cpu_limit=self.timeout,
+                                wall_limit=self._wall_limit())
+        self._clock.start()
         try:
             self.execute_cell(cell, index, store_history=True)
             self._append_tails(cell, index)
@@ -264,7 +428,7 @@ class RobustExecute(Execute):
             cell.outputs = list(cell.get("outputs", []))[: self.max_outputs]
             cell.outputs.append(_error(
                 CELL_TIMEOUT,
-                f"the cell ran for more than {self.timeout} s and did not stop when "
+                f"the cell {self._timeout_reason} and did not stop when "
                 "interrupted; the kernel was restarted and the notebook's definitions "
                 "were run again",
             ))
@@ -278,6 +442,39 @@ class RobustExecute(Execute):
             source = definitions_only(cell.source)
             if source.strip():
                 self._definitions.append(source)
+
+    # -- time limits: CPU time, not the clock -------------------------------------
+
+    def _wall_limit(self) -> int:
+        return self.wall_timeout or wall_limit(self.timeout)
+
+    def _kernel_cpu(self) -> float | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        pid = getattr(process, "pid", None)
+        return None if pid is None else _process_tree_cpu(pid)
+
+    def _set_timeout_reason(self, reason: str) -> None:
+        self._timeout_reason = reason
+        text = f"the cell {reason} and was interrupted (an endless loop, or far too slow)"
+        self.error_on_timeout = {"ename": CELL_TIMEOUT, "evalue": text,
+                                 "traceback": [f"{CELL_TIMEOUT}: {text}"]}
+
+    def _get_timeout(self, cell):
+        """A running cell is looked at every ``poll_seconds``; other waits get the wall limit."""
+        if cell is not None and self._clock is not None and self.timeout:
+            return self.poll_seconds
+        return self._wall_limit()
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """Interrupt the cell only once its clock says so; until then, keep waiting."""
+        if cell is not None and self._clock is not None and self.timeout:
+            reason = self._clock.over_limit()
+            if not reason:
+                await asyncio.sleep(0.05)  # the next wait may be 0 s after an unrelated reply
+                return None
+            self._set_timeout_reason(reason)
+            timeout = self.timeout
+        return await super()._async_handle_timeout(timeout, cell)
 
     # -- restarting -------------------------------------------------------------
 

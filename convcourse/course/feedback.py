@@ -26,7 +26,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
 from jinja2 import pass_context
-from traitlets import Unicode
+from traitlets import List, Unicode
 from traitlets.config import Config
 
 from .safe_html import animation_as_image, sanitize, tex_to_mathml
@@ -85,6 +85,10 @@ class StripHiddenTests(NbGraderPreprocessor):
 
     begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
     end_test_delimeter = Unicode("END HIDDEN TESTS").tag(config=True)
+    # the HTML exporter configures display_data_priority for every preprocessor; accepting
+    # it (as nbgrader's GetGrades does) stops traitlets warning that it is not recognised
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value
+                                 ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         """Strip one cell."""

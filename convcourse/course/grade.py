@@ -17,7 +17,8 @@ One run, in an output folder that is an nbgrader course directory:
    seeds instead); then the judge (``judge.py``) scores each graded cell that
    calls a check, running the submission's functions in sandboxed workers,
    and its scores replace the kernel's in the gradebook (a difference is
-   recorded as "tampering suspected"); where no sandbox can be created the run
+   recorded as "tampering suspected", unless the kernel timed out or died on
+   that cell: then it reported nothing); where no sandbox can be created the run
    says so loudly and the judge still decides;
 4. read the gradebook back into ``grades.csv`` and ``cells.csv``, and write the
    summary (``summary.py``).
@@ -52,7 +53,8 @@ from pathlib import Path
 import nbformat
 
 from .config import assignments as list_assignments
-from .config import course_root, nbgrader_config, notebook_names, resolve_secret, split_grade_id
+from .config import (check_db_url, course_root, nbgrader_config, notebook_names, resolve_secret,
+                     split_grade_id)
 from ..i18n import DEFAULT_LANGUAGE, LANG_VAR, LANGUAGES, translate
 from .feedback import missing_feedback_html
 from .gradebook import register_students, registration_lock
@@ -60,10 +62,13 @@ from .release import generate_assignment
 from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
                           normalize_notebook, read_roster)
 
-__all__ = ["grade", "cell_message", "collect_results", "TAMPERING", "submitted_language"]
+__all__ = ["grade", "cell_message", "collect_results", "TAMPERING", "UNFINISHED",
+           "kernel_did_not_finish", "judged_message", "submitted_language"]
 
 #: how cells.csv and the summary flag a cell whose kernel score the judge contradicts
 TAMPERING = "tampering suspected"
+#: a kernel that timed out or died on a cell reported nothing: not tampering
+UNFINISHED = "your notebook's kernel did not finish this cell"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FLOOD = re.compile(r"characters of (stdout|stderr) dropped: this cell printed (\d+) characters")
@@ -112,6 +117,7 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
     """Judge every notebook of one student's assignment; fix the gradebook; write the record."""
     from nbgrader.api import Gradebook
 
+    from .execute import wall_limit
     from .judge import judge_notebook
 
     out = Path(task["root"])
@@ -126,11 +132,15 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
             continue
         source_nb = nbformat.read(out / "source" / assignment / f"{notebook}.ipynb", as_version=4)
         submitted_nb = nbformat.read(submitted, as_version=4)
+        unfinished = kernel_did_not_finish(nbformat.read(autograded, as_version=4))
         try:
             result = judge_notebook(source_nb, submitted_nb, student=student,
                                     assignment=assignment, notebook=notebook,
                                     secret=config_secret, sandbox=worker_config,
-                                    files_from=submitted.parent, timeout=task["timeout"])
+                                    files_from=submitted.parent,
+                                    # a wall-clock limit per statement: generous, so that a
+                                    # busy machine does not stop an honest import
+                                    timeout=wall_limit(task["timeout"]))
             failure = ""
         except Exception as exc:  # noqa: BLE001 - a judge failure must not stop the class
             log.exception("the judge failed on %s", notebook)
@@ -152,14 +162,19 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
                         kernel = float(g.auto_score or 0.0)
                         if v is None:
                             judge, report, hidden, mistakes = 0.0, failure, True, []
+                        elif g.name in unfinished:  # the kernel's score means nothing
+                            judge, report, hidden, mistakes = v.score, v.report, v.hidden, list(v.mistakes)
                         else:
                             judge = v.score if v.hidden else (kernel if v.passed else 0.0)
                             report, hidden, mistakes = v.report, v.hidden, list(v.mistakes)
-                        tampering = abs(kernel - judge) > 1e-6
-                        if tampering:
+                        differs = abs(kernel - judge) > 1e-6
+                        if differs:
                             g.auto_score = judge
+                        # tampering: the kernel ran the check to its end and reported another score
                         cells[g.name] = {"kernel": kernel, "judge": judge,
-                                         "points": float(g.max_score), "tampering": tampering,
+                                         "points": float(g.max_score),
+                                         "tampering": differs and g.name not in unfinished,
+                                         "unfinished": differs and g.name in unfinished,
                                          "hidden": hidden, "report": report,
                                          "exercise": v.exercise if v else "",
                                          "mistakes": mistakes}
@@ -180,6 +195,52 @@ def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True))
     return record
+
+
+def kernel_did_not_finish(nb) -> set:
+    """grade_ids of the test cells whose kernel timed out or died: their score is no report.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook, new_output
+    >>> cell = new_code_cell("check()", metadata={"nbgrader": {"grade_id": "t"}})
+    >>> cell.outputs = [new_output("error", ename="CellTimeoutError", evalue="", traceback=[])]
+    >>> kernel_did_not_finish(new_notebook(cells=[cell]))
+    {'t'}
+    """
+    found = set()
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid and any(o.get("output_type") == "error"
+                       and o.get("ename") in ("KernelDied", "CellTimeoutError")
+                       for o in cell.get("outputs", [])):
+            found.add(gid)
+    return found
+
+
+def judged_message(verdict: dict, kernel_message: str) -> str:
+    """A cell's message when the judge's score replaced the kernel's ('' when it did not).
+
+    Examples
+    --------
+    >>> v = {"kernel": 0.0, "judge": 5.0, "points": 5.0, "report": "8/8 cases passed",
+    ...      "tampering": False, "unfinished": True}
+    >>> judged_message(v, "CellTimeoutError: the cell used more than 5 s of CPU time")
+    "your notebook's kernel did not finish this cell; the judge ran your function and scored it 5/5 | CellTimeoutError: the cell used more than 5 s of CPU time | 8/8 cases passed"
+    >>> judged_message(dict(v, tampering=True, unfinished=False), "")
+    "tampering suspected: the notebook's kernel reported 0/5, the judge scored 5 | 8/8 cases passed"
+    """
+    if verdict.get("tampering"):
+        message = (f"{TAMPERING}: the notebook's kernel reported {verdict['kernel']:g}/"
+                   f"{verdict['points']:g}, the judge scored {verdict['judge']:g} | "
+                   f"{verdict['report']}")
+    elif verdict.get("unfinished"):
+        message = " | ".join(p for p in (
+            f"{UNFINISHED}; the judge ran your function and scored it {verdict['judge']:g}/"
+            f"{verdict['points']:g}", kernel_message, verdict["report"]) if p)
+    else:
+        return ""
+    return message  # whole: cells.csv keeps every message as it is
 
 
 def _hide_tampered_outputs(path: Path, cells: dict) -> None:
@@ -458,11 +519,7 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                                     message = note + (" | " + message if message else "")
                             if gc.name in notes:
                                 message = notes[gc.name] + (" | " + message if message else "")
-                            verdict = judged.get(gc.name)
-                            if verdict and verdict["tampering"]:
-                                message = (f"{TAMPERING}: the notebook's kernel reported "
-                                           f"{verdict['kernel']:g}/{verdict['points']:g}, the judge "
-                                           f"scored {verdict['judge']:g} | {verdict['report']}")
+                            message = judged_message(judged.get(gc.name) or {}, message) or message
                         cells.append({"student_id": student, "assignment": assignment,
                                       "notebook": notebook, "grade_id": gc.name,
                                       "score": _num(cell_score), "max_score": _num(gc.max_score),
@@ -613,7 +670,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         print("warning: grading with the public demo secret: students can predict their "
               "random cases. Set CONVCOURSE_SECRET, ~/.config/convcourse/secret or --secret-file.",
               file=sys.stderr)
-    db_url = db_url or _default_db(out)
+    db_url = check_db_url(db_url) if db_url else _default_db(out)
     from .sandbox import sandbox_available
 
     sandbox_status = sandbox_available()
@@ -772,7 +829,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                           ["assignment", "exercise", "mistake", "students"])
     picture = summary_mod.plot_summary(grades, cells, out / "summary.png", mistakes=mistakes)
     heatmap = summary_mod.plot_heatmap(grades, cells, out / "heatmap.png")
-    echo(summary_mod.table(grades, cells))
+    (out / "summary.txt").write_text(summary_mod.table(grades, cells) + "\n")
+    echo(summary_mod.table(grades, cells, rates=False))
     if tampered:
         echo(f"{TAMPERING} in {len(tampered)} cell(s) (the judge's score counts): " + ", ".join(
             f"{r['student_id']}/{r['notebook']}/{r['grade_id']}" for r in tampered[:20])
@@ -781,7 +839,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
          f"({sandbox_status.reason})")
     echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
          f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}\n"
-         f"heat map: {heatmap}\nmistakes: {out / 'mistakes.csv'}")
+         f"heat map: {heatmap}\nmistakes: {out / 'mistakes.csv'}\n"
+         f"summary (grades and pass rate per exercise): {out / 'summary.txt'}")
     return {"grades": grades, "cells": cells, "mistakes": mistakes, "output": out, "timings": timings,
             "seconds": time.perf_counter() - started, "failures": failures,
             "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}

@@ -6,8 +6,8 @@ outputs cleared, checksums recorded), run in a scratch course directory so that
 nothing but ``notebooks/`` changes.  Cell ids are made deterministic, so two
 releases of the same sources are byte-for-byte equal.  The bundle is a zip of
 the released notebooks, the whole ``convcourse`` package (public: the reference,
-the checks and the ``convcourse`` command its ``pyproject.toml`` declares), and
-install instructions.
+the checks and the ``convcourse`` command its ``pyproject.toml`` declares), a
+README for students (in the edition's language) and their JupyterLab settings.
 
 ``release(root, lang="ru")`` makes the edition in another language from the
 same release: each notebook's markdown prose replaced by its translation from
@@ -19,9 +19,12 @@ records its language in ``metadata.convcourse.lang``.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -30,30 +33,63 @@ import nbformat
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, messages, translate
 from .config import assignments, nbgrader_config
 
-__all__ = ["generate_assignment", "release", "write_bundle", "INSTALL_TEXT", "release_folder",
-           "translate_release"]
+__all__ = ["generate_assignment", "release", "write_bundle", "STUDENT_README",
+           "STUDENT_JUPYTER_CONFIG", "release_folder", "translate_release"]
 
-INSTALL_TEXT = """\
-# convcourse: student bundle
+STUDENT_README = """\
+# convcourse: your assignments
 
-1. Install Python 3.10 or newer, then, in this folder:
+This folder holds your notebooks (`notebooks/<assignment>/`) and the `convcourse`
+package they use.
 
-       python -m venv .venv
-       . .venv/bin/activate            # Windows: .venv\\Scripts\\activate
-       pip install -e '.[course]'
+## 1. Install (once)
 
-   (`pip install -e .` alone installs the `convcourse` package without
-   JupyterLab; `pip install convcourse-student.zip` installs it straight from
-   the zip.)
+Python 3.10 or newer; in this folder:
 
-2. Start JupyterLab and open the assignment:
+    python -m venv .venv
+    . .venv/bin/activate                 # Windows: .venv\\Scripts\\activate
+    pip install -e '.[student]'
 
-       jupyter lab notebooks/
+That is numpy, scipy, matplotlib, scikit-learn, JupyterLab and what running a
+notebook needs, nothing of the grader's.
 
-3. Fill in every cell marked `# YOUR CODE HERE` and run the test cells below
-   each exercise: they tell you what is still wrong.  Submit the notebook as
-   your instructor asks; keep its file name and do not delete or move cells.
+## 2. Open the notebook
+
+    JUPYTER_CONFIG_PATH=jupyter-config jupyter lab notebooks/
+    # Windows: set JUPYTER_CONFIG_PATH=jupyter-config  then  jupyter lab notebooks/
+
+Fill in every cell marked `# YOUR CODE HERE` and run the test cells below each
+exercise: they say what is still wrong, and name the likely mistake when they
+recognise it.  (`jupyter-config/` shows only the student tools of nbgrader,
+should your instructor have you install it for its Validate button.)
+
+## 3. Check before submitting
+
+    convcourse check notebooks/01-convolution/01-convolution.ipynb
+
+runs the whole notebook in a fresh kernel, as the grader will, and prints each
+test cell's result (PASS, or FAIL with the diagnosis).  Hidden tests with other
+cases decide the grade, so a PASS here is necessary, not sufficient.
+
+## 4. Submit
+
+Submit the notebook file as your instructor asks.  Keep its file name, and do
+not delete, move or split cells: the grader finds your answers by their cells.
 """
+
+#: JupyterLab and server settings for students: nbgrader's assignment list and validate
+#: button stay, its instructor tools (formgrader, create assignment, course list) go
+STUDENT_JUPYTER_CONFIG = {
+    "jupyter-config/jupyter_server_config.json": {"ServerApp": {"jpserver_extensions": {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.course_list": False,
+        "nbgrader.server_extensions.assignment_list": True,
+        "nbgrader.server_extensions.validate_assignment": True}}},
+    "jupyter-config/labconfig/page_config.json": {"disabledExtensions": {
+        "@jupyter/nbgrader:formgrader": True,
+        "@jupyter/nbgrader:create-assignment": True,
+        "@jupyter/nbgrader:course-list": True}},
+}
 
 
 def generate_assignment(workdir: Path, assignment: str, *, db_url: str | None = None,
@@ -192,8 +228,8 @@ def release(root: str | Path, *, dest: str | Path | None = None,
             "untranslated": untranslated}
 
 
-def _add(zf: zipfile.ZipFile, arcname: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
+def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, date_time: tuple) -> None:
+    info = zipfile.ZipInfo(arcname, date_time=date_time)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     zf.writestr(info, data)
@@ -206,7 +242,8 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path,
     Parameters
     ----------
     root : Path
-        The course directory (its ``convcourse/``, ``pyproject.toml`` and ``README.md`` go in).
+        The course directory (its ``convcourse/``, ``pyproject.toml`` and ``LICENSE`` go in;
+        the students get a README of their own, ``STUDENT_README``).
     notebooks : Path
         The released assignments.
     names : list of str
@@ -225,8 +262,9 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path,
     The whole ``convcourse`` package goes in (it is public, and the
     ``convcourse`` console script of ``pyproject.toml`` needs ``convcourse/cli.py``
     and ``convcourse/course``), without caches; no solutions, hidden tests or
-    sample submissions (those live outside the package).  Entries are sorted
-    and time-stamped 2020-01-01, so the zip is reproducible.
+    sample submissions (those live outside the package).  ``jupyter-config/``
+    holds ``STUDENT_JUPYTER_CONFIG``.  Entries are sorted and dated the time of
+    the release, or ``$SOURCE_DATE_EPOCH`` when set (a reproducible build).
     """
     zip_path = Path(zip_path)
     zip_path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,11 +280,26 @@ def write_bundle(root: Path, notebooks: Path, names: list[str], zip_path: Path,
                 or path.suffix in (".pyc", ".pyo")):
             continue
         files[rel.as_posix()] = path
-    for extra in ("pyproject.toml", "README.md", "LICENSE"):
+    contents = {arcname: path.read_bytes() for arcname, path in files.items()}
+    for extra in ("pyproject.toml", "LICENSE"):
         if (root / extra).is_file():
-            files[extra] = root / extra
+            contents[extra] = (root / extra).read_bytes()
+    contents["README.md"] = translate(STUDENT_README, lang).encode()
+    for arcname, settings in STUDENT_JUPYTER_CONFIG.items():
+        contents[arcname] = (json.dumps(settings, indent=2) + "\n").encode()
+    stamp = _release_time()
     with zipfile.ZipFile(zip_path, "w") as zf:
-        _add(zf, "INSTALL.md", translate(INSTALL_TEXT, lang).encode())
-        for arcname in sorted(files):
-            _add(zf, arcname, files[arcname].read_bytes())
+        for arcname in sorted(contents):
+            _add(zf, arcname, contents[arcname], stamp)
     return zip_path
+
+
+def _release_time() -> tuple:
+    """The entries' date: now, or ``$SOURCE_DATE_EPOCH`` (reproducible builds), in UTC."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    try:
+        seconds = int(epoch) if epoch else time.time()
+    except ValueError:
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970; got {epoch!r}") from None
+    # a zip cannot hold dates before 1980
+    return tuple(time.gmtime(max(seconds, 315532800)))[:6]

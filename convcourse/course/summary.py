@@ -215,8 +215,10 @@ def count_mistakes(rows: list[dict]) -> list[dict]:
     return sorted(counted, key=lambda r: (-r["students"], r["assignment"], r["exercise"], r["mistake"]))
 
 
-def table(grades: list[dict], cells: list[dict]) -> str:
-    """The grade table printed at the end of a run, then the submissions and the pass rates.
+def table(grades: list[dict], cells: list[dict], *, rates: bool = True) -> str:
+    """The grade table, then (with ``rates``) the submissions and the pass rates.
+
+    A run prints the grade table only; the whole text goes to ``summary.txt``.
 
     Examples
     --------
@@ -237,6 +239,8 @@ def table(grades: list[dict], cells: list[dict]) -> str:
         body.append((g["student_id"], g["assignment"], f"{float(g['score']):g}", f"{mx:g}", pct))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *body]]
+    if not rates:
+        return "\n".join(lines)
     graded = len(_submitted(grades))
     lines.append("")
     lines.append(f"{graded} submission{'s' if graded != 1 else ''} graded, "

@@ -38,6 +38,7 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -227,14 +228,26 @@ def summarise_exception(exc: BaseException) -> str:
     return text
 
 
+#: the installed package's own folder, resolved: its files are never the student's.  Decided
+#: from where the package really is, not from a name in the path, because a checkout made by
+#: ``git clone`` sits in a folder that is itself named ``convcourse``.
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
 def _is_student_file(filename: str) -> bool:
     """Code typed in a notebook or a script, not a library or this package."""
     if filename.startswith("<ipython-input") or "ipykernel_" in filename:
         return True
+    if filename.startswith("<"):  # code compiled from a string (<string>, <cell 3>) is typed
+        return not filename.startswith("<frozen")  # <frozen importlib._bootstrap> is Python's
     lowered = filename.replace("\\", "/")
     if "/site-packages/" in lowered or "/dist-packages/" in lowered or "/lib/python" in lowered:
         return False
-    return "/convcourse/" not in lowered and not lowered.startswith("<frozen")
+    try:
+        Path(filename).resolve().relative_to(_PACKAGE_DIR)
+    except (ValueError, OSError):
+        return True
+    return False
 
 
 def _same(a, b) -> bool:
