@@ -213,7 +213,8 @@ def test_rich_output_is_capped_per_cell_and_per_notebook(tmp_path):
     nb = new_notebook(cells=cells)
     resources = {"metadata": {"path": str(tmp_path)},
                  "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
-    pre = RobustExecute(timeout=20, max_display_bytes=2500, max_notebook_display_bytes=3500)
+    pre = RobustExecute(timeout=20, max_display_bytes=2500, max_notebook_display_bytes=3500,
+                        graded_by_convcourse=True)
     nb, _ = pre.preprocess(nb, resources)
     shown = [[o.data["text/plain"] for o in c.outputs if o.output_type == "display_data"]
              for c in nb.cells]

@@ -840,7 +840,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
          f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}\n"
          f"heat map: {heatmap}\nmistakes: {out / 'mistakes.csv'}\n"
-         f"summary (grades and pass rate per exercise): {out / 'summary.txt'}")
+         f"summary (grades and full marks per exercise): {out / 'summary.txt'}")
     return {"grades": grades, "cells": cells, "mistakes": mistakes, "output": out, "timings": timings,
             "seconds": time.perf_counter() - started, "failures": failures,
             "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}

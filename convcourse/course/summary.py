@@ -239,12 +239,12 @@ def table(grades: list[dict], cells: list[dict], *, rates: bool = True) -> str:
         body.append((g["student_id"], g["assignment"], f"{float(g['score']):g}", f"{mx:g}", pct))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *body]]
-    if not rates:
-        return "\n".join(lines)
     graded = len(_submitted(grades))
     lines.append("")
     lines.append(f"{graded} submission{'s' if graded != 1 else ''} graded, "
                  f"{len(grades) - graded} missing (nothing submitted)")
+    if not rates:
+        return "\n".join(lines)
     lines.append("full marks per exercise (of the students who submitted):")
     for (assignment, exercise), rate in exercise_full_marks(grades, cells).items():
         lines.append(f"  {assignment}/{exercise}: {100 * rate:.0f}%")

@@ -130,14 +130,18 @@ def validate(course=None, *, output=None, timeout: int = 120, echo=print) -> lis
             problems += check_metadata(nb, f"solutions/{name}/{nb_name}.ipynb")
             expected_points[(name, nb_name)] = _points(nb)
 
-    problems += translation_problems(root)
+    # the editions this course releases: English, and each language whose release folder
+    # (notebooks/<lang>/) the course has (a course without translations is English only)
+    langs = [lang for lang in TRANSLATIONS if release_folder(root, lang).is_dir()]
+    if langs:
+        problems += translation_problems(root, langs)
 
     with tempfile.TemporaryDirectory(prefix="convcourse-validate-") as tmp:
         tmp = Path(tmp)
         fresh = tmp / "fresh"
         release(root, dest=fresh, bundle=False)
         editions = {DEFAULT_LANGUAGE: (fresh, root / "notebooks")}
-        for lang in TRANSLATIONS:
+        for lang in langs:
             editions[lang] = (tmp / f"fresh-{lang}", release_folder(root, lang))
             shutil.copytree(fresh, editions[lang][0])
             for name in names:
@@ -161,7 +165,7 @@ def validate(course=None, *, output=None, timeout: int = 120, echo=print) -> lis
         for name in names:
             shutil.copytree(root / "solutions" / name, subs / "solution" / name)
             shutil.copytree(fresh / name, subs / "stub" / name)
-            for lang in TRANSLATIONS:
+            for lang in langs:
                 # the solutions and the stubs of every edition (a notebook's language sets its feedback's)
                 shutil.copytree(editions[lang][0] / name, subs / f"stub-{lang}" / name)
                 for path in sorted((root / "solutions" / name).glob("*.ipynb")):
