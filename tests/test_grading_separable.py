@@ -449,7 +449,9 @@ def test_torch_is_forbidden(graded_env, capsys):
                                           torch.as_tensor(weight, dtype=torch.float64),
                                           groups=x.shape[1]).numpy()
 
-    assert check_depthwise_conv2d(via_torch, points=4, hidden=True) == 1.0  # errors group only
+    # the errors group counts only when the function computes valid cases of its own (issue 9):
+    # a function that cannot compute without torch earns nothing, errors included
+    assert check_depthwise_conv2d(via_torch, points=4, hidden=True) == 0.0
     assert "calls torch" in capsys.readouterr().out
 
 

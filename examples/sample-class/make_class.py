@@ -118,7 +118,7 @@ MISTAKES = {
     # grading must survive these; each submits one notebook
     "crasher": {"01-convolution": Mistake("sobel_edges", "KernelDied", (
         ('"""\n', '"""\n    import os\n    os._exit(1)\n'),))},
-    "looper": {"01-convolution": Mistake("convolve2d_valid", "CellTimeoutError", (
+    "looper": {"01-convolution": Mistake("convolve2d_valid", "ran out of time", (
         ('"""\n', '"""\n    while True:\n        pass\n'),), cell="convolve2d_valid_visible")},
 }
 MISTAKE_STUDENTS = ["flipper", "strider", "offbyone", "squared"]
