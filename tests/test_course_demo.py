@@ -103,8 +103,8 @@ def test_demo_command_grades_the_sample_class_to_the_expected_scores(demo_run):
     assert _scores(out / "grades.csv") == _scores(SAMPLE / "expected-grades.csv")
     assert "ada" in printed and "summary.png" in printed
     # the terminal gets the grade table and the paths; the pass rates are in summary.txt
-    assert "pass rate per exercise" not in printed and "summary.txt" in printed
-    assert "pass rate per exercise" in (out / "summary.txt").read_text()
+    assert "full marks per exercise (of" not in printed and "summary.txt" in printed
+    assert "full marks per exercise (of the students who submitted)" in (out / "summary.txt").read_text()
     assert (out / "summary.png").stat().st_size > 10_000
 
 
