@@ -178,7 +178,6 @@ def test_summary_counts_submissions_and_writes_the_heat_map(demo_run):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("sample-class")
-@pytest.mark.xfail(strict=False, reason="KNOWN FAILURE after the issue-8/10/13 merges (2026-12-02): stub/06-cnn feedback shows raw TeX around 'digit[' (a formula the MathML pass does not catch); see the session note")
 def test_feedback_pages_are_self_contained_with_pictures_and_maths(demo_run):
     import re
 

@@ -20,6 +20,7 @@ import base64
 import html
 import io
 import re
+from html.parser import HTMLParser
 
 __all__ = ["tex_to_mathml", "sanitize", "animation_as_image", "external_references"]
 
@@ -191,16 +192,54 @@ def animation_as_image(player_html: str) -> str | None:
     return f'<img class="animation" alt="{note}" src="data:image/png;base64,{encoded}">'
 
 
-_REFERENCE = re.compile(r"""\b(?:src|href|action|poster|data|srcset)\s*=\s*["']?\s*([^"'\s>]+)""",
-                        re.IGNORECASE)
+_URL_ATTRIBUTES = {"src", "href", "action", "formaction", "poster", "data", "srcset", "background",
+                   "xlink:href", "cite", "longdesc", "manifest", "ping"}
 _CSS_URL = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])([^"')\s]+)""", re.IGNORECASE)
+
+
+class _References(HTMLParser):
+    """Collect the URLs of tags' attributes and of CSS, never of the page's text.
+
+    A traceback on a feedback page reads ``data = digit[None]``: text, which a
+    regular expression over the whole page would take for a ``data=`` attribute.
+    """
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "srcset":
+                self.found += [part.split()[0] for part in value.split(",") if part.strip()]
+            elif name in _URL_ATTRIBUTES:
+                self.found.append(value.strip())
+            elif name == "style":
+                self.found += _CSS_URL.findall(value)
+        self._in_style = tag == "style"
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.found += _CSS_URL.findall(data)
 
 
 def external_references(page: str) -> list[str]:
     """Every URL in ``page`` that a browser would fetch or follow outside the page.
 
-    Attributes (``src``, ``href``, ...) and CSS ``url(...)``/``@import`` are
-    searched; ``data:`` URIs and ``#fragments`` are the page's own.
+    The attributes of tags (``src``, ``href``, ``srcset``, ...) and CSS
+    ``url(...)``/``@import`` in ``<style>`` and ``style=`` are searched; the
+    page's text is not (a traceback's ``data = x[0]`` is no link).  ``data:``
+    URIs and ``#fragments`` are the page's own.
 
     Examples
     --------
@@ -208,6 +247,10 @@ def external_references(page: str) -> list[str]:
     []
     >>> external_references('<script src="https://cdn.example/x.js"></script>')
     ['https://cdn.example/x.js']
+    >>> external_references('<pre>data = digit[None]</pre><style>a{background:url(//x.org/i)}</style>')
+    ['//x.org/i']
     """
-    found = _REFERENCE.findall(page) + _CSS_URL.findall(page)
-    return [url for url in found if not url.startswith(("data:", "#"))]
+    parser = _References()
+    parser.feed(page)
+    parser.close()
+    return [url for url in parser.found if url and not url.startswith(("data:", "#"))]
