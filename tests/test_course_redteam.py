@@ -106,7 +106,6 @@ def test_the_honest_student_grades_exactly_as_alone(attacked):
 @pytest.mark.slow
 @pytest.mark.parametrize("student", [s for s, (_, flagged) in redteam_class.ATTACKS.items()
                                      if flagged])
-@pytest.mark.xfail(strict=False, reason="KNOWN FAILURE for 'spawner' after the issue-8/9 merges (2026-12-02): the attack scores 0 but is no longer reported as tampering (kernel and judge now agree or the kernel is 'unfinished'); see the session note")
 def test_attacks_that_fool_the_kernel_are_reported_as_tampering(attacked, student):
     rows = cells_of(attacked["out"], student)
     flagged = [gid for gid, r in rows.items() if r["message"].startswith(TAMPERING)]
