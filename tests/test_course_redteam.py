@@ -38,6 +38,11 @@ needs_sandbox = pytest.mark.skipif(not sandbox_available(),
                                    reason=f"no sandbox here: {sandbox_available().reason}")
 
 
+# the module-scoped grading run below is made once: every test of this file on one xdist
+# worker (otherwise each of `make test`'s two workers grades the whole class again)
+pytestmark = pytest.mark.xdist_group("redteam")
+
+
 def _grade(course, submissions, out, secret_file, *extra):
     args = ["--course", str(course), "grade", str(submissions), "--output", str(out),
             "--jobs", "2", "--timeout", "5", "--secret-file", str(secret_file), *extra]
