@@ -152,3 +152,42 @@ def test_winograd_matches_torch_at_its_default_threshold(dtype, rng):
     assert out.dtype == dtype
     bound = (1e-5 if dtype == np.float32 else 1e-13) * window_scale(x, weight, padding=1)
     np.testing.assert_allclose(out, expected, rtol=0, atol=bound)
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2, (2, 0), "same"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_input_gradient_by_winograd_within_its_bound(padding, dtype, rng, few_tiles, monkeypatch):
+    """grad_input is the forward of grad_output with the kernel flipped and the channels swapped:
+    the backward takes Winograd for it (grad_weight stays direct), within Winograd's bound."""
+    x = rng.standard_normal((2, 16, 11, 9)).astype(dtype)
+    weight = rng.standard_normal((20, 16, 3, 3)).astype(dtype)
+    grad = rng.standard_normal(conv2d(x, weight, padding=padding).shape).astype(dtype)
+    used = []
+    monkeypatch.setattr(conv, "_winograd_forward",
+                        lambda *a, _f=conv._winograd_forward: used.append(a[1].shape) or _f(*a))
+    gi, gw, gb = conv.conv2d_backward(grad, x, weight, padding=padding)
+    assert used == [(16, 20, 3, 3)]  # one Winograd call, on the flipped, swapped kernel
+    gi0, gw0, gb0 = conv.conv2d_backward_naive(grad.astype(np.float64), x.astype(np.float64),
+                                                weight.astype(np.float64), padding=padding)
+    # the scale of the input gradient's rounding: its formula on absolute values, sum |G| |w|
+    scale = conv.conv2d_backward_naive(np.abs(grad.astype(np.float64)), x.astype(np.float64),
+                                       np.abs(weight.astype(np.float64)), padding=padding)[0].max()
+    bound = 1e-5 if dtype == np.float32 else 1e-13
+    assert np.abs(gi - gi0).max() <= bound * scale
+    np.testing.assert_allclose(gw, gw0, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-4 * np.abs(gw0).max())
+
+
+def test_backward_non_finite_grad_output_lands_where_the_formula_puts_it(rng, few_tiles):
+    x = rng.standard_normal((3, 16, 12, 12))
+    weight = rng.standard_normal((16, 16, 3, 3))
+    grad = rng.standard_normal((3, 16, 12, 12))
+    grad[1, 4, 5, 6] = np.nan
+    grad[2, 0, 0, 0] = -np.inf
+    with np.errstate(all="raise"):  # and numpy stays silent
+        gi, gw, gb = conv.conv2d_backward(grad, x, weight, padding=1)
+    gi0, gw0, gb0 = conv.conv2d_backward_naive(grad, x, weight, padding=1)
+    for got, want in ((gi, gi0), (gw, gw0), (gb, gb0)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+        finite = np.isfinite(want)
+        np.testing.assert_allclose(got[finite], want[finite], rtol=1e-10, atol=1e-10)
