@@ -365,8 +365,8 @@ def test_mixed_class_grades_as_its_english_twin_with_russian_feedback(demo_run):
             message = cells[(student, assignment, mistake.graded_cell)]
             if student in russian:
                 named = i18n.gettext(mistake.named, "ru")
-                assert named != mistake.named and named in message, (student, assignment, message)
-                assert "ошибка" in message
+                # (a name may stay as it is, "leaky ReLU"; the message around it is Russian)
+                assert named in message and "ошибка" in message, (student, assignment, message)
             else:
                 assert mistake.named in message, (student, assignment, message)
     for student in russian:
