@@ -569,9 +569,10 @@ def collect_submissions(run: GradingRun, submissions, *, roster=None, student=No
             (run.out / "judge" / f"{record_name(s, assignment)}.json").unlink(missing_ok=True)
             sub = found.get(s, {}).get(assignment)
             graded = [n for n in notebooks if _normalise(run, s, assignment, n, sub, langs)]
-            for notebook in graded:
-                run.tasks.append(_task(run, s, assignment, notebook,
-                                       langs.get((s, assignment), DEFAULT_LANGUAGE)))
+            # a student's assignment is checked in one language: its first notebook's
+            lang = langs.get((s, assignment), DEFAULT_LANGUAGE)
+            for notebook in graded:  # one at a time: a task's uids follow from its number
+                run.tasks.append(_task(run, s, assignment, notebook, lang))
     _save_state(run.out, run.problems, run.cell_notes, run.todo)
     run.problems, run.cell_notes = _load_state(run.out)
 
