@@ -107,8 +107,12 @@ class WinogradF4x4:
         th, tw = self.tiles
         return 2 * n_images * ALPHA * ALPHA * th * tw * self.c_in * self.c_out
 
-    def __call__(self, x):
-        """(m, C_in, H, W) -> (m, C_out, H_out, W_out)."""
+    def __call__(self, x, out=None, bias=None):
+        """(m, C_in, H, W) -> (m, C_out, H_out, W_out), plus ``bias`` (C_out,) if given.
+
+        ``out``: a C-contiguous array of the result's shape to write into (the tiles go
+        straight to their place, with the bias, in one pass); returned.
+        """
         m = x.shape[0]
         (th, tw), (pt, pl) = self.tiles, (self.pads[0][0], self.pads[1][0])
         h, w = self.in_size
@@ -127,5 +131,16 @@ class WinogradF4x4:
         prod = np.matmul(v, self.u_t)  # (36, T, C_out): the 36 products over the channels
         y = (self.a @ prod.reshape(ALPHA * ALPHA, -1)).reshape(M_OUT, M_OUT, m, th, tw, self.c_out)
         # y[p, q, n, ty, tx, k] is output pixel (4 ty + p, 4 tx + q) of channel k
-        full = y.transpose(2, 5, 3, 0, 4, 1).reshape(m, self.c_out, th * M_OUT, tw * M_OUT)
-        return full[:, :, :self.out_size[0], :self.out_size[1]]
+        tiles = y.transpose(2, 5, 3, 0, 4, 1)  # (m, C_out, ty, p, tx, q)
+        if out is None:
+            out = np.empty((m, self.c_out) + tuple(self.out_size), dtype=self.dtype)
+        if tuple(self.out_size) == (th * M_OUT, tw * M_OUT):
+            dst, src = out.reshape(m, self.c_out, th, M_OUT, tw, M_OUT), tiles  # whole tiles
+        else:  # the last tiles overhang the output: crop them
+            dst = out
+            src = tiles.reshape(m, self.c_out, th * M_OUT, tw * M_OUT)[:, :, :self.out_size[0], :self.out_size[1]]
+        if bias is None:
+            np.copyto(dst, src)
+        else:
+            np.add(src, bias.reshape((self.c_out,) + (1,) * (dst.ndim - 2)), out=dst)
+        return out

@@ -376,14 +376,11 @@ def _winograd_forward(x, weight, bias, spec: _Spec):
 
     def images(n0, n1):
         with np.errstate(invalid="ignore", over="ignore"):  # such chunks are redone below
-            result = plan(x[n0:n1])
-        if not np.isfinite(result).all():
-            return n0, n1
-        if bias is None:
-            out[n0:n1] = result
-        else:
-            np.add(result, bias.reshape(c_out, 1, 1), out=out[n0:n1])
-        return None
+            plan(x[n0:n1], out=out[n0:n1], bias=bias)
+            # one pass, no boolean array: a NaN or inf anywhere makes the sum non-finite (a
+            # sum that overflows only costs a needless, exact recomputation)
+            finite = np.isfinite(np.add.reduce(out[n0:n1], axis=None))
+        return None if finite else (n0, n1)
 
     tiles = math.prod(plan.tiles)
     for redo in _map_chunks(images, n, plan.bytes_per_image(), plan.flops(n),

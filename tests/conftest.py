@@ -4,6 +4,10 @@ Tests that need torch as an oracle call ``pytest.importorskip("torch")`` so they
 skip cleanly where it is not installed.
 """
 
+import contextlib
+import io
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -45,3 +49,21 @@ def names_one_cause(capsys):
         for text in (str(info.value), capsys.readouterr().out):
             assert named in text and not_named not in text
     return assert_names
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """`convcourse demo --jobs 2` on the whole sample class, once per test session.
+
+    Shared by tests/test_course_demo.py and tests/test_i18n.py (the class has two students
+    on the Russian edition); both mark their tests ``xdist_group("sample-class")`` so that
+    one worker makes this run once.  Yields (output folder, exit status, what it printed).
+    """
+    from convcourse.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("demo") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(["--course", str(root), "demo", "--output", str(out), "--jobs", "2"])
+    return out, status, printed.getvalue()

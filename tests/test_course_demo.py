@@ -1,15 +1,12 @@
 """The sample class grades to the scores reasoned in examples/sample-class/README.md
 (convcourse/course/demo.py), and its generator examples/sample-class/make_class.py."""
 
-import contextlib
 import importlib.util
-import io
 import sys
 from pathlib import Path
 
 import pytest
 
-from convcourse.cli import main
 from convcourse.course.summary import read_csv
 
 import browser  # tests/browser.py: chromium with no network
@@ -32,6 +29,14 @@ def _load_make_class():
 
 
 make_class = _load_make_class() if (SAMPLE / "make_class.py").is_file() else None
+
+
+def _named_in(student):
+    """The name of a mistake as that student's messages give it (in the edition's language)."""
+    from convcourse import i18n
+
+    lang = make_class.LANGUAGE.get(student, "")
+    return lambda mistake: i18n.gettext(mistake.named, lang) if lang else mistake.named
 
 
 def _scores(path):
@@ -85,14 +90,7 @@ def test_each_edit_changes_exactly_the_answer_it_names():
 
 # ------------------------------------------------------------- one real grading run (slow)
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """`convcourse demo --jobs 2` on the whole sample class, once for the tests below."""
-    out = tmp_path_factory.mktemp("demo") / "out"
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        status = main(["--course", str(ROOT), "demo", "--output", str(out), "--jobs", "2"])
-    return out, status, printed.getvalue()
+# `demo_run` (tests/conftest.py): one `convcourse demo --jobs 2` per session, shared with test_i18n.py
 
 
 @pytest.mark.slow
@@ -115,10 +113,11 @@ def test_cells_csv_names_each_deliberate_mistake_for_the_student_who_made_it(dem
     cells = {(r["student_id"], r["assignment"], r["grade_id"]): r for r in read_csv(out / "cells.csv")}
     checked = 0
     for student, plan in make_class.MISTAKES.items():
+        named_in = _named_in(student)
         for assignment, mistake in plan.items():
             row = cells[(student, assignment, mistake.graded_cell)]
             assert float(row["score"]) < float(row["max_score"]), (student, mistake)
-            assert mistake.named in row["message"], (student, assignment, mistake.named, row["message"])
+            assert named_in(mistake) in row["message"], (student, assignment, mistake.named, row["message"])
             checked += 1
     assert checked == 4 * 6 + 2
     # nobody else is said to have made those mistakes in those cells
@@ -153,7 +152,7 @@ def test_mistakes_csv_counts_each_deliberate_mistake_over_the_class(demo_run):
     planned = {}
     for student in make_class.MISTAKE_STUDENTS:
         for assignment, m in make_class.MISTAKES[student].items():
-            planned.setdefault((assignment, m.function, m.named), set()).add(student)
+            planned.setdefault((assignment, m.function, _named_in(student)(m)), set()).add(student)
     for (assignment, function, named), students in planned.items():
         found = [r for r in rows if (r["assignment"], r["exercise"]) == (assignment, function)
                  and named in r["mistake"]]

@@ -83,6 +83,26 @@ def test_the_wall_limit_and_an_unreadable_kernel_fall_back_to_the_clock():
     assert clock.over_limit() == "ran for more than 5 s"
 
 
+def test_the_cpu_of_children_that_already_exited_is_counted():
+    # a parent that runs short CPU-bound children one after another, as a cell calling
+    # subprocesses does: once they exit, their time must still count (else: "idle")
+    import subprocess
+    import sys
+    burn = "import time; t = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time\n"
+                               f"for _ in range(3): subprocess.run([sys.executable, '-c', {burn!r}])\n"
+                               "print('done', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "done"
+        # only the parent is alive now, and it used little CPU itself
+        assert execute._process_tree_cpu(parent.pid) >= 0.85
+    finally:
+        parent.kill()
+        parent.wait()
+
+
 # busy for 0.1 s of the kernel's CPU, then asleep for 0.25 s, ten times: 1 s of CPU and
 # at least 3.5 s on the clock (more on a loaded machine)
 SLOW_ON_THE_CLOCK = """\

@@ -39,6 +39,11 @@ needs_sandbox = pytest.mark.skipif(not sandbox_available(),
                                    reason=f"no sandbox here: {sandbox_available().reason}")
 
 
+# the module-scoped grading run below is made once: every test of this file on one xdist
+# worker (otherwise each of `make test`'s two workers grades the whole class again)
+pytestmark = pytest.mark.xdist_group("redteam")
+
+
 def _grade(course, submissions, out, secret_file, *extra):
     args = ["--course", str(course), "grade", str(submissions), "--output", str(out),
             "--jobs", "2", "--timeout", "5", "--secret-file", str(secret_file), *extra]
@@ -107,7 +112,6 @@ def test_the_honest_student_grades_exactly_as_alone(attacked):
 @pytest.mark.slow
 @pytest.mark.parametrize("student", [s for s, (_, flagged) in redteam_class.ATTACKS.items()
                                      if flagged])
-@pytest.mark.xfail(strict=False, reason="KNOWN FAILURE for 'spawner' after the issue-8/9 merges (2026-12-02): the attack scores 0 but is no longer reported as tampering (kernel and judge now agree or the kernel is 'unfinished'); see the session note")
 def test_attacks_that_fool_the_kernel_are_reported_as_tampering(attacked, student):
     rows = cells_of(attacked["out"], student)
     flagged = [gid for gid, r in rows.items() if r["message"].startswith(TAMPERING)]

@@ -174,3 +174,21 @@ def test_a_bad_source_date_epoch_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH must be whole seconds.*'yesterday'"):
         write_bundle(ROOT, ROOT / "notebooks", [], tmp_path / "bundle.zip")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES_CHECKED = {"": ("**How the rules are checked.**", "best-effort", "scores 0"),
+                 "ru": ("**Как проверяются правила.**", "по мере возможности", "получает 0")}
+
+
+@pytest.mark.parametrize("lang", sorted(RULES_CHECKED))
+@pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "solutions").iterdir()))
+def test_every_released_notebook_says_which_rules_are_enforced_and_which_are_advice(assignment, lang):
+    # issue 9: the judge enforces the rules that protect the grade by absence (scipy, torch, the
+    # solutions are not in its worker); a rule naming a numpy function can only be advice
+    path = ROOT / "notebooks" / lang / assignment / f"{assignment}.ipynb"
+    intro = nbformat.read(path, as_version=4).cells[0].source
+    rules = intro.index(RULES_CHECKED[lang][0])
+    assert intro.index("**Rules" if not lang else "**Правила") < rules
+    for phrase in RULES_CHECKED[lang][1:]:
+        assert phrase in intro[rules:], (path, phrase)

@@ -149,7 +149,11 @@ def wall_limit(timeout: float) -> float:
 def _process_tree_cpu(pid: int) -> float | None:
     """CPU seconds (user + system) used so far by process ``pid`` and its descendants.
 
-    None when the process cannot be read (gone, or psutil missing).
+    Descendants that have already exited count too: their time is in their
+    parent's ``children_user``/``children_system`` once reaped.  Without it a
+    cell that runs many short subprocesses (each finished between two looks of
+    :class:`CellClock`) looked idle while it worked, and was stopped as
+    "idle".  None when the process cannot be read (gone, or psutil missing).
     """
     try:
         import psutil
@@ -166,7 +170,7 @@ def _process_tree_cpu(pid: int) -> float | None:
             times = proc.cpu_times()
         except psutil.Error:  # exited meanwhile
             continue
-        total += times.user + times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 

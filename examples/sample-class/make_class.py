@@ -125,6 +125,9 @@ MISTAKE_STUDENTS = ["flipper", "strider", "offbyone", "squared"]
 # the released notebooks as handed out; the first and the last assignment are enough to
 # show the zeros (`convcourse validate` checks that every stub fails every graded cell)
 UNTOUCHED = {"stub": ["01-convolution", "06-cnn"]}
+# students who hand in the Russian edition (notebooks/ru/): their feedback is in Russian,
+# their grades are those of the English edition (the code cells are the same)
+LANGUAGE = {"strider": "ru", "squared": "ru"}
 ROSTER = ["ada", "crasher", "flipper", "looper", "missing", "offbyone", "squared", "strider", "stub"]
 
 
@@ -160,13 +163,18 @@ def _check_plan(names: list[str]) -> None:
 
 
 def submission(root: Path, assignment: str, notebook: str, mistake: Mistake | None, *,
-               untouched: bool = False):
+               untouched: bool = False, lang: str = ""):
     """The released notebook with the solution's answers pasted in and ``mistake`` made.
 
-    ``untouched`` returns the release as it is (the stubs).  Raises SystemExit when
-    the mistake's answer cell or one of its edits is not in the solution.
+    ``untouched`` returns the release as it is (the stubs); ``lang`` picks an edition
+    (``"ru"``: ``notebooks/ru/``).  Raises SystemExit when the mistake's answer cell or
+    one of its edits is not in the solution.
     """
-    nb = copy.deepcopy(nbformat.read(root / "notebooks" / assignment / f"{notebook}.ipynb", as_version=4))
+    released = root / "notebooks" / lang / assignment / f"{notebook}.ipynb"
+    if not released.is_file():
+        raise SystemExit(f"no released notebook {released}: run `convcourse release`"
+                         + (f" and `convcourse release --lang {lang}`" if lang else ""))
+    nb = copy.deepcopy(nbformat.read(released, as_version=4))
     if untouched:
         return nb
     answers = _answers(nbformat.read(root / "solutions" / assignment / f"{notebook}.ipynb", as_version=4))
@@ -205,7 +213,7 @@ def build(root: Path = ROOT, dest: Path = HERE / "submitted") -> None:
                 raise SystemExit(f"no released notebook in notebooks/{assignment}: run `convcourse release`")
             for notebook in notebooks:
                 nb = submission(root, assignment, notebook, MISTAKES.get(student, {}).get(assignment),
-                                untouched=student in UNTOUCHED)
+                                untouched=student in UNTOUCHED, lang=LANGUAGE.get(student, ""))
                 path = dest / student / assignment / f"{notebook}.ipynb"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, path)
