@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "decides the scores)")
         else:
             p.add_argument("--output", default="demo-output", help="output folder (default: demo-output)")
-        p.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
+        p.add_argument("--jobs", type=int, default=1, help="notebooks graded in parallel (default 1)")
         default = 60 if name == "grade" else 30
         p.add_argument("--timeout", type=int, default=default,
                        help=f"CPU seconds a notebook cell may use (default {default}; a cell "

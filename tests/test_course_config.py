@@ -8,10 +8,10 @@ from convcourse.course import config
 from convcourse.course.config import (
     PUBLIC_SECRET,
     course_root,
-    kernel_env,
     nbgrader_config,
     resolve_secret,
 )
+from convcourse.course.execute import kernel_env
 
 FIXTURE = Path(__file__).parent / "fixtures" / "course"
 

@@ -161,11 +161,11 @@ SECRET = "judge-test-secret"
 
 def _worker_sandbox():
     """The judge's workers as grading runs them: sandboxed where bubblewrap works."""
-    from convcourse.course.sandbox import SandboxConfig, sandbox_available
+    from convcourse.course.sandbox import POLICY, sandbox_available
 
     if not sandbox_available():
         return None
-    return SandboxConfig(memory_bytes=3 * 2**30, cpu_seconds=120, pass_env=())
+    return POLICY.worker()
 
 
 def _run_source(source: str, namespace: dict):

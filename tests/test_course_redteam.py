@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from convcourse.cli import main
-from convcourse.course.grade import TAMPERING, uid_range
+from convcourse.course.grade import TAMPERING
+from convcourse.course.sandbox import POLICY
 from convcourse.course.sandbox import sandbox_available
 from convcourse.course.summary import read_csv
 
@@ -165,8 +166,8 @@ def test_limits_hold_and_nothing_is_left_behind(attacked):
     assert "CellTimeoutError" in rows["output_size_visible"]["message"] or \
         "did not finish" in rows["output_size_visible"]["message"] or \
         "not defined" in rows["output_size_visible"]["message"]
-    # this run's sandboxes used uids of uid_range (two per student: kernel, judge workers)
-    uids = uid_range(attacked["out"].resolve())
+    # this run's sandboxes used uids of the policy's range (two per task: kernel, judge workers)
+    uids = POLICY.uid_range(attacked["out"].resolve())
     ps = subprocess.run(["ps", "-eo", "uid=,args="], capture_output=True, text=True).stdout
     left = [line for line in ps.splitlines() if "sleep 4; echo hacked" in line
             or (line.split()[0].isdigit() and int(line.split()[0]) in uids)]

@@ -21,7 +21,7 @@ import pytest
 
 from convcourse.course import _judge_worker as wire
 from convcourse.course.judge import judge_notebook
-from convcourse.course.sandbox import SandboxConfig, sandbox_available
+from convcourse.course.sandbox import POLICY, sandbox_available
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -30,8 +30,7 @@ import redteam_class  # noqa: E402
 needs_sandbox = pytest.mark.skipif(not sandbox_available(),
                                    reason=f"no sandbox here: {sandbox_available().reason}")
 #: a uid of these tests' own for the workers (mode 'root')
-WORKER = SandboxConfig(uid=64331, gid=64331, memory_bytes=3 * 2**30, cpu_seconds=120,
-                       pass_env=())
+WORKER = POLICY.worker(64331)
 
 
 @pytest.fixture(scope="module")

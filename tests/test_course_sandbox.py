@@ -604,3 +604,38 @@ def test_nothing_passes_between_two_students(course, tmp_path):
         assert result.returncode == 0, result.stderr
         seen = json.loads(result.stdout)
         assert len(seen) == 12 and not any(seen.values()), seen
+
+
+# -- the grading run's policy (issue 11: one object for the limits and the uids) ------------
+
+def test_policy_gives_each_task_two_uids_of_its_run(tmp_path):
+    policy = sandbox.POLICY
+    uids = policy.uid_range(tmp_path)
+    assert len(uids) == 20_000 and uids.start >= 1_000_000
+    assert uids == policy.uid_range(tmp_path)  # the same folder: the same uids
+    assert uids != policy.uid_range(tmp_path / "other")
+    kernels = [policy.task_uid(tmp_path, i) for i in range(3)]
+    assert kernels == [uids[0], uids[2], uids[4]]
+    assert policy.task_uid(tmp_path, 10_000) == uids[0]  # given again past 10,000 tasks
+    # regression: the uids of a run are those grade.py computed before the policy existed
+    import zlib
+    assert uids.start == 1_000_000 + (zlib.crc32(str(tmp_path).encode()) % 100_000) * 20_000
+
+
+def test_policy_configs_share_one_memory_limit():
+    kernel, worker = sandbox.POLICY.task_configs(1_000_002)
+    assert (kernel.uid, kernel.gid, worker.uid, worker.gid) == (1_000_002,) * 2 + (1_000_003,) * 2
+    assert kernel.memory_bytes == worker.memory_bytes == sandbox.MEMORY_BYTES == 3 * 2**30
+    assert sandbox.SandboxConfig().memory_bytes == sandbox.MEMORY_BYTES
+    assert "CONVCOURSE_SEEDS" in kernel.pass_env and "CONVCOURSE_SECRET" not in kernel.pass_env
+    assert worker.pass_env == () and worker.cpu_seconds == 120
+    limits = dict(sandbox.POLICY.unsandboxed_limits())
+    assert limits["RLIMIT_AS"] == sandbox.MEMORY_BYTES and limits["RLIMIT_NPROC"] == 1
+
+
+def test_the_command_is_built_in_named_steps_that_keep_their_order(tmp_path):
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, SandboxConfig(mode="userns"))
+    order = [cmd.index(x) for x in ("--unshare-pid", "--ro-bind", "--remount-ro", "--setenv",
+                                    "--", cmd[cmd.index("--") + 1])]
+    assert order == sorted(order)
+    assert cmd[cmd.index("--") + 1].endswith("prlimit")

@@ -202,11 +202,11 @@ def _python_messages(path: Path, root: Path) -> list[tuple[str, str]]:
 def package_messages(root: Path) -> list[tuple[str, str]]:
     """``(message, where)`` for the package's messages: mistakes, report phrases, pictures."""
     from .. import _messages
-    from .release import STUDENT_README
+    from .student_readme import STUDENT_README
 
     package = Path(root) / "convcourse"
     found = [(text, "convcourse/_messages.py") for text in _messages.PHRASES]
-    found.append((STUDENT_README, "convcourse/course/release.py: STUDENT_README"))
+    found.append((STUDENT_README, "convcourse/course/student_readme.py: STUDENT_README"))
     for folder in ("grading", "viz"):
         for path in sorted((package / folder).glob("*.py")):
             found += _python_messages(path, Path(root))

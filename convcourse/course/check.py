@@ -11,19 +11,12 @@ kernel, which the ``student`` extra installs.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from .nbfacts import ANSI as _ANSI
+from .nbfacts import is_test_cell as _is_test_cell
+
 __all__ = ["check_notebook", "report"]
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _is_test_cell(cell) -> bool:
-    # the same rule as execute.is_test_cell, which cannot be imported without nbgrader
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
 
 def _text(output) -> str:
     text = output.get("text", "")

@@ -10,11 +10,12 @@ an nbgrader course directory with ``source/``, ``release/``, ``submitted/``,
 from __future__ import annotations
 
 import os
-import re
-import sys
 from pathlib import Path
 
 from traitlets.config import Config
+
+# re-exported: where these names always were; their home imports nothing of the package
+from .nbfacts import ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET, split_grade_id
 
 __all__ = [
     "PUBLIC_SECRET",
@@ -26,32 +27,10 @@ __all__ = [
     "notebook_names",
     "resolve_secret",
     "nbgrader_config",
-    "kernel_env",
-    "INLINE_BACKEND",
     "split_grade_id",
 ]
 
-#: The fixed secret that demo runs and tests use; grading with it prints a warning.
-PUBLIC_SECRET = "convcourse-public-demo-secret"
-
 _SECRET_FILE = Path("~/.config/convcourse/secret")
-
-#: set to 1 to let plain ``nbgrader autograde`` run (no sandbox, no judge)
-ALLOW_PLAIN_NBGRADER = "CONVCOURSE_ALLOW_PLAIN_NBGRADER"
-
-PLAIN_NBGRADER_REFUSAL = (
-    "convcourse: refusing to autograde with plain nbgrader: it would run the students' code "
-    "without the sandbox and score it without the judge (a submission that redefines a check "
-    "gets full marks).  Grade with `convcourse grade SUBMISSIONS --secret-file FILE` instead.  "
-    f"To run nbgrader's autograde anyway, set {ALLOW_PLAIN_NBGRADER}=1 "
-    "(or c.RobustExecute.allow_plain_nbgrader = True)."
-)
-
-PUBLIC_SECRET_WARNING = (
-    "convcourse: warning: grading with the public demo secret: students can predict their "
-    "random cases.  Set CONVCOURSE_SECRET (or use `convcourse grade --secret-file FILE`)."
-)
-
 
 def check_db_url(db_url: str) -> str:
     """``db_url`` when SQLAlchemy can parse it and its database driver is installed.
@@ -116,10 +95,6 @@ def plain_nbgrader_refusal(argv, environ) -> str:
         return PLAIN_NBGRADER_REFUSAL
     return ""
 
-#: matplotlib's backend in grading kernels (ipykernel's own default in JupyterLab)
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-
-
 def course_root(start: str | os.PathLike | None = None) -> Path:
     """Return the course directory: the nearest folder holding ``solutions/``.
 
@@ -168,22 +143,6 @@ def notebook_names(folder: str | os.PathLike) -> list[str]:
     return sorted(p.stem for p in Path(folder).glob("*.ipynb"))
 
 
-def split_grade_id(grade_id: str) -> tuple[str, str]:
-    """``(exercise, kind)`` of a test cell named by the course's convention.
-
-    A function's test cells are ``<function>_visible`` (public cases the
-    student can run) and ``<function>_hidden`` (the graded cases; ``-`` works
-    as the separator too); any other name is its own exercise, of kind "".
-
-    Examples
-    --------
-    >>> split_grade_id("pad2d_visible"), split_grade_id("add-hidden"), split_grade_id("bonus")
-    (('pad2d', 'visible'), ('add', 'hidden'), ('bonus', ''))
-    """
-    match = re.fullmatch(r"(.+)[-_](visible|hidden)", grade_id)
-    return (match.group(1), match.group(2)) if match else (grade_id, "")
-
-
 def resolve_secret(secret_file: str | os.PathLike | None = None, *, demo: bool = False) -> tuple[str, bool]:
     """Find the course secret that seeds each submission's random cases.
 
@@ -223,39 +182,6 @@ def resolve_secret(secret_file: str | os.PathLike | None = None, *, demo: bool =
     if not secret:
         raise ValueError(f"the course secret from {origin} is empty")
     return secret, secret == PUBLIC_SECRET
-
-
-def kernel_env(student: str, assignment: str, notebook: str, secret: str) -> dict[str, str]:
-    """The environment of the kernel that runs one student's notebook.
-
-    The seeding contract with ``convcourse.grading``: the checks read
-    ``CONVCOURSE_STUDENT``, ``CONVCOURSE_ASSIGNMENT``, ``CONVCOURSE_NOTEBOOK``
-    and ``CONVCOURSE_SECRET``.  ``PYTHONPATH`` lets the kernel import this
-    ``convcourse`` even when it is not installed.
-
-    Examples
-    --------
-    >>> env = kernel_env("alice", "01-convolution", "01-convolution", "s3cret")
-    >>> env["CONVCOURSE_STUDENT"], env["CONVCOURSE_NOTEBOOK"]
-    ('alice', '01-convolution')
-    """
-    env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parents[2])
-    paths = [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    env["CONVCOURSE_STUDENT"] = student
-    env["CONVCOURSE_ASSIGNMENT"] = assignment
-    env["CONVCOURSE_NOTEBOOK"] = notebook
-    env["CONVCOURSE_SECRET"] = secret
-    # nbgrader calls `alembic`, and kernels are found, through the interpreter's bin/
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in env.get("PATH", "").split(os.pathsep):
-        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    env.setdefault("PYTHONHASHSEED", "0")
-    # the inline backend: every figure a cell shows becomes a PNG in the autograded notebook
-    # and so in the feedback (Agg would leave the text "<Figure size 1200x460 with 3 Axes>")
-    env["MPLBACKEND"] = INLINE_BACKEND
-    return env
 
 
 def nbgrader_config(

@@ -6,7 +6,7 @@ submission), waits on a cell that ignores interrupts, and keeps every byte a
 cell prints.  ``RobustExecute`` is a drop-in replacement in nbgrader's
 autograde pipeline (see ``config.apply_robust_pipeline``) that
 
-- starts the kernel with the seeding environment of ``config.kernel_env``
+- starts the kernel with the seeding environment of :func:`kernel_env`
   (student, assignment, notebook, course secret; with ``hide_secret`` or a
   sandbox, per-exercise seeds ``CONVCOURSE_SEEDS`` instead of the secret), and
   sends warnings to stdout (nbgrader fails a test cell that writes to stderr);
@@ -40,6 +40,7 @@ import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -48,10 +49,11 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Any, Bool, Float, Integer, Unicode
 
-from .config import (ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET,
-                     PUBLIC_SECRET_WARNING, kernel_env)
+from .nbfacts import (ALLOW_PLAIN_NBGRADER, PLAIN_NBGRADER_REFUSAL, PUBLIC_SECRET,
+                      PUBLIC_SECRET_WARNING, copy_regular_files, is_test_cell)
 
 __all__ = ["RobustExecute", "QuietOverwriteCells", "CellClock", "wall_limit", "is_test_cell",
+           "kernel_env", "INLINE_BACKEND",
            "KERNEL_DIED", "CELL_TIMEOUT", "KERNEL_SETUP", "definitions_only"]
 
 KERNEL_DIED = "KernelDied"
@@ -69,19 +71,41 @@ del _cc_showwarning
 """
 
 
-def is_test_cell(cell) -> bool:
-    """Whether ``cell`` is an nbgrader autograder test cell (graded, not a solution).
+#: matplotlib's backend in grading kernels (ipykernel's own default in JupyterLab)
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def kernel_env(student: str, assignment: str, notebook: str, secret: str) -> dict[str, str]:
+    """The environment of the kernel that runs one student's notebook.
+
+    The seeding contract with ``convcourse.grading``: the checks read
+    ``CONVCOURSE_STUDENT``, ``CONVCOURSE_ASSIGNMENT``, ``CONVCOURSE_NOTEBOOK``
+    and ``CONVCOURSE_SECRET``.  ``PYTHONPATH`` lets the kernel import this
+    ``convcourse`` even when it is not installed.
 
     Examples
     --------
-    >>> from nbformat.v4 import new_code_cell
-    >>> is_test_cell(new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False}}))
-    True
-    >>> is_test_cell(new_code_cell("def f(): pass"))
-    False
+    >>> env = kernel_env("alice", "01-convolution", "01-convolution", "s3cret")
+    >>> env["CONVCOURSE_STUDENT"], env["CONVCOURSE_NOTEBOOK"]
+    ('alice', '01-convolution')
     """
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["CONVCOURSE_STUDENT"] = student
+    env["CONVCOURSE_ASSIGNMENT"] = assignment
+    env["CONVCOURSE_NOTEBOOK"] = notebook
+    env["CONVCOURSE_SECRET"] = secret
+    # nbgrader calls `alembic`, and kernels are found, through the interpreter's bin/
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYTHONHASHSEED", "0")
+    # the inline backend: every figure a cell shows becomes a PNG in the autograded notebook
+    # and so in the feedback (Agg would leave the text "<Figure size 1200x460 with 3 Axes>")
+    env["MPLBACKEND"] = INLINE_BACKEND
+    return env
 
 
 def definitions_only(source: str) -> str:
@@ -352,20 +376,14 @@ class RobustExecute(Execute):
 
     def _make_private_dir(self, resources) -> None:
         """A private copy of the notebook's folder (regular files only) for a sandboxed kernel."""
-        import shutil
         import tempfile
-        from pathlib import Path
 
         self._private_dir = ""
         if self.sandbox_config is None:
             return
         self._private_dir = tempfile.mkdtemp(prefix="convcourse-kernel-home-")
-        src = Path((resources or {}).get("metadata", {}).get("path") or ".")
-        if src.is_dir():
-            for path in src.iterdir():
-                if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
-                    shutil.copyfile(path, Path(self._private_dir) / path.name,
-                                    follow_symlinks=False)
+        copy_regular_files((resources or {}).get("metadata", {}).get("path") or ".",
+                           self._private_dir)
 
     def preprocess(self, nb, resources=None, km=None):
         """Execute every code cell of ``nb``; never raise because of the student's code."""

@@ -29,6 +29,8 @@ from jinja2 import pass_context
 from traitlets import List, Unicode
 from traitlets.config import Config
 
+from .nbfacts import ANSI as _ANSI
+from .nbfacts import split_grade_id
 from .safe_html import animation_as_image, sanitize, tex_to_mathml
 
 __all__ = ["StripHiddenTests", "strip_hidden_tests", "missing_feedback_html", "FeedbackExporter",
@@ -36,9 +38,6 @@ __all__ = ["StripHiddenTests", "strip_hidden_tests", "missing_feedback_html", "F
 
 #: the feedback template (``templates/<name>/index.html.j2``), extending nbgrader's
 TEMPLATE_NAME = "convcourse_feedback"
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
 
 def strip_hidden_tests(source: str, begin: str = "BEGIN HIDDEN TESTS",
                        end: str = "END HIDDEN TESTS",
@@ -137,8 +136,6 @@ def grade_cell_label(grade_id: str) -> str:
     >>> grade_cell_label("bonus")
     'bonus: tests'
     """
-    from .config import split_grade_id
-
     exercise, kind = split_grade_id(grade_id)
     return f"{exercise}: {kind + ' ' if kind else ''}tests"
 

@@ -1,27 +1,34 @@
 """``convcourse grade``: autograde a class with nbgrader, robustly.
 
-One run, in an output folder that is an nbgrader course directory:
+One run, in an output folder that is an nbgrader course directory, in four
+phases that hand one :class:`GradingRun` along:
 
-1. copy ``solutions/`` to ``OUTPUT/source`` and run ``generate_assignment``
-   (registers the assignment in the gradebook; ``OUTPUT/release`` is the stub
-   every submission is normalised against);
-2. read the submissions (a folder or a zip), normalise each notebook
-   (``submissions.normalize_notebook``) into ``OUTPUT/submitted``; a notebook
-   that is missing or not valid JSON is not graded and earns 0, with the reason;
-3. autograde each student in a separate process (``--jobs`` at a time) with
-   the robust pipeline of ``config.apply_robust_pipeline``, then generate the
-   feedback (hidden tests stripped);
-   Every kernel runs in the sandbox (``sandbox.py``; a uid of its own per
-   student's assignment, and another for its judge workers,
-   a private copy of the notebook's folder, no course secret: per-exercise
-   seeds instead); then the judge (``judge.py``) scores each graded cell that
-   calls a check, running the submission's functions in sandboxed workers,
-   and its scores replace the kernel's in the gradebook (a difference is
-   recorded as "tampering suspected", unless the kernel timed out or died on
-   that cell: then it reported nothing); where no sandbox can be created the run
-   says so loudly and the judge still decides;
-4. read the gradebook back into ``grades.csv`` and ``cells.csv``, and write the
-   summary (``summary.py``).
+1. :func:`prepare_source`: copy ``solutions/`` to ``OUTPUT/source`` and run
+   ``generate_assignment`` (``OUTPUT/release`` is the stub every submission is
+   normalised against), registering the assignments in the run's *template
+   gradebook* (``OUTPUT/scratch``), the one every task starts from;
+2. :func:`collect_submissions`: read the submissions (a folder or a zip) and the
+   roster, normalise each notebook (``submissions.normalize_notebook``) into
+   ``OUTPUT/submitted``; a notebook that is missing or not valid JSON is not
+   graded and earns 0, with the reason; one task per notebook;
+3. :func:`autograde.grade_notebook`, once per notebook (``--jobs`` at a time, in a
+   process pool: :func:`grade_locally`): a pure task, whose inputs are paths and
+   plain settings and whose result is plain data, writing only in a scratch
+   folder of its own.  nbgrader's autograde with the robust pipeline of
+   ``config.apply_robust_pipeline``, then the judge, then the feedback (hidden
+   tests stripped).  Every kernel runs in the sandbox (``sandbox.py``; a uid of
+   its own per task, and another for its judge workers, a private copy of the
+   notebook's folder, no course secret: per-exercise seeds instead); then the
+   judge (``judge.py``) scores each graded cell that calls a check, running the
+   submission's functions in sandboxed workers, and its scores replace the
+   kernel's (a difference is recorded as "tampering suspected", unless the
+   kernel timed out or died on that cell: then it reported nothing); where no
+   sandbox can be created the run says so loudly and the judge still decides;
+4. :func:`write_outputs`: the only writer of the class's gradebook: registers the
+   students and assignments, merges the tasks' rows in a fixed order, moves
+   their notebooks and feedback into the output folder, reads the gradebook
+   back into ``grades.csv`` and ``cells.csv``, and writes the summary
+   (``summary.py``).
 
 Re-running gives the same files: every student's folders are rebuilt from the
 submissions, and the checks' random cases are seeded from the student, the
@@ -37,185 +44,51 @@ language (``metadata.convcourse.lang``) goes to its kernel as
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
-import logging
 import multiprocessing
 import os
 import re
 import shutil
 import sys
-import hashlib
 import time
-import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
+from .autograde import (UNTRUSTED_STAGES, NotebookResult, NotebookTask, grade_notebook,
+                        judged_cell_text, kernel_did_not_finish)
 from .config import assignments as list_assignments
-from .config import (check_db_url, course_root, nbgrader_config, notebook_names, resolve_secret,
-                     split_grade_id)
-from ..i18n import DEFAULT_LANGUAGE, LANG_VAR, LANGUAGES, translate
+from .config import check_db_url, course_root, notebook_names, resolve_secret
 from .feedback import missing_feedback_html
-from .gradebook import register_students, registration_lock
+from .gradebook import COURSE_ID, register_students, registration_lock, retry_when_locked
+from .nbfacts import ANSI as _ANSI
+from .nbfacts import GRADE_PUBLIC_SECRET_WARNING, split_grade_id
+from .nbfacts import grade_id as _grade_id
 from .release import generate_assignment
 from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
                           normalize_notebook, read_roster)
 
-__all__ = ["grade", "cell_message", "collect_results", "TAMPERING", "UNFINISHED",
-           "kernel_did_not_finish", "judged_message", "submitted_language"]
+__all__ = ["grade", "GradingRun", "start_run", "prepare_source", "collect_submissions",
+           "grade_notebook", "grade_locally", "write_outputs", "cell_message",
+           "collect_results", "TAMPERING", "UNFINISHED", "kernel_did_not_finish",
+           "judged_message", "judged_cell_text", "submitted_language"]
 
 #: how cells.csv and the summary flag a cell whose kernel score the judge contradicts
 TAMPERING = "tampering suspected"
 #: a kernel that timed out or died on a cell reported nothing: not tampering
 UNFINISHED = "your notebook's kernel did not finish this cell"
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FLOOD = re.compile(r"characters of (stdout|stderr) dropped: this cell printed (\d+) characters")
 _KERNEL_FILE = re.compile(r"/\S*?ipykernel_\d+/\d+\.py")  # differs per run: not in messages
 #: the reason of a (student, assignment, notebook) with no submission at all
 NOT_SUBMITTED = "nothing was submitted"
 _SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 _ERROR_PLACE = re.compile(r"\s*\((?:[^()]*?), line (\d+)\)\s*$")
-
-
-def _default_db(out: Path) -> str:
-    return f"sqlite:///{out / 'gradebook.db'}?timeout=120"
-
-
-_MEMORY_BYTES = 3 * 2**30
-#: uids a run may give: two per student's assignment (kernel, judge workers)
-_UIDS_PER_RUN = 20_000
-
-
-def uid_range(out: Path) -> range:
-    """The uids a run into ``out`` gives its sandboxes: ``1,000,000 + k * 20,000`` onwards
-    (k from the output folder), two per task (the kernels, then the judge's workers), so
-    that no two students share a uid (their processes, keyrings, limits) and two runs into
-    different folders rarely meet.  Past 10,000 tasks the uids are given again; the
-    sandbox's prelude clears a uid's keyrings before any code of a student runs."""
-    start = 1_000_000 + (zlib.crc32(str(out).encode()) % 100_000) * _UIDS_PER_RUN
-    return range(start, start + _UIDS_PER_RUN)
-
-
-def _sandbox_configs(task: dict):
-    """``(kernel config, judge worker config)`` of this task, or ``(None, None)`` unsandboxed."""
-    if not task.get("sandbox"):
-        return None, None
-    from .sandbox import SandboxConfig
-
-    uid = int(task["uid"])
-    base = SandboxConfig()
-    kernel = SandboxConfig(uid=uid, gid=uid, memory_bytes=_MEMORY_BYTES,
-                           pass_env=base.pass_env + ("CONVCOURSE_SEEDS",))
-    worker = SandboxConfig(uid=uid + 1, gid=uid + 1, memory_bytes=_MEMORY_BYTES,
-                           cpu_seconds=120, pass_env=())
-    return kernel, worker
-
-
-def _judge_task(task: dict, config_secret: str, worker_config, log) -> dict:
-    """Judge every notebook of one student's assignment; fix the gradebook; write the record."""
-    from nbgrader.api import Gradebook
-
-    from .execute import wall_limit
-    from .judge import judge_notebook
-
-    out = Path(task["root"])
-    student, assignment = task["student"], task["assignment"]
-    record = {"student": student, "assignment": assignment,
-              "sandboxed": worker_config is not None, "notebooks": {}}
-    start = time.perf_counter()
-    for notebook in task.get("notebooks", []):
-        submitted = out / "submitted" / student / assignment / f"{notebook}.ipynb"
-        autograded = out / "autograded" / student / assignment / f"{notebook}.ipynb"
-        if not submitted.is_file() or autograded.is_symlink() or not autograded.is_file():
-            continue
-        source_nb = nbformat.read(out / "source" / assignment / f"{notebook}.ipynb", as_version=4)
-        submitted_nb = nbformat.read(submitted, as_version=4)
-        unfinished = kernel_did_not_finish(nbformat.read(autograded, as_version=4))
-        try:
-            result = judge_notebook(source_nb, submitted_nb, student=student,
-                                    assignment=assignment, notebook=notebook,
-                                    secret=config_secret, sandbox=worker_config,
-                                    files_from=submitted.parent,
-                                    # a wall-clock limit per statement: generous, so that a
-                                    # busy machine does not stop an honest import
-                                    timeout=wall_limit(task["timeout"]))
-            failure = ""
-        except Exception as exc:  # noqa: BLE001 - a judge failure must not stop the class
-            log.exception("the judge failed on %s", notebook)
-            from .judge import judged_cells
-
-            failure = f"the judge could not score this cell ({type(exc).__name__}: {exc})"
-            result = {"verdicts": {}, "not_judged": [], "load_errors": [], "refused": [],
-                      "workers": 0, "seconds": 0.0}
-            failed_cells = judged_cells(source_nb)
-        cells = {}
-        for attempt in range(6):
-            try:
-                with Gradebook(task["db_url"], "convcourse") as gb:
-                    subnb = gb.find_submission_notebook(notebook, assignment, student)
-                    for g in subnb.grades:
-                        v = result["verdicts"].get(g.name)
-                        if v is None and not (failure and g.name in failed_cells):
-                            continue
-                        kernel = float(g.auto_score or 0.0)
-                        if v is None:
-                            judge, report, hidden, mistakes = 0.0, failure, True, []
-                        elif g.name in unfinished:  # the kernel's score means nothing
-                            judge, report, hidden, mistakes = v.score, v.report, v.hidden, list(v.mistakes)
-                        else:
-                            judge = v.score if v.hidden else (kernel if v.passed else 0.0)
-                            report, hidden, mistakes = v.report, v.hidden, list(v.mistakes)
-                        differs = abs(kernel - judge) > 1e-6
-                        if differs:
-                            g.auto_score = judge
-                        # tampering: the kernel ran the check to its end and reported another score
-                        cells[g.name] = {"kernel": kernel, "judge": judge,
-                                         "points": float(g.max_score),
-                                         "tampering": differs and g.name not in unfinished,
-                                         "unfinished": differs and g.name in unfinished,
-                                         "hidden": hidden, "report": report,
-                                         "exercise": v.exercise if v else "",
-                                         "mistakes": mistakes}
-                    gb.db.commit()
-                break
-            except Exception as exc:  # noqa: BLE001
-                if "database is locked" in str(exc) and attempt < 5:
-                    time.sleep(1 + attempt)
-                    continue
-                raise
-        _hide_tampered_outputs(autograded, cells)
-        record["notebooks"][notebook] = {
-            "cells": cells, "not_judged": result["not_judged"],
-            "load_errors": result["load_errors"][:20], "refused": result["refused"][:20],
-            "workers": result["workers"], "seconds": round(result["seconds"], 3)}
-    record["seconds"] = round(time.perf_counter() - start, 3)
-    path = out / "judge" / f"{record_name(student, assignment)}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, sort_keys=True))
-    return record
-
-
-def kernel_did_not_finish(nb) -> set:
-    """grade_ids of the test cells whose kernel timed out or died: their score is no report.
-
-    Examples
-    --------
-    >>> from nbformat.v4 import new_code_cell, new_notebook, new_output
-    >>> cell = new_code_cell("check()", metadata={"nbgrader": {"grade_id": "t"}})
-    >>> cell.outputs = [new_output("error", ename="CellTimeoutError", evalue="", traceback=[])]
-    >>> kernel_did_not_finish(new_notebook(cells=[cell]))
-    {'t'}
-    """
-    found = set()
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid and any(o.get("output_type") == "error"
-                       and o.get("ename") in ("KernelDied", "CellTimeoutError")
-                       for o in cell.get("outputs", [])):
-            found.add(gid)
-    return found
 
 
 def judged_message(verdict: dict, kernel_message: str) -> str:
@@ -241,38 +114,6 @@ def judged_message(verdict: dict, kernel_message: str) -> str:
     else:
         return ""
     return message  # whole: cells.csv keeps every message as it is
-
-
-def _hide_tampered_outputs(path: Path, cells: dict) -> None:
-    """In the autograded notebook (the feedback's source), a cell whose kernel score the judge
-    replaced shows the judge's score and report instead of what the kernel printed."""
-    changed = False
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        info = cells.get(gid)
-        if info and info["tampering"]:
-            cell.outputs = [nbformat.v4.new_output(
-                "stream", name="stdout", text=judged_cell_text(info["judge"], info["points"],
-                                                               info["report"]))]
-            changed = True
-    if changed:
-        nbformat.write(nb, path)
-
-
-def judged_cell_text(score: float, points: float, report: str) -> str:
-    """What the feedback shows in a cell whose score the judge decided, not the kernel.
-
-    Examples
-    --------
-    >>> print(judged_cell_text(5, 5, ""), end="")
-    Your notebook's run of this cell did not give its score; the judge ran your function outside the notebook and scored it 5 of 5 points.
-    >>> judged_cell_text(1, 4, "case 3 failed").splitlines()[1]
-    'case 3 failed'
-    """
-    text = ("Your notebook's run of this cell did not give its score; the judge ran your "
-            f"function outside the notebook and scored it {score:g} of {points:g} points.\n")
-    return text + (report.strip() + "\n" if report.strip() else "")
 
 
 def answer_cell_errors(nb) -> dict[str, str]:
@@ -320,73 +161,6 @@ def _syntax_note(grade_id: str, message: str, broken: dict[str, str], sources: d
             if re.search(rf"\bdef\s+{missing.group(1)}\b", sources.get(gid, "")):
                 return note
     return ""
-
-
-def _autograde_task(task: dict) -> dict:
-    """Autograde one student's assignment and write its feedback (runs in a child process)."""
-    os.environ.update(task["env"])
-    from nbgrader.converters import Autograde, GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-
-    out = Path(task["root"])
-    student, assignment = task["student"], task["assignment"]
-    log_path = out / "logs" / f"{record_name(student, assignment)}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    # nbgrader, SQLAlchemy and the kernels write to the terminal: send it all to the log
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    handler = logging.FileHandler(log_path, mode="a")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log = logging.getLogger(f"convcourse.grade.{student}.{assignment}")
-    log.handlers[:] = [handler]
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    start = time.perf_counter()
-    kernel_config, worker_config = _sandbox_configs(task)
-    config = nbgrader_config(out, db_url=task["db_url"], timeout=task["timeout"],
-                             sandbox_config=kernel_config, hide_secret=True)
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = assignment
-    coursedir.student_id = student
-    result = {"student": student, "assignment": assignment, "ok": True, "error": ""}
-    for attempt in range(4):
-        try:
-            app = Autograde(coursedir=coursedir, config=config, log=log)
-            app.force = True
-            app.create_student = True
-            app.start()
-            break
-        except Exception as exc:  # noqa: BLE001 - reported per student, never fatal to the class
-            locked = "database is locked" in str(exc)
-            log.exception("autograde failed (attempt %d)", attempt + 1)
-            if locked and attempt < 3:
-                time.sleep(1 + attempt)
-                continue
-            result.update(ok=False, stage="autograde",
-                          error=f"autograde failed: {type(exc).__name__}: {exc}")
-            break
-    kernel_seconds = time.perf_counter() - start
-    if result["ok"] and task.get("judge", True):
-        try:
-            _judge_task(task, task["env"]["CONVCOURSE_SECRET"], worker_config, log)
-        except Exception as exc:  # noqa: BLE001
-            log.exception("judge failed")
-            result.update(ok=False, stage="judge",
-                          error=f"judge failed: {type(exc).__name__}: {exc}")
-    result["judge_seconds"] = time.perf_counter() - start - kernel_seconds
-    try:
-        app = GenerateFeedback(coursedir=coursedir, config=config, log=log)
-        app.force = True
-        app.start()
-    except Exception as exc:  # noqa: BLE001
-        log.exception("generate_feedback failed")
-        if result["ok"]:
-            result.update(ok=False, error=f"feedback failed: {type(exc).__name__}: {exc}")
-    result["seconds"] = time.perf_counter() - start
-    handler.close()
-    return result
 
 
 def record_name(student: str, assignment: str) -> str:
@@ -501,7 +275,7 @@ def collect_results(out: Path, db_url: str, students: list[str], plan: dict[str,
                     broken = answer_cell_errors(autograded) if autograded is not None else {}
                     if autograded is not None:
                         for c in autograded.cells:
-                            gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                            gid = _grade_id(c)
                             if gid and gid not in by_id:
                                 by_id[gid] = c
                     notes = cell_notes.get((student, assignment, notebook), {})
@@ -577,7 +351,7 @@ def _cell_order(out: Path, assignment: str, notebook: str):
     nb = _read(out / "release" / assignment / f"{notebook}.ipynb")
     order = []
     for c in (nb.cells if nb else []):
-        gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        gid = _grade_id(c)
         if gid:
             order.append(type("C", (), {"name": gid}))
     return order
@@ -596,6 +370,54 @@ def _num(x) -> float:
     return round(float(x or 0.0), 6)
 
 
+def _default_db(out: Path) -> str:
+    return f"sqlite:///{out / 'gradebook.db'}?timeout=120"
+
+
+@dataclass
+class GradingRun:
+    """One grading run's state, handed from phase to phase.
+
+    Set when the run starts: where (``root``, the course; ``out``, the output
+    folder; ``db_url``, the class's gradebook) and how (``secret``, ``timeout``,
+    ``jobs``, ``sandboxed``, ``judge``, ``max_notebook_bytes``).  Filled in by the
+    phases: ``wanted`` (assignment -> notebooks of the course) by
+    :func:`prepare_source`; ``plan`` (the assignments graded), ``students`` (the
+    class), ``todo`` (graded now), ``problems`` and ``cell_notes`` (by (student,
+    assignment, notebook)) and ``tasks`` by :func:`collect_submissions`.
+    """
+
+    root: Path
+    out: Path
+    db_url: str
+    secret: str
+    timeout: int
+    jobs: int
+    max_notebook_bytes: int
+    sandboxed: bool
+    sandbox_reason: str
+    judge: bool
+    echo: Callable
+    started: float
+    unsandboxed_note: str = ""
+    wanted: dict = field(default_factory=dict)
+    plan: dict = field(default_factory=dict)
+    students: list = field(default_factory=list)
+    todo: list = field(default_factory=list)
+    problems: dict = field(default_factory=dict)
+    cell_notes: dict = field(default_factory=dict)
+    tasks: list = field(default_factory=list)
+
+    @property
+    def template_db(self) -> Path:
+        """The gradebook every task starts from: the assignments, registered, no student."""
+        return self.out / "scratch" / "gradebook-template.db"
+
+    def scratch(self, student: str, assignment: str, notebook: str) -> Path:
+        """The scratch folder of one task (all it writes goes there)."""
+        return self.out / "scratch" / record_name(student, assignment) / notebook
+
+
 def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = None,
           roster=None, student: str | None = None, timeout: int = 60,
           secret_file=None, demo: bool = False, course=None, echo=None,
@@ -611,7 +433,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     output : path
         The output folder (an nbgrader course directory).
     jobs : int
-        Students graded at once, each in its own process.
+        Notebooks graded at once, each in a process of a pool.
     db_url : str, optional
         SQLAlchemy URL of the gradebook (default SQLite in ``output``).
     roster : path, optional
@@ -642,15 +464,31 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     -------
     result : dict
         ``grades``, ``cells`` (lists of rows), ``output`` (Path), ``timings``
-        (seconds per student), ``seconds`` (total), ``failures``.
+        (seconds per student's assignment), ``seconds`` (total), ``failures``.
 
     Raises
     ------
     ValueError
         On a bad ``jobs`` or ``timeout``, or a ``student`` that is not in the class.
     """
-    from . import summary as summary_mod
+    run = start_run(submissions, output=output, jobs=jobs, db_url=db_url, timeout=timeout,
+                    secret_file=secret_file, demo=demo, course=course, echo=echo,
+                    sandbox=sandbox, judge=judge, max_notebook_bytes=max_notebook_bytes)
+    prepare_source(run)
+    collect_submissions(run, submissions, roster=roster, student=student)
+    results = grade_locally(run)
+    return write_outputs(run, results)
+
+
+def start_run(submissions, *, output, jobs, db_url, timeout, secret_file, demo, course, echo,
+              sandbox, judge, max_notebook_bytes) -> GradingRun:
+    """Check the arguments, find the course, the secret and the sandbox: a new run.
+
+    Says loudly (on ``echo`` and stderr) when grading will run unsandboxed or with
+    the public secret.
+    """
     from .._validation import check_int
+    from .sandbox import sandbox_available
 
     echo = _printable_echo(echo or _say)
     jobs = check_int(jobs, "jobs", minimum=1)
@@ -667,183 +505,329 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     secret, public = resolve_secret(secret_file, demo=demo)
     if public and not demo:
-        print("warning: grading with the public demo secret: students can predict their "
-              "random cases. Set CONVCOURSE_SECRET, ~/.config/convcourse/secret or --secret-file.",
-              file=sys.stderr)
+        print(GRADE_PUBLIC_SECRET_WARNING, file=sys.stderr)
     db_url = check_db_url(db_url) if db_url else _default_db(out)
-    from .sandbox import sandbox_available
-
-    sandbox_status = sandbox_available()
-    sandboxed = bool(sandbox_status) if sandbox is None else bool(sandbox) and bool(sandbox_status)
-    unsandboxed_note = ""
+    status = sandbox_available()
+    sandboxed = bool(status) if sandbox is None else bool(sandbox) and bool(status)
+    run = GradingRun(root=root, out=out, db_url=db_url, secret=secret, timeout=timeout,
+                     jobs=jobs, max_notebook_bytes=max_notebook_bytes, sandboxed=sandboxed,
+                     sandbox_reason=status.reason, judge=bool(judge), echo=echo,
+                     started=started)
     if not sandboxed:
-        why = (sandbox_status.reason if not sandbox_status
+        why = (status.reason if not status
                else "the sandbox was turned off: --no-sandbox, or sandbox=False")
-        unsandboxed_note = (f"WARNING: UNSANDBOXED GRADING ({why}): submissions' code runs with "
-                            "the grader's rights; the judge still decides the scores")
-        echo(unsandboxed_note)
-        print(unsandboxed_note, file=sys.stderr)
+        run.unsandboxed_note = (f"WARNING: UNSANDBOXED GRADING ({why}): submissions' code runs "
+                                "with the grader's rights; the judge still decides the scores")
+        echo(run.unsandboxed_note)
+        print(run.unsandboxed_note, file=sys.stderr)
+    return run
 
-    # 1. the course's assignments, registered in the gradebook
-    course_assignments = list_assignments(root / "solutions")
-    if not course_assignments:
-        raise FileNotFoundError(f"no assignment in {root / 'solutions'}")
-    shutil.rmtree(out / "source", ignore_errors=True)
-    for name in course_assignments:
-        shutil.copytree(root / "solutions" / name, out / "source" / name,
+
+def prepare_source(run: GradingRun) -> None:
+    """Copy ``solutions/`` to ``OUTPUT/source`` and release every assignment into
+    ``OUTPUT/release`` (the stub submissions are normalised against), registering it
+    in the run's template gradebook (the one every task copies; the class's gradebook
+    is written by :func:`write_outputs` only)."""
+    assignments = list_assignments(run.root / "solutions")
+    if not assignments:
+        raise FileNotFoundError(f"no assignment in {run.root / 'solutions'}")
+    shutil.rmtree(run.out / "source", ignore_errors=True)
+    for name in assignments:
+        shutil.copytree(run.root / "solutions" / name, run.out / "source" / name,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    wanted = {a: notebook_names(out / "source" / a) for a in course_assignments}
+    run.wanted = {a: notebook_names(run.out / "source" / a) for a in assignments}
+    shutil.rmtree(run.out / "scratch", ignore_errors=True)
+    run.template_db.parent.mkdir(parents=True)
+    for name in assignments:
+        generate_assignment(run.out, name, db_url=f"sqlite:///{run.template_db}")
 
-    # 2. the submissions
+
+def collect_submissions(run: GradingRun, submissions, *, roster=None, student=None) -> None:
+    """Read the submissions (a folder or a zip) and the roster; normalise each notebook
+    (``submissions.normalize_notebook``) into ``OUTPUT/submitted``; one task per notebook.
+
+    A notebook that is missing or cannot be read is not graded: it earns 0, with the
+    reason (``run.problems``).  The folders of every student graded now are rebuilt.
+    """
     skipped: list = []
-    found, folders = find_submissions(submissions, wanted, out, max_bytes=max_notebook_bytes,
-                                      skipped=skipped)
+    found, folders = find_submissions(submissions, run.wanted, run.out,
+                                      max_bytes=run.max_notebook_bytes, skipped=skipped)
     for name, why in skipped:
-        echo(f"not graded: {name!r} in the submissions ({why})")
-    plan_names = sorted({a for subs in found.values() for a in subs}) or course_assignments
-    plan = {a: wanted[a] for a in plan_names}
+        run.echo(f"not graded: {name!r} in the submissions ({why})")
+    plan_names = sorted({a for subs in found.values() for a in subs}) or list(run.wanted)
+    run.plan = {a: run.wanted[a] for a in plan_names}
     students = read_roster(roster) if roster else list(folders)
-    students += [s for s in folders if s not in students]
-    if student is not None:
-        if student not in students:
-            raise ValueError(f"student {student!r} is not in the class (roster or submissions)")
-        todo = [student]
-    else:
-        todo = list(students)
-    # the gradebook, the assignments and the students, registered one run at a time
-    with registration_lock(db_url):
-        register_students(db_url, students)
-        for name in plan:
-            generate_assignment(out, name, db_url=db_url)
-
-    problems, cell_notes, tasks, langs = {}, {}, [], {}
-    for s in todo:
-        for assignment, notebooks in plan.items():
+    run.students = students + [s for s in folders if s not in students]
+    if student is not None and student not in run.students:
+        raise ValueError(f"student {student!r} is not in the class (roster or submissions)")
+    run.todo = [student] if student is not None else list(run.students)
+    langs = {}
+    for s in run.todo:
+        for assignment, notebooks in run.plan.items():
             for step in ("submitted", "autograded", "feedback"):
-                shutil.rmtree(out / step / s / assignment, ignore_errors=True)
-            (out / "judge" / f"{record_name(s, assignment)}.json").unlink(missing_ok=True)
+                shutil.rmtree(run.out / step / s / assignment, ignore_errors=True)
+            (run.out / "judge" / f"{record_name(s, assignment)}.json").unlink(missing_ok=True)
             sub = found.get(s, {}).get(assignment)
-            dest = out / "submitted" / s / assignment
-            graded_any = False
-            for notebook in notebooks:
-                key = (s, assignment, notebook)
-                path = sub.notebooks.get(notebook) if sub else None
-                if sub is None:
-                    problems[key] = NOT_SUBMITTED
-                    continue
-                if notebook in sub.refused:
-                    problems[key] = sub.refused[notebook]
-                    continue
-                if path is None:
-                    problems[key] = f"no notebook {notebook}.ipynb in the submission"
-                    continue
-                release_nb = nbformat.read(out / "release" / assignment / f"{notebook}.ipynb", as_version=4)
-                try:
-                    nb, notes, per_cell = normalize_notebook(path, release_nb,
-                                                             max_bytes=max_notebook_bytes)
-                except NotebookProblem as exc:
-                    problems[key] = str(exc)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the class
-                    problems[key] = (f"the notebook could not be read ({type(exc).__name__}: "
-                                     f"{str(exc)[:300]})")
-                    continue
-                lang = submitted_language(path)
-                nb.metadata = copy.deepcopy(nb.metadata)
-                nb.metadata.setdefault("convcourse", {})["lang"] = lang
-                langs[(s, assignment)] = langs.get((s, assignment)) or lang
-                if sub.notes.get(notebook):
-                    first = next((c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                                  if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-                                  and not c.metadata["nbgrader"].get("solution")), None)
-                    if first:
-                        per_cell[first] = "; ".join(sub.notes[notebook] + [per_cell.get(first, "")]).strip("; ")
-                dest.mkdir(parents=True, exist_ok=True)
-                nbformat.write(nb, dest / f"{notebook}.ipynb")
-                cell_notes[key] = per_cell
-                graded_any = True
-            if graded_any:
-                tasks.append({"student": s, "assignment": assignment,
-                              "notebooks": list(notebooks),
-                              "lang": langs.get((s, assignment), DEFAULT_LANGUAGE)})
-    _save_state(out, problems, cell_notes, todo)
-    problems, cell_notes = _load_state(out)
+            graded = [n for n in notebooks if _normalise(run, s, assignment, n, sub, langs)]
+            # a student's assignment is checked in one language: its first notebook's
+            lang = langs.get((s, assignment), DEFAULT_LANGUAGE)
+            for notebook in graded:  # one at a time: a task's uids follow from its number
+                run.tasks.append(_task(run, s, assignment, notebook, lang))
+    _save_state(run.out, run.problems, run.cell_notes, run.todo)
+    run.problems, run.cell_notes = _load_state(run.out)
 
-    # 3. autograde, one process per student
-    env = {"CONVCOURSE_SECRET": secret, "PATH": os.environ["PATH"]}
-    uids = uid_range(out)
-    for index, task in enumerate(tasks):
-        task.update(root=str(out), db_url=db_url, timeout=timeout,
-                    env={**env, LANG_VAR: task["lang"]},
-                    sandbox=sandboxed, uid=uids[2 * index % len(uids)], judge=bool(judge))
-    timings, failures, judge_timings = {}, [], {}
+
+def _normalise(run: GradingRun, student: str, assignment: str, notebook: str, sub,
+               langs: dict) -> bool:
+    """Write one submitted notebook, normalised, into ``OUTPUT/submitted``; or record in
+    ``run.problems`` why it is not graded.  Whether it is graded."""
+    key = (student, assignment, notebook)
+    path = sub.notebooks.get(notebook) if sub else None
+    if sub is None:
+        run.problems[key] = NOT_SUBMITTED
+        return False
+    if notebook in sub.refused:
+        run.problems[key] = sub.refused[notebook]
+        return False
+    if path is None:
+        run.problems[key] = f"no notebook {notebook}.ipynb in the submission"
+        return False
+    release_nb = nbformat.read(run.out / "release" / assignment / f"{notebook}.ipynb",
+                               as_version=4)
+    try:
+        nb, notes, per_cell = normalize_notebook(path, release_nb,
+                                                 max_bytes=run.max_notebook_bytes)
+    except NotebookProblem as exc:
+        run.problems[key] = str(exc)
+        return False
+    except Exception as exc:  # noqa: BLE001 - one bad notebook never stops the class
+        run.problems[key] = (f"the notebook could not be read ({type(exc).__name__}: "
+                             f"{str(exc)[:300]})")
+        return False
+    lang = submitted_language(path)
+    nb.metadata = copy.deepcopy(nb.metadata)
+    nb.metadata.setdefault("convcourse", {})["lang"] = lang
+    langs[(student, assignment)] = langs.get((student, assignment)) or lang
+    if sub.notes.get(notebook):
+        first = next((c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                      if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+                      and not c.metadata["nbgrader"].get("solution")), None)
+        if first:
+            per_cell[first] = "; ".join(sub.notes[notebook] + [per_cell.get(first, "")]).strip("; ")
+    dest = run.out / "submitted" / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / f"{notebook}.ipynb")
+    run.cell_notes[key] = per_cell
+    return True
+
+
+def _task(run: GradingRun, student: str, assignment: str, notebook: str,
+          lang: str) -> NotebookTask:
+    """The task of one notebook: paths and plain settings (see ``autograde.NotebookTask``)."""
+    from .sandbox import POLICY
+
+    return NotebookTask(
+        student=student, assignment=assignment, notebook=notebook, lang=lang,
+        submitted=str(run.out / "submitted" / student / assignment),
+        source=str(run.out / "source"), template_db=str(run.template_db),
+        scratch=str(run.scratch(student, assignment, notebook)), timeout=run.timeout,
+        secret=run.secret, path=os.environ["PATH"], sandboxed=run.sandboxed,
+        uid=POLICY.task_uid(run.out, len(run.tasks)), judge=run.judge)
+
+
+def grade_locally(run: GradingRun) -> list[NotebookResult]:
+    """Run every task in a pool of ``run.jobs`` processes; the results, as they finish.
+
+    A task that raises (its process died) is that notebook's failure, never the class's.
+    """
+    tasks = run.tasks
     total = len(tasks)
-    echo(f"grading {total} submission(s) of {len(todo)} student(s) with {min(jobs, max(total, 1))} "
-         f"job(s); output in {out}")
+    run.echo(f"grading {total} notebook(s) of {len(run.todo)} student(s) with "
+             f"{min(run.jobs, max(total, 1))} job(s); output in {run.out}")
+    results = []
+    if not total:
+        return results
+    # processes are reused: student code runs in kernels and workers, never in them
     ctx = multiprocessing.get_context("spawn")
-    if total:
-        # worker processes are reused: student code runs in kernels, never in a worker
-        workers = min(jobs, total)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_autograde_task, t): t for t in tasks}
-            for done, fut in enumerate(as_completed(futures), 1):
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - one student's failure is that student's 0
-                    task = futures[fut]
-                    res = {"student": task["student"], "assignment": task["assignment"],
-                           "ok": False, "seconds": 0.0, "stage": "autograde",
-                           "error": f"grading failed: {type(exc).__name__}: {str(exc)[:300]}"}
-                timings[f"{res['student']}/{res['assignment']}"] = res["seconds"]
-                judge_timings[f"{res['student']}/{res['assignment']}"] = res.get("judge_seconds", 0.0)
-                status = "ok" if res["ok"] else res["error"]
-                echo(f"[{done:>{len(str(total))}}/{total}] graded {res['student']} "
-                     f"{res['assignment']} in {res['seconds']:.1f} s: {status}")
-                if not res["ok"]:
-                    failures.append(res)
-                    if res.get("stage") in ("autograde", "judge"):
-                        # no score of this task can be trusted: 0, with the reason
-                        for notebook in plan.get(res["assignment"], []):
-                            problems.setdefault((res["student"], res["assignment"], notebook),
-                                                res["error"])
+    with ProcessPoolExecutor(max_workers=min(run.jobs, total), mp_context=ctx) as pool:
+        futures = {pool.submit(grade_notebook, t): t for t in tasks}
+        for done, fut in enumerate(as_completed(futures), 1):
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - one notebook's failure is its 0
+                task = futures[fut]
+                res = NotebookResult(task.student, task.assignment, task.notebook)
+                res.failed("autograde", f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
+            status = "ok" if res.ok else res.error
+            run.echo(f"[{done:>{len(str(total))}}/{total}] graded {res.student} "
+                     f"{res.assignment}/{res.notebook} in {res.seconds:.1f} s: {status}")
+            results.append(res)
+    return results
 
-    # 4. tables, feedback for what could not be graded, summary
-    _save_state(out, problems, cell_notes, todo)
-    grades, cells = collect_results(out, db_url, students, plan, problems, cell_notes)
+
+def write_outputs(run: GradingRun, results: list[NotebookResult]) -> dict:
+    """Everything a run leaves: the class's gradebook, the notebooks, feedback and logs,
+    grades.csv, cells.csv, mistakes.csv and the summary.
+
+    The only phase that writes the gradebook: it registers the class and the
+    assignments, then merges the tasks' rows in a fixed order (student, assignment,
+    notebook), whatever order they finished in.
+    """
+    results = sorted(results, key=lambda r: (r.student, r.assignment, r.notebook))
+    failures = [r for r in results if not r.ok]
+    for res in failures:
+        if res.stage in UNTRUSTED_STAGES:
+            # no score of this notebook can be trusted: 0, with the reason
+            run.problems.setdefault((res.student, res.assignment, res.notebook), res.error)
+    _register(run)
+    _merge_into_gradebook(run, results)
+    _place_task_files(run, results)
+    _save_state(run.out, run.problems, run.cell_notes, run.todo)
+    grades, cells = collect_results(run.out, run.db_url, run.students, run.plan, run.problems,
+                                    run.cell_notes)
+    _missing_feedback(run, cells)
+    mistakes, picture, heatmap = _write_tables(run, grades, cells)
     tampered = [r for r in cells if r["message"].startswith(TAMPERING)]
-    for (s, assignment, notebook), reason in problems.items():
-        if s not in students or assignment not in plan:
+    _report(run, grades, cells, tampered, picture, heatmap)
+    timings, judge_timings = {}, {}
+    for res in results:
+        key = f"{res.student}/{res.assignment}"
+        timings[key] = timings.get(key, 0.0) + res.seconds
+        judge_timings[key] = judge_timings.get(key, 0.0) + res.judge_seconds
+    return {"grades": grades, "cells": cells, "mistakes": mistakes, "output": run.out,
+            "timings": timings, "seconds": time.perf_counter() - run.started,
+            "failures": [_failure(r) for r in failures], "sandboxed": run.sandboxed,
+            "tampered": tampered, "judge_timings": judge_timings}
+
+
+def _failure(res: NotebookResult) -> dict:
+    return {"student": res.student, "assignment": res.assignment, "notebook": res.notebook,
+            "ok": False, "stage": res.stage, "error": res.error, "seconds": res.seconds}
+
+
+def _register(run: GradingRun) -> None:
+    """The class and the assignments in the gradebook, one run at a time."""
+    with registration_lock(run.db_url):
+        register_students(run.db_url, run.students)
+        for name in run.plan:
+            retry_when_locked(lambda: generate_assignment(run.out, name, db_url=run.db_url))
+
+
+def _merge_into_gradebook(run: GradingRun, results: list[NotebookResult]) -> None:
+    """Copy each task's rows into the class's gradebook, one student's assignment at a time.
+
+    As nbgrader's autograde does, a notebook of a graded assignment that was not graded
+    (missing, unreadable) scores 0 in the gradebook.
+    """
+    from nbgrader.api import Gradebook
+
+    by_submission: dict = {}
+    for res in results:
+        if res.grades:
+            by_submission.setdefault((res.student, res.assignment), []).append(res)
+
+    def merge(student, assignment, graded):
+        with Gradebook(run.db_url, COURSE_ID) as gb:
+            gb.update_or_create_submission(assignment, student)
+            rows = {r.notebook: r for r in graded}
+            for notebook in run.plan.get(assignment, []):
+                subnb = gb.find_submission_notebook(notebook, assignment, student)
+                res = rows.get(notebook)
+                for g in subnb.grades:
+                    g.auto_score = res.grades.get(g.name) if res else 0
+                    # as nbgrader's SaveAutoGrades: a manual score, or no automatic one,
+                    # needs the instructor (a notebook not graded does not)
+                    g.needs_manual_grade = bool(res) and (g.manual_score is not None
+                                                          or g.auto_score is None)
+                for c in (subnb.comments if res else []):
+                    c.auto_comment = res.comments.get(c.name)
+            gb.db.commit()
+
+    for (student, assignment), graded in sorted(by_submission.items()):
+        retry_when_locked(lambda: merge(student, assignment, graded))
+
+
+def _place_task_files(run: GradingRun, results: list[NotebookResult]) -> None:
+    """Move what the tasks wrote into the output folder: autograded notebooks, feedback,
+    the log and the judge's record of each student's assignment; then their scratch."""
+    records: dict = {}
+    logs: dict = {}
+    for res in results:
+        where = (res.student, res.assignment)
+        for kind, folder in (("autograded", res.autograded), ("feedback", res.feedback)):
+            if folder and Path(folder).is_dir():
+                shutil.copytree(folder, run.out / kind / res.student / res.assignment,
+                                symlinks=True, dirs_exist_ok=True)
+        if res.log and Path(res.log).is_file():
+            logs.setdefault(where, []).append(Path(res.log).read_text(errors="replace"))
+        if res.judged is not None:
+            record = records.setdefault(where, {"student": res.student,
+                                                "assignment": res.assignment,
+                                                "sandboxed": res.sandboxed, "notebooks": {},
+                                                "seconds": 0.0})
+            if res.judged:
+                record["notebooks"][res.notebook] = res.judged
+            record["seconds"] = round(record["seconds"] + res.judge_seconds, 3)
+    for (student, assignment), texts in logs.items():
+        path = run.out / "logs" / f"{record_name(student, assignment)}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(texts))
+    for (student, assignment), record in records.items():
+        path = run.out / "judge" / f"{record_name(student, assignment)}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1, sort_keys=True))
+    for res in results:  # the scratch of a student's assignment: all its notebooks placed
+        shutil.rmtree(run.scratch(res.student, res.assignment, res.notebook).parent,
+                      ignore_errors=True)
+
+
+def _missing_feedback(run: GradingRun, cells: list[dict]) -> None:
+    """A feedback page saying why, for every notebook that could not be graded."""
+    for (s, assignment, notebook), reason in run.problems.items():
+        if s not in run.students or assignment not in run.plan:
             continue
-        path = out / "feedback" / s / assignment / f"{notebook}.html"
+        path = run.out / "feedback" / s / assignment / f"{notebook}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         max_score = sum(r["max_score"] for r in cells if r["student_id"] == s
                         and r["assignment"] == assignment and r["notebook"] == notebook)
         path.write_text(missing_feedback_html(s, assignment, notebook, reason, max_score))
+
+
+def _write_tables(run: GradingRun, grades: list, cells: list) -> tuple:
+    """grades.csv, cells.csv, mistakes.csv, the pictures and summary.txt."""
+    from . import summary as summary_mod
+
+    out = run.out
     summary_mod.write_csv(out / "grades.csv", grades,
                           ["student_id", "assignment", "score", "max_score"])
     summary_mod.write_csv(out / "cells.csv", cells,
                           ["student_id", "assignment", "notebook", "grade_id", "score",
                            "max_score", "message"])
-    mistakes = summary_mod.count_mistakes(collect_mistakes(out, students, plan))
+    mistakes = summary_mod.count_mistakes(collect_mistakes(out, run.students, run.plan))
     summary_mod.write_csv(out / "mistakes.csv", mistakes,
                           ["assignment", "exercise", "mistake", "students"])
     picture = summary_mod.plot_summary(grades, cells, out / "summary.png", mistakes=mistakes)
     heatmap = summary_mod.plot_heatmap(grades, cells, out / "heatmap.png")
     (out / "summary.txt").write_text(summary_mod.table(grades, cells) + "\n")
-    echo(summary_mod.table(grades, cells, rates=False))
+    return mistakes, picture, heatmap
+
+
+def _report(run: GradingRun, grades, cells, tampered, picture, heatmap) -> None:
+    """The summary on ``echo``: the table, tampering, the sandbox, where the files are."""
+    from . import summary as summary_mod
+
+    out = run.out
+    run.echo(summary_mod.table(grades, cells, rates=False))
     if tampered:
-        echo(f"{TAMPERING} in {len(tampered)} cell(s) (the judge's score counts): " + ", ".join(
+        run.echo(f"{TAMPERING} in {len(tampered)} cell(s) (the judge's score counts): " + ", ".join(
             f"{r['student_id']}/{r['notebook']}/{r['grade_id']}" for r in tampered[:20])
             + (" ..." if len(tampered) > 20 else ""))
-    echo(unsandboxed_note or "sandbox: every kernel and judge worker ran in bubblewrap "
-         f"({sandbox_status.reason})")
-    echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
-         f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\npicture: {picture}\n"
-         f"heat map: {heatmap}\nmistakes: {out / 'mistakes.csv'}\n"
-         f"summary (grades and full marks per exercise): {out / 'summary.txt'}")
-    return {"grades": grades, "cells": cells, "mistakes": mistakes, "output": out, "timings": timings,
-            "seconds": time.perf_counter() - started, "failures": failures,
-            "sandboxed": sandboxed, "tampered": tampered, "judge_timings": judge_timings}
+    run.echo(run.unsandboxed_note or "sandbox: every kernel and judge worker ran in bubblewrap "
+             f"({run.sandbox_reason})")
+    run.echo(f"grades: {out / 'grades.csv'}\ncells: {out / 'cells.csv'}\n"
+             f"feedback: {out / 'feedback'}/<student>/<assignment>/<notebook>.html\n"
+             f"picture: {picture}\nheat map: {heatmap}\nmistakes: {out / 'mistakes.csv'}\n"
+             f"summary (grades and full marks per exercise): {out / 'summary.txt'}")
 
 
 def submitted_language(path: Path) -> str:

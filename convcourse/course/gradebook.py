@@ -7,15 +7,17 @@ find it empty and the second fails (``duplicate key ... grade_cell_type``), and
 two runs that add the same student race the same way.  ``registration_lock``
 serialises that registration phase across processes and machines with a
 PostgreSQL advisory lock; SQLite serialises writers itself (a run waits on a
-locked file for up to the ``timeout`` in its URL).
+locked file for up to the ``timeout`` in its URL, and ``retry_when_locked`` tries
+again when even that ran out).
 """
 
 from __future__ import annotations
 
+import time
 import zlib
 from contextlib import contextmanager
 
-__all__ = ["COURSE_ID", "registration_lock", "register_students"]
+__all__ = ["COURSE_ID", "registration_lock", "register_students", "retry_when_locked"]
 
 #: nbgrader's course id for every gradebook convcourse writes
 COURSE_ID = "convcourse"
@@ -55,3 +57,33 @@ def register_students(db_url: str, students) -> None:
     with Gradebook(db_url, COURSE_ID) as gb:
         for s in students:
             gb.update_or_create_student(s)
+
+
+def retry_when_locked(action, *, attempts: int = 6, sleep=time.sleep):
+    """``action()``, tried again while SQLite answers "database is locked".
+
+    Another process (another grading run into the same SQLite file) may hold the
+    write lock longer than the ``timeout`` of the URL; the attempt is then
+    repeated after 1, 2, 3... seconds, ``attempts`` times in all.  Any other
+    error, or the last one, is raised.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> def flaky():
+    ...     calls.append(1)
+    ...     if len(calls) < 3:
+    ...         raise RuntimeError("(sqlite3.OperationalError) database is locked")
+    ...     return "written"
+    >>> retry_when_locked(flaky, sleep=lambda s: None), len(calls)
+    ('written', 3)
+    """
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ValueError(f"attempts must be a positive int; got {attempts!r}")
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy and nbgrader wrap it variously
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            sleep(1 + attempt)

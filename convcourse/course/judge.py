@@ -50,6 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from . import _judge_worker as wire
+from .nbfacts import copy_regular_files, is_test_cell
+from .sandbox import POLICY
 
 __all__ = ["JudgedCell", "CellVerdict", "judged_cells", "student_program", "needed_statements",
            "code_hashes", "Worker", "judge_notebook", "WORKER_PATH"]
@@ -97,11 +99,6 @@ class CellVerdict:
     mistakes: list = field(default_factory=list)
 
 
-def _test_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 def judged_cells(source_nb, exercises=None) -> dict:
     """The graded cells of an instructor's notebook that call one known check.
 
@@ -130,7 +127,7 @@ def judged_cells(source_nb, exercises=None) -> dict:
         from ..grading import EXERCISES as exercises
     found = {}
     for cell in source_nb.cells:
-        if not _test_cell(cell):
+        if not is_test_cell(cell):
             continue
         meta = cell.metadata["nbgrader"]
         try:
@@ -165,7 +162,7 @@ def student_program(nb) -> list:
     """
     program = []
     for index, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code" or _test_cell(cell) or not cell.source.strip():
+        if cell.get("cell_type") != "code" or is_test_cell(cell) or not cell.source.strip():
             continue
         program.append((f"<ipython-input-{index + 1}>", cell.source))
     return program
@@ -432,16 +429,6 @@ def worker_view(blocked_modules) -> list:
     return view
 
 
-def _copy_regular_files(src: Path, dest: Path) -> None:
-    """Copy the regular files of ``src`` (not symlinks, not notebooks' checkpoints)."""
-    if not src.is_dir():
-        return
-    for path in src.iterdir():
-        if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb":
-            continue
-        shutil.copyfile(path, dest / path.name, follow_symlinks=False)
-
-
 class Worker:
     """One worker process running a submission's code, answering calls.
 
@@ -531,7 +518,7 @@ class Worker:
             self.starts += 1
             self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
             if self.files_from is not None:
-                _copy_regular_files(Path(self.files_from), Path(self.workdir))
+                copy_regular_files(self.files_from, self.workdir)
             argv = self._command(self.workdir)
             env = None
             if self.sandbox is None:
@@ -690,12 +677,9 @@ class _Label:
 def _unsandboxed_limits():  # pragma: no cover - runs in the child
     import resource
 
-    # RLIMIT_NPROC 1: no second task for the grader's uid (binds no root: the sandbox does)
-    for limit, value in ((resource.RLIMIT_AS, 3 * 2**30), (resource.RLIMIT_CPU, 600),
-                         (resource.RLIMIT_FSIZE, 256 * 2**20), (resource.RLIMIT_CORE, 0),
-                         (resource.RLIMIT_NPROC, 1)):
+    for name, value in POLICY.unsandboxed_limits():
         try:
-            resource.setrlimit(limit, (value, value))
+            resource.setrlimit(getattr(resource, name), (value, value))
         except (ValueError, OSError):
             pass
 
@@ -818,7 +802,7 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         from ..grading import EXERCISES as exercises
     start = time.perf_counter()
     cells = judged_cells(source_nb, exercises)
-    graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if _test_cell(c)]
+    graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if is_test_cell(c)]
     program = student_program(submitted_nb)
     codes = code_hashes(program, {cell.exercise for cell in cells.values()})
     overall = Deadline.after(default_deadline(timeout) if deadline is None else deadline)

@@ -32,50 +32,10 @@ import nbformat
 
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, messages, translate
 from .config import assignments, nbgrader_config
+from .student_readme import STUDENT_README
 
 __all__ = ["generate_assignment", "release", "write_bundle", "STUDENT_README",
            "STUDENT_JUPYTER_CONFIG", "release_folder", "translate_release"]
-
-STUDENT_README = """\
-# convcourse: your assignments
-
-This folder holds your notebooks (`notebooks/<assignment>/`) and the `convcourse`
-package they use.
-
-## 1. Install (once)
-
-Python 3.10 or newer; in this folder:
-
-    python -m venv .venv
-    . .venv/bin/activate                 # Windows: .venv\\Scripts\\activate
-    pip install -e '.[student]'
-
-That is numpy, scipy, matplotlib, scikit-learn, JupyterLab and what running a
-notebook needs, nothing of the grader's.
-
-## 2. Open the notebook
-
-    JUPYTER_CONFIG_PATH=jupyter-config jupyter lab notebooks/
-    # Windows: set JUPYTER_CONFIG_PATH=jupyter-config  then  jupyter lab notebooks/
-
-Fill in every cell marked `# YOUR CODE HERE` and run the test cells below each
-exercise: they say what is still wrong, and name the likely mistake when they
-recognise it.  (`jupyter-config/` shows only the student tools of nbgrader,
-should your instructor have you install it for its Validate button.)
-
-## 3. Check before submitting
-
-    convcourse check notebooks/01-convolution/01-convolution.ipynb
-
-runs the whole notebook in a fresh kernel, as the grader will, and prints each
-test cell's result (PASS, or FAIL with the diagnosis).  Hidden tests with other
-cases decide the grade, so a PASS here is necessary, not sufficient.
-
-## 4. Submit
-
-Submit the notebook file as your instructor asks.  Keep its file name, and do
-not delete, move or split cells: the grader finds your answers by their cells.
-"""
 
 #: JupyterLab and server settings for students: nbgrader's assignment list and validate
 #: button stay, its instructor tools (formgrader, create assignment, course list) go

@@ -74,7 +74,9 @@ __all__ = [
     "prepare_workdir",
     "run_sandboxed",
     "SandboxedKernelManager",
-    "execute_notebook_sandboxed",
+    "SandboxPolicy",
+    "POLICY",
+    "MEMORY_BYTES",
 ]
 
 #: Where the working folder appears inside the sandbox (also ``HOME``).
@@ -121,6 +123,11 @@ for entry in (os.scandir(files) if os.path.isdir(files) else ()):
                   file=sys.stderr)
 os.execv(argv[0], argv)
 """ % {"keyctl": _KEYCTL_SYSCALL}
+
+#: Address space of each process that runs a submission's code (a kernel, a judge worker,
+#: sandboxed or not): a course notebook with numpy and matplotlib needs about 1 GiB, and a
+#: machine grading two notebooks at once must not swap.
+MEMORY_BYTES = 3 * 2**30
 
 # Variables a caller's environment may hand to sandboxed code (by name, checked
 # against this list); everything else is dropped.  The course secret is not here.
@@ -208,7 +215,7 @@ class SandboxConfig:
     """
 
     cpu_seconds: int = 300
-    memory_bytes: int = 4 * 2**30
+    memory_bytes: int = MEMORY_BYTES
     max_processes: int = 64
     max_file_bytes: int = 256 * 2**20
     max_open_files: int = 1024
@@ -249,6 +256,84 @@ class SandboxConfig:
                     or not str(pair[1]).startswith("/")):
                 raise ValueError("views must hold (host path, absolute path inside) pairs; "
                                  f"got {pair!r}")
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """How a grading run confines submissions: its limits and its uids, in one place.
+
+    A grading run gives each task (one student's notebook) two uids of its own: the
+    kernel's, and the judge workers' (``RLIMIT_NPROC`` counts every task of a uid on the
+    machine, and a uid's keyrings outlive its processes: no two students share one).
+
+    Parameters
+    ----------
+    memory_bytes : int
+        Address space of each process of a kernel or a judge worker.
+    worker_cpu_seconds : int
+        CPU seconds of a sandboxed judge worker (the judge's own deadline comes first).
+    unsandboxed_cpu_seconds, unsandboxed_file_bytes : int
+        The rlimits of a judge worker where no sandbox can be created.
+    first_uid, uids_per_run, runs : int
+        A run into folder ``out`` gives uids from ``first_uid + k * uids_per_run``
+        (k from ``out``, one of ``runs``): two runs into different folders rarely meet.
+
+    Examples
+    --------
+    >>> kernel, worker = POLICY.task_configs(1_000_000)
+    >>> (kernel.uid, worker.uid), worker.memory_bytes == kernel.memory_bytes == MEMORY_BYTES
+    ((1000000, 1000001), True)
+    >>> "CONVCOURSE_SEEDS" in kernel.pass_env, worker.pass_env
+    (True, ())
+    """
+
+    memory_bytes: int = MEMORY_BYTES
+    worker_cpu_seconds: int = 120
+    unsandboxed_cpu_seconds: int = 600
+    unsandboxed_file_bytes: int = 256 * 2**20
+    first_uid: int = 1_000_000
+    uids_per_run: int = 20_000
+    runs: int = 100_000
+
+    def uid_range(self, out) -> range:
+        """The uids a run into ``out`` gives its sandboxes, two per task (the kernel, then
+        the judge's workers).  Past ``uids_per_run / 2`` tasks the uids are given again; the
+        sandbox's prelude clears a uid's keyrings before any code of a student runs."""
+        import zlib
+
+        start = self.first_uid + (zlib.crc32(str(out).encode()) % self.runs) * self.uids_per_run
+        return range(start, start + self.uids_per_run)
+
+    def task_uid(self, out, index: int) -> int:
+        """The kernel's uid of the run's task number ``index`` (its workers': the next one)."""
+        uids = self.uid_range(out)
+        return uids[2 * index % len(uids)]
+
+    def kernel(self, uid: int) -> SandboxConfig:
+        """A grading kernel's sandbox: it gets its per-exercise seeds, never the secret."""
+        return SandboxConfig(uid=uid, gid=uid, memory_bytes=self.memory_bytes,
+                             pass_env=_DEFAULT_PASS_ENV + ("CONVCOURSE_SEEDS",))
+
+    def worker(self, uid: int = 65534) -> SandboxConfig:
+        """A judge worker's sandbox (the judge narrows it further: the standard library and
+        its view only, one task): no variable of the grader passes."""
+        return SandboxConfig(uid=uid, gid=uid, memory_bytes=self.memory_bytes,
+                             cpu_seconds=self.worker_cpu_seconds, pass_env=())
+
+    def task_configs(self, uid: int) -> tuple:
+        """``(kernel config, judge worker config)`` of a task whose kernel's uid is ``uid``."""
+        return self.kernel(uid), self.worker(uid + 1)
+
+    def unsandboxed_limits(self) -> tuple:
+        """``((resource name, value), ...)``: the rlimits of a judge worker where no sandbox
+        can be created; ``RLIMIT_NPROC`` 1: no second task for the grader's uid."""
+        return (("RLIMIT_AS", self.memory_bytes), ("RLIMIT_CPU", self.unsandboxed_cpu_seconds),
+                ("RLIMIT_FSIZE", self.unsandboxed_file_bytes), ("RLIMIT_CORE", 0),
+                ("RLIMIT_NPROC", 1))
+
+
+#: the policy of every grading run
+POLICY = SandboxPolicy()
 
 
 @dataclass(frozen=True)
@@ -414,29 +499,53 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
     ['/run/convcourse-files', '/home/student', '/usr/bin/true']
     """
     config = SandboxConfig() if config is None else config
+    argv, workdir = _checked_command(argv, workdir)
+    mode = sandbox_mode(config)
+    m = _Mounts()
+    _system_mounts(m, config)
+    _python_mounts(m, config)
+    _work_mounts(m, workdir, config, rw_binds)
+    cmd = [_tool("env"), "-i", _tool("bwrap"), *_namespaces(mode)]
+    cmd += m.args + ["--remount-ro", "/", "--chdir", SANDBOX_HOME]
+    for name, value in _environment(config, env).items():
+        cmd += ["--setenv", name, value]
+    cmd += ["--", *_identity_and_limits(config, mode)]
+    prelude = [os.path.realpath(sys.executable), "-I", "-S", "-c", _PRELUDE, SANDBOX_FILES,
+               SANDBOX_HOME]
+    return cmd + prelude + argv
+
+
+def _checked_command(argv, workdir) -> tuple:
+    """``(argv as strings, workdir resolved)``, or a ValueError naming the bad one."""
     if isinstance(argv, (str, bytes)) or len(argv) == 0:
         raise ValueError(f"argv must be a non-empty list of strings; got {argv!r}")
-    argv = [os.fspath(a) for a in argv]
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
         raise ValueError(f"workdir must be an existing folder; got {str(workdir)!r}")
-    mode = sandbox_mode(config)
+    return [os.fspath(a) for a in argv], workdir
 
-    cmd = [_tool("env"), "-i", _tool("bwrap"),
-           "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-           "--unshare-cgroup-try", "--hostname", "sandbox",
-           "--die-with-parent", "--new-session"]
+
+def _namespaces(mode) -> list:
+    """bwrap's options for the namespaces, the session and, per mode, who it runs as."""
+    args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--hostname", "sandbox",
+            "--die-with-parent", "--new-session"]
     if mode == "root":
-        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                "--cap-add", "CAP_SETPCAP"]
+        # setpriv needs these three to drop to the sandbox's uid; every other one goes
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                 "--cap-add", "CAP_SETPCAP"]
     elif mode == "userns":
-        cmd += ["--unshare-user"]
+        args += ["--unshare-user"]
         if _bwrap_supports("--disable-userns"):
-            cmd += ["--disable-userns"]
+            args += ["--disable-userns"]
     else:
         raise ValueError(f"mode must be 'root' or 'userns'; got {mode!r}")
+    return args
 
-    m = _Mounts()
+
+def _system_mounts(m, config) -> None:
+    """The system a program needs, read-only (``/usr``, the few ``/etc`` files), a fresh
+    ``/proc`` and ``/dev``, and the size-capped private ``/tmp`` and ``/dev/shm``."""
     m.add("--ro-bind", "/usr", "/usr")
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         m.system(top)
@@ -449,6 +558,12 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
     m.args += ["--perms", "1777", "--size", str(config.tmp_bytes), "--tmpfs", "/dev/shm"]
     m.args += ["--perms", "1777", "--size", str(config.tmp_bytes), "--tmpfs", "/tmp"]
     m.dirs |= {"/dev/shm", "/tmp"}
+
+
+def _python_mounts(m, config) -> None:
+    """The Python installation, read-only: with ``python='full'`` the environment and
+    ``config.packages``; with ``'stdlib'`` the base interpreter alone, every folder of
+    installed packages masked, and ``config.views`` (what a judge worker may use)."""
     if config.python == "stdlib":
         python_dirs = dict.fromkeys(str(Path(p).resolve()) for p in
                                     (sys.base_prefix, sys.base_exec_prefix))
@@ -465,14 +580,22 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
             m.args += ["--perms", "0555", "--size", "4096", "--tmpfs", path]
     for src, dest in config.views:
         m.add("--ro-bind", str(Path(src).resolve()), str(dest))
+
+
+def _work_mounts(m, workdir, config, rw_binds) -> None:
+    """The caller's read-write folders, the working folder (read-only, copied by the
+    prelude) and the tmpfs ``$HOME`` the command starts in."""
     for path in rw_binds:
         path = str(Path(path).resolve())
         m.add("--bind", path, path)
     m.add("--ro-bind", str(workdir), SANDBOX_FILES)
     m.args += ["--perms", "0777", "--size", str(config.home_bytes), "--tmpfs", SANDBOX_HOME]
     m.dirs.add(SANDBOX_HOME)
-    cmd += m.args + ["--remount-ro", "/", "--chdir", SANDBOX_HOME]
 
+
+def _environment(config, env) -> dict:
+    """The command's whole environment: fixed defaults, then the allowed names of the
+    caller's ``env`` (``config.pass_env``), then ``config.env``."""
     bindir = str(Path(sys.executable).parent)
     variables = {
         "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
@@ -491,24 +614,24 @@ def sandboxed_command(argv, workdir, config=None, *, env=None, rw_binds=()):
         if env is not None and name in env:
             variables[name] = str(env[name])
     variables.update(dict(config.env))
-    for name, value in variables.items():
-        cmd += ["--setenv", name, value]
+    return variables
 
-    cmd += ["--"]
+
+def _identity_and_limits(config, mode) -> list:
+    """What runs between bwrap and the prelude: in mode 'root', ``setpriv`` down to the
+    sandbox's uid with no capability left; then ``prlimit`` with ``config``'s limits."""
+    cmd = []
     if mode == "root":
         cmd += [_tool("setpriv"), f"--reuid={config.uid}", f"--regid={config.gid}",
                 "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
                 "--"]
-    cmd += [_tool("prlimit"),
-            f"--cpu={config.cpu_seconds}:{config.cpu_seconds + 1}",
-            f"--as={config.memory_bytes}",
-            f"--nproc={config.max_processes}",
-            f"--fsize={config.max_file_bytes}",
-            f"--nofile={config.max_open_files}",
-            "--core=0", "--"]
-    prelude = [os.path.realpath(sys.executable), "-I", "-S", "-c", _PRELUDE, SANDBOX_FILES,
-               SANDBOX_HOME]
-    return cmd + prelude + argv
+    return cmd + [_tool("prlimit"),
+                  f"--cpu={config.cpu_seconds}:{config.cpu_seconds + 1}",
+                  f"--as={config.memory_bytes}",
+                  f"--nproc={config.max_processes}",
+                  f"--fsize={config.max_file_bytes}",
+                  f"--nofile={config.max_open_files}",
+                  "--core=0", "--"]
 
 
 def _site_folders(python_dirs) -> list:
@@ -759,47 +882,3 @@ if _AsyncKernelManager is not None:
 
 else:  # pragma: no cover
     SandboxedKernelManager = None
-
-
-def execute_notebook_sandboxed(nb, workdir, config=None, *, timeout=60, env=None,
-                               startup_timeout=60):
-    """Execute a notebook with nbclient, its kernel in a sandbox around ``workdir``.
-
-    Parameters
-    ----------
-    nb : nbformat.NotebookNode
-        Executed in place (outputs filled in).
-    workdir : str or Path
-        The notebook's private folder (the kernel's working folder).
-    config : SandboxConfig, optional
-    timeout : float, optional
-        Seconds per cell (nbclient's ``timeout``).
-    env : mapping, optional
-        Caller's environment for ``config.pass_env``.
-    startup_timeout : float, optional
-        Seconds for the kernel to start.
-
-    Returns
-    -------
-    nb : nbformat.NotebookNode
-
-    Examples
-    --------
-    >>> import nbformat, tempfile
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("6 * 7")])
-    >>> d = tempfile.mkdtemp()
-    >>> out = execute_notebook_sandboxed(nb, d) if sandbox_available() else None
-    >>> out is None or out.cells[0].outputs[0]["data"]["text/plain"] == "42"
-    True
-    """
-    from nbclient import NotebookClient
-    from traitlets.config import Config
-
-    # the client creates (and so shuts down) the kernel manager, as nbgrader's would
-    c = Config()
-    c.SandboxedKernelManager.sandbox_config = config
-    c.SandboxedKernelManager.workdir = str(Path(workdir).resolve())
-    client = NotebookClient(nb, kernel_manager_class=SandboxedKernelManager, config=c,
-                            timeout=timeout, startup_timeout=startup_timeout,
-                            resources={"metadata": {"path": str(workdir)}})
-    return client.execute() if env is None else client.execute(env=dict(env))

@@ -149,7 +149,7 @@ def exercise_of(grade_id: str) -> str:
     >>> exercise_of("pad2d_visible"), exercise_of("pad2d_hidden"), exercise_of("pad2d")
     ('pad2d', 'pad2d', 'pad2d')
     """
-    from .config import split_grade_id
+    from .nbfacts import split_grade_id
 
     return split_grade_id(grade_id)[0]
 

@@ -1,0 +1,429 @@
+"""One submission's notebook, graded as a pure task: ``grade_notebook(task) -> result``.
+
+A task is the unit a grading run hands to a process of its pool (and, later, to
+a machine of a cluster), so it is made to need nothing of the run but what it is
+given:
+
+- its inputs are paths and plain settings (:class:`NotebookTask`, picklable: no
+  open database session, no nbgrader application);
+- it writes only under its own scratch folder (``task.scratch``): an nbgrader
+  course directory of its own, with a copy of the run's *template gradebook*
+  (the assignments as ``generate_assignment`` registered them, no student),
+  into which nbgrader's autograde writes the kernel's scores and the judge
+  its own; the gradebook of the class is never opened here;
+- its result is plain data (:class:`NotebookResult`): the scratch gradebook's
+  rows of this notebook, the judge's record, what failed, and where in the
+  scratch folder the autograded notebook, the feedback and the log are.
+
+``grade.write_outputs`` then merges the results, in a fixed order, into the
+class's gradebook and output folder: the only writer of either.
+
+Inside, the steps are those of one notebook: nbgrader's autograde with the
+robust pipeline (``config.apply_robust_pipeline``: the kernel in the sandbox, per
+exercise seeds instead of the course secret), the judge (``judge.py``: the graded
+cells that call a check, scored by running the submission's functions in sandboxed
+workers; its scores replace the kernel's), then the feedback (hidden tests
+stripped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from ..i18n import LANG_VAR
+from .gradebook import COURSE_ID
+from .nbfacts import grade_id
+
+__all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "kernel_did_not_finish",
+           "judged_cell_text", "scratch_db_url"]
+
+#: the failure of a stage that leaves no score of the notebook to trust
+UNTRUSTED_STAGES = ("autograde", "judge")
+
+
+@dataclass(frozen=True)
+class NotebookTask:
+    """What :func:`grade_notebook` needs: paths and plain settings, nothing else.
+
+    Parameters
+    ----------
+    student, assignment, notebook, lang : str
+        Whose notebook, and the language its checks report in.
+    submitted : str
+        The normalised submission's folder (``OUTPUT/submitted/<student>/<assignment>``;
+        read only).
+    source : str
+        nbgrader's source folder of the run (``OUTPUT/source``; read only): the
+        instructor's notebook tells the judge which cell calls which check.
+    template_db : str
+        The run's template gradebook (an SQLite file; read only).
+    scratch : str
+        The task's own folder: everything the task writes goes under it.
+    timeout : int
+        CPU seconds a cell may use.
+    secret : str
+        The course secret (a sandboxed kernel and the judge's workers get seeds
+        derived from it, never the secret).
+    path : str
+        ``PATH`` for nbgrader (it runs ``alembic``) and the kernels.
+    sandboxed : bool
+        Run the kernel and the judge's workers in the sandbox.
+    uid : int
+        The kernel's uid in the sandbox (the judge's workers get the next one).
+    judge : bool
+        Let the judge decide the scores.
+    """
+
+    student: str
+    assignment: str
+    notebook: str
+    lang: str
+    submitted: str
+    source: str
+    template_db: str
+    scratch: str
+    timeout: int
+    secret: str
+    path: str
+    sandboxed: bool
+    uid: int
+    judge: bool = True
+
+
+@dataclass
+class NotebookResult:
+    """What :func:`grade_notebook` returns: plain data, paths inside the task's scratch folder.
+
+    ``ok`` is False when a stage failed (``stage``: 'autograde', 'judge' or 'feedback';
+    ``error`` says how).  ``grades`` and ``comments`` are the notebook's scores and
+    automatic comments in the scratch gradebook, by cell name (empty when autograde
+    failed); ``judged`` is the judge's record of the notebook (None when the judge did
+    not run, ``{}`` when it found no autograded notebook to judge).
+    """
+
+    student: str
+    assignment: str
+    notebook: str
+    ok: bool = True
+    stage: str = ""
+    error: str = ""
+    seconds: float = 0.0
+    judge_seconds: float = 0.0
+    sandboxed: bool = False
+    grades: dict = field(default_factory=dict)
+    comments: dict = field(default_factory=dict)
+    judged: dict | None = None
+    autograded: str = ""
+    feedback: str = ""
+    log: str = ""
+
+    def failed(self, stage: str, error: str) -> None:
+        """Record the first failure (a later stage's failure does not hide it)."""
+        if self.ok:
+            self.ok, self.stage, self.error = False, stage, error
+
+
+def scratch_db_url(scratch) -> str:
+    """The URL of the gradebook in a task's scratch folder (SQLite; only the task uses it)."""
+    return f"sqlite:///{Path(scratch) / 'gradebook.db'}"
+
+
+def grade_notebook(task: NotebookTask) -> NotebookResult:
+    """Autograde, judge and give feedback on one submitted notebook, in ``task.scratch``.
+
+    Never raises for what the submission does: a failing stage is recorded in the
+    result (``ok``, ``stage``, ``error``), and the stages after it still run where
+    they can (the feedback of a notebook the judge could not score).
+    """
+    start = time.perf_counter()
+    scratch = _fresh_scratch(task)
+    result = NotebookResult(task.student, task.assignment, task.notebook,
+                            sandboxed=task.sandboxed, log=str(scratch / "grading.log"))
+    with _output_to(Path(result.log)) as log, _environment(_task_env(task)):
+        kernel_config, worker_config = _sandbox_configs(task)
+        config = _scratch_config(task, kernel_config)
+        _autograde(task, config, log, result)
+        kernel_seconds = time.perf_counter() - start
+        if result.ok and task.judge:
+            try:
+                result.judged = _judge(task, worker_config, log)
+            except Exception as exc:  # noqa: BLE001 - reported per notebook, never fatal
+                log.exception("judge failed")
+                result.failed("judge", f"judge failed: {type(exc).__name__}: {exc}")
+        result.judge_seconds = time.perf_counter() - start - kernel_seconds
+        _feedback(task, config, log, result)
+        if result.stage != "autograde":
+            result.grades, result.comments = _scratch_rows(task)
+    result.autograded = str(scratch / "autograded" / task.student / task.assignment)
+    result.feedback = str(scratch / "feedback" / task.student / task.assignment)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# ------------------------------------------------------------------ the task's surroundings
+
+def _fresh_scratch(task: NotebookTask) -> Path:
+    """The task's scratch folder, emptied: the submitted notebook and the template gradebook
+    copied in (the gradebook of the class is never opened by a task)."""
+    scratch = Path(task.scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
+    submitted = scratch / "submitted" / task.student / task.assignment
+    submitted.mkdir(parents=True)
+    shutil.copyfile(Path(task.submitted) / f"{task.notebook}.ipynb",
+                    submitted / f"{task.notebook}.ipynb")
+    shutil.copyfile(task.template_db, scratch / "gradebook.db")
+    return scratch
+
+
+@contextlib.contextmanager
+def _output_to(path: Path):
+    """For the ``with`` block, this process's stdout and stderr (nbgrader, SQLAlchemy and
+    the kernels write there) and a logger go to ``path``; then both are restored."""
+    saved = [os.dup(1), os.dup(2)]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    handler = logging.FileHandler(path, mode="a")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger(f"convcourse.grade.{path.parent.name}")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield log
+    finally:
+        handler.close()
+        log.handlers[:] = []
+        for target, copy in zip((1, 2), saved):
+            os.dup2(copy, target)
+            os.close(copy)
+        os.close(fd)
+
+
+def _task_env(task: NotebookTask) -> dict:
+    """The variables the kernel's environment starts from (``execute.kernel_env``)."""
+    return {"CONVCOURSE_SECRET": task.secret, "PATH": task.path, LANG_VAR: task.lang}
+
+
+@contextlib.contextmanager
+def _environment(values: dict):
+    """``os.environ`` with ``values`` set for the ``with`` block, then as it was."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _sandbox_configs(task: NotebookTask):
+    """``(kernel config, judge worker config)`` of this task, or ``(None, None)`` unsandboxed."""
+    if not task.sandboxed:
+        return None, None
+    from .sandbox import POLICY
+
+    return POLICY.task_configs(int(task.uid))
+
+
+def _scratch_config(task: NotebookTask, kernel_config):
+    """nbgrader's configuration of the scratch course directory: the run's source folder
+    (read), the scratch gradebook, this notebook only."""
+    from .config import nbgrader_config
+
+    config = nbgrader_config(task.scratch, source=task.source,
+                             db_url=scratch_db_url(task.scratch), timeout=task.timeout,
+                             sandbox_config=kernel_config, hide_secret=True)
+    config.CourseDirectory.assignment_id = task.assignment
+    config.CourseDirectory.student_id = task.student
+    config.CourseDirectory.notebook_id = task.notebook
+    return config
+
+
+# ------------------------------------------------------------------ the stages
+
+def _autograde(task: NotebookTask, config, log, result: NotebookResult) -> None:
+    """nbgrader's autograde (the robust pipeline) into the scratch folder and gradebook."""
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+
+    try:
+        app = Autograde(coursedir=CourseDirectory(config=config), config=config, log=log)
+        app.force = True
+        app.create_student = True
+        app.start()
+    except Exception as exc:  # noqa: BLE001 - reported per notebook, never fatal to the class
+        log.exception("autograde failed")
+        result.failed("autograde", f"autograde failed: {type(exc).__name__}: {exc}")
+
+
+def _feedback(task: NotebookTask, config, log, result: NotebookResult) -> None:
+    """nbgrader's feedback page of the autograded notebook (hidden tests stripped)."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    try:
+        app = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=log)
+        app.force = True
+        app.start()
+    except Exception as exc:  # noqa: BLE001
+        log.exception("generate_feedback failed")
+        result.failed("feedback", f"feedback failed: {type(exc).__name__}: {exc}")
+
+
+def _judge(task: NotebookTask, worker_config, log) -> dict:
+    """Judge the notebook; its scores replace the kernel's in the scratch gradebook.
+
+    Returns the judge's record of the notebook (per cell: kernel and judge scores,
+    tampering, report, mistakes), or ``{}`` when there was nothing to judge (no
+    autograded notebook).
+    """
+    from .execute import wall_limit
+    from .judge import judge_notebook, judged_cells
+
+    scratch = Path(task.scratch)
+    submitted = scratch / "submitted" / task.student / task.assignment / f"{task.notebook}.ipynb"
+    autograded = scratch / "autograded" / task.student / task.assignment / f"{task.notebook}.ipynb"
+    if autograded.is_symlink() or not autograded.is_file():
+        return {}
+    source_nb = nbformat.read(Path(task.source) / task.assignment / f"{task.notebook}.ipynb",
+                              as_version=4)
+    submitted_nb = nbformat.read(submitted, as_version=4)
+    unfinished = kernel_did_not_finish(nbformat.read(autograded, as_version=4))
+    failed_cells: set = set()
+    try:
+        result = judge_notebook(source_nb, submitted_nb, student=task.student,
+                                assignment=task.assignment, notebook=task.notebook,
+                                secret=task.secret, sandbox=worker_config,
+                                files_from=task.submitted,
+                                # a wall-clock limit per statement: generous, so that a
+                                # busy machine does not stop an honest import
+                                timeout=wall_limit(task.timeout))
+        failure = ""
+    except Exception as exc:  # noqa: BLE001 - a judge failure must not stop the class
+        log.exception("the judge failed on %s", task.notebook)
+        failure = f"the judge could not score this cell ({type(exc).__name__}: {exc})"
+        result = {"verdicts": {}, "not_judged": [], "load_errors": [], "refused": [],
+                  "workers": 0, "seconds": 0.0}
+        failed_cells = set(judged_cells(source_nb))
+    cells = _apply_verdicts(task, result["verdicts"], unfinished, failure, failed_cells)
+    _hide_tampered_outputs(autograded, cells)
+    return {"cells": cells, "not_judged": result["not_judged"],
+            "load_errors": result["load_errors"][:20], "refused": result["refused"][:20],
+            "workers": result["workers"], "seconds": round(result["seconds"], 3)}
+
+
+def _apply_verdicts(task: NotebookTask, verdicts: dict, unfinished: set, failure: str,
+                    failed_cells: set) -> dict:
+    """Write the judge's scores over the kernel's in the scratch gradebook; the record of
+    each judged cell (the scratch gradebook is the task's alone: nothing else locks it)."""
+    from nbgrader.api import Gradebook
+
+    cells = {}
+    with Gradebook(scratch_db_url(task.scratch), COURSE_ID) as gb:
+        subnb = gb.find_submission_notebook(task.notebook, task.assignment, task.student)
+        for g in subnb.grades:
+            v = verdicts.get(g.name)
+            if v is None and not (failure and g.name in failed_cells):
+                continue
+            kernel = float(g.auto_score or 0.0)
+            if v is None:
+                judge, report, hidden, mistakes = 0.0, failure, True, []
+            elif g.name in unfinished:  # the kernel's score means nothing
+                judge, report, hidden, mistakes = v.score, v.report, v.hidden, list(v.mistakes)
+            else:
+                judge = v.score if v.hidden else (kernel if v.passed else 0.0)
+                report, hidden, mistakes = v.report, v.hidden, list(v.mistakes)
+            differs = abs(kernel - judge) > 1e-6
+            if differs:
+                g.auto_score = judge
+            # tampering: the kernel ran the check to its end and reported another score
+            cells[g.name] = {"kernel": kernel, "judge": judge, "points": float(g.max_score),
+                             "tampering": differs and g.name not in unfinished,
+                             "unfinished": differs and g.name in unfinished,
+                             "hidden": hidden, "report": report,
+                             "exercise": v.exercise if v else "", "mistakes": mistakes}
+        gb.db.commit()
+    return cells
+
+
+def _scratch_rows(task: NotebookTask) -> tuple[dict, dict]:
+    """``(grades, comments)``: what autograde and the judge decided for this notebook in the
+    scratch gradebook, as plain values: ``{cell name: auto_score}`` and ``{cell name:
+    auto_comment}`` (what ``grade.write_outputs`` copies into the class's gradebook; an
+    instructor's manual scores there are the instructor's, as with nbgrader's autograde)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(scratch_db_url(task.scratch), COURSE_ID) as gb:
+        try:
+            subnb = gb.find_submission_notebook(task.notebook, task.assignment, task.student)
+        except MissingEntry:
+            return {}, {}
+        grades = {g.name: g.auto_score for g in subnb.grades}
+        comments = {c.name: c.auto_comment for c in subnb.comments}
+    return grades, comments
+
+
+# ------------------------------------------------------------------ reading a notebook
+
+def kernel_did_not_finish(nb) -> set:
+    """grade_ids of the test cells whose kernel timed out or died: their score is no report.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook, new_output
+    >>> cell = new_code_cell("check()", metadata={"nbgrader": {"grade_id": "t"}})
+    >>> cell.outputs = [new_output("error", ename="CellTimeoutError", evalue="", traceback=[])]
+    >>> kernel_did_not_finish(new_notebook(cells=[cell]))
+    {'t'}
+    """
+    found = set()
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid and any(o.get("output_type") == "error"
+                       and o.get("ename") in ("KernelDied", "CellTimeoutError")
+                       for o in cell.get("outputs", [])):
+            found.add(gid)
+    return found
+
+
+def _hide_tampered_outputs(path: Path, cells: dict) -> None:
+    """In the autograded notebook (the feedback's source), a cell whose kernel score the judge
+    replaced shows the judge's score and report instead of what the kernel printed."""
+    changed = False
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        info = cells.get(grade_id(cell))
+        if info and info["tampering"]:
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text=judged_cell_text(info["judge"], info["points"],
+                                                               info["report"]))]
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
+
+
+def judged_cell_text(score: float, points: float, report: str) -> str:
+    """What the feedback shows in a cell whose score the judge decided, not the kernel.
+
+    Examples
+    --------
+    >>> print(judged_cell_text(5, 5, ""), end="")
+    Your notebook's run of this cell did not give its score; the judge ran your function outside the notebook and scored it 5 of 5 points.
+    >>> judged_cell_text(1, 4, "case 3 failed").splitlines()[1]
+    'case 3 failed'
+    """
+    text = ("Your notebook's run of this cell did not give its score; the judge ran your "
+            f"function outside the notebook and scored it {score:g} of {points:g} points.\n")
+    return text + (report.strip() + "\n" if report.strip() else "")
