@@ -23,8 +23,8 @@ over channels the element-wise product becomes a sum, i.e. a matrix product:
    (stride 4) and apply ``B^T d B`` to each, as one product with the
    Kronecker matrix ``kron(B^T, B^T)`` (36 x 36): ``V (36, T, C_in)``
    (channels last, so that cutting the tiles copies contiguous runs; a
-   separable transform with the sparse ``B`` in numpy element-wise passes was
-   measured 1.8x slower than this one product);
+   separable transform with the sparse ``B`` in numpy element-wise passes took
+   1.8x the CPU time of this one product, measured on a loaded machine);
 3. 36 batched products over the channels, ``M[xi] = V[xi] @ U[xi]^T``:
    ``(36, T, C_out)``; this is where the work is, 4x less than direct;
 4. output transform ``A^T m A`` (one product with ``kron(A^T, A^T)``, 16 x 36)
@@ -119,7 +119,7 @@ class WinogradF4x4:
         t = m * th * tw
         # padded images, channels last, zeros up to the last whole tile: a tile's pixel is then
         # a contiguous run of C_in values, so cutting the tiles below copies whole cache lines
-        # (channels first, it gathered single values 4 apart: 3x slower, measured)
+        # (channels first, it gathered single values 4 apart: 2x the CPU time, measured under load)
         xp = np.zeros((m, th * M_OUT + 2, tw * M_OUT + 2, self.c_in), dtype=self.dtype)
         xp[:, pt:pt + h, pl:pl + w, :] = x.transpose(0, 2, 3, 1)
         # d[i, j, (n, ty, tx), c] = xp[n, 4 ty + i, 4 tx + j, c]: the 6x6 tiles, overlapping by 2
