@@ -6,6 +6,7 @@
     convcourse i18n extract|update|check    # gettext catalogs of the prose and the package's messages
     convcourse validate                     # solutions pass, stubs fail, ids unique, release fresh
     convcourse grade SUBMISSIONS [--output DIR] [--jobs N] [--db URL] [--roster CSV] [--student ID]
+                     [--scheduler tcp://HOST:8786]
                      [--no-sandbox]             # the sandbox is on wherever bubblewrap works
     convcourse demo [--output DIR]          # grade the bundled sample class
     convcourse export OUT --format canvas|moodle|csv [--grades output/grades.csv] [--roster CSV]
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--max-notebook-mib", type=float, default=20,
                            help="largest submitted notebook read, in MiB (default 20); a larger "
                                 "one scores 0 with the reason")
+            p.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                           help="grade on the workers of this Dask scheduler's cluster instead "
+                                "of --jobs local processes (needs the 'cluster' extra); the "
+                                "gradebook and the outputs are written here")
             p.add_argument("--no-sandbox", action="store_true",
                            help="run the submissions' code without the sandbox (it then runs "
                                 "with your rights; the run says so loudly, and the judge still "
@@ -125,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
                            roster=args.roster, student=args.student, timeout=args.timeout,
                            secret_file=args.secret_file, course=args.course,
                            sandbox=False if args.no_sandbox else None,
-                           max_notebook_bytes=max(1, int(args.max_notebook_mib * 2**20)))
+                           max_notebook_bytes=max(1, int(args.max_notebook_mib * 2**20)),
+                           scheduler=args.scheduler)
             return 1 if result["failures"] else 0
         elif args.command == "demo":
             from .course.demo import demo

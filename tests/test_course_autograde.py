@@ -1,8 +1,9 @@
 """One notebook graded as a pure task (convcourse/course/autograde.py, issue 11).
 
-The task is what a later cluster backend sends to another machine, so it is held
-to its contract here: its inputs are paths and plain settings (it crosses a process
-boundary by pickle), its result is plain data, it writes only under its own scratch
+The task is what a process of the pool or a Dask worker on another machine gets, so
+it is held to its contract here: its inputs are data and plain settings (it crosses
+a process boundary by pickle), with seeds instead of the course secret; its result
+is plain data, its files travel as data; it writes only under its own scratch
 folder, and it never opens the class's gradebook.
 """
 
@@ -16,9 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from convcourse.course.autograde import NotebookResult, NotebookTask, grade_notebook
+import nbformat
+
+from convcourse.course.autograde import (NotebookResult, NotebookTask, grade_notebook,
+                                         pack_files, unpack_files)
 from convcourse.course.grade import (collect_submissions, grade_locally, prepare_source,
                                      start_run, write_outputs)
+from convcourse.course.judge import notebook_seeds
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -31,42 +36,99 @@ def snapshot(folder: Path, skip: Path) -> dict:
             if p.is_file() and skip not in p.parents}
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    """A run over two students of the faulty class, prepared up to its tasks."""
-    tmp = tmp_path_factory.mktemp("autograde")
+SECRET = "a-course-secret-only-the-grader-knows"
+
+
+def prepare(tmp, secret_file=None, students=("good", "partial")):
+    """A run over some students of the faulty class, prepared up to its tasks."""
     course = tmp / "course"
     shutil.copytree(FIXTURES / "course", course)
     faulty_class.build(course / "notebooks" / "00-fixture" / "fixture.ipynb", tmp / "class")
     for folder in (tmp / "class").iterdir():
-        if folder.name not in ("good", "partial"):
+        if folder.name not in students:
             shutil.rmtree(folder)
     run = start_run(tmp / "class", output=tmp / "out", jobs=1, db_url=None, timeout=5,
-                    secret_file=None, demo=True, course=course, echo=lambda *a: None,
-                    sandbox=None, judge=True, max_notebook_bytes=2**20)
+                    secret_file=secret_file, demo=secret_file is None, course=course,
+                    echo=lambda *a: None, sandbox=None, judge=True, max_notebook_bytes=2**20)
     prepare_source(run)
     collect_submissions(run, tmp / "class")
     return run
 
 
-def test_a_task_is_paths_and_plain_settings(prepared):
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A run over two students of the faulty class, prepared up to its tasks."""
+    return prepare(tmp_path_factory.mktemp("autograde"))
+
+
+def test_a_task_is_data_and_plain_settings(prepared):
     task = prepared.tasks[0]
     assert pickle.loads(pickle.dumps(task)) == task
     for f in dataclasses.fields(NotebookTask):
-        assert type(getattr(task, f.name)) in (str, int, bool), f.name
+        assert type(getattr(task, f.name)) in (str, int, bool, bytes, tuple), f.name
     assert [(t.student, t.notebook) for t in prepared.tasks] == [("good", "fixture"),
                                                                 ("partial", "fixture")]
+    # the notebook as normalised into the output folder, the assignment's source folder
+    out = prepared.out
+    assert task.submitted == (out / "submitted" / "good" / "00-fixture" / "fixture.ipynb").read_bytes()
+    assert task.source == (("fixture.ipynb",
+                            (out / "source" / "00-fixture" / "fixture.ipynb").read_bytes()),)
     # two uids per task: the kernel's and its judge workers'
     assert prepared.tasks[1].uid == prepared.tasks[0].uid + 2
+
+
+def test_no_task_holds_the_course_secret_only_seeds_derived_from_it(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(SECRET + "\n")
+    run = prepare(tmp_path, secret_file=secret_file)
+    assert run.secret == SECRET and len(run.tasks) == 2
+    for task in run.tasks:
+        shipped = pickle.dumps(task) + run.template_db.read_bytes()
+        for form in (SECRET.encode(), SECRET.encode("utf-16-le"), SECRET[::-1].encode()):
+            assert form not in shipped
+        nb = nbformat.reads(task.submitted.decode(), as_version=4)
+        assert task.seeds == notebook_seeds(nb, SECRET, task.student, task.assignment,
+                                            task.notebook)
+        assert task.seeds != notebook_seeds(nb, "another secret", task.student,
+                                            task.assignment, task.notebook)
+    # two students, two sets of seeds
+    assert run.tasks[0].seeds != run.tasks[1].seeds
+
+
+def test_files_travel_as_data_and_never_leave_their_folder(tmp_path):
+    made = tmp_path / "worker"
+    (made / "ag" / "sub").mkdir(parents=True)
+    (made / "fb").mkdir()
+    (made / "ag" / "nb.ipynb").write_bytes(b"{}")
+    (made / "ag" / "sub" / "picture.png").write_bytes(bytes(range(256)))
+    (made / "fb" / "nb.html").write_text("<p>feedback</p>")
+    (tmp_path / "outside.txt").write_text("the worker's own file")
+    (made / "ag" / "link.txt").symlink_to(tmp_path / "outside.txt")
+    (made / "log").write_text("graded\n")
+    res = NotebookResult("ann", "a1", "nb", autograded=str(made / "ag"),
+                         feedback=str(made / "fb"), log=str(made / "log"))
+    packed = pickle.loads(pickle.dumps(pack_files(res)))
+    assert set(packed["autograded"]) == {"nb.ipynb", "sub/picture.png"}  # no symlink followed
+    here = tmp_path / "client" / "scratch"
+    unpack_files(res, packed, here)
+    assert Path(res.autograded) == here / "autograded" / "ann" / "a1"
+    assert (Path(res.autograded) / "sub" / "picture.png").read_bytes() == bytes(range(256))
+    assert (Path(res.feedback) / "nb.html").read_text() == "<p>feedback</p>"
+    assert Path(res.log).read_text() == "graded\n"
+    for bad in ("../../escaped.txt", "/tmp/absolute.txt"):
+        with pytest.raises(ValueError, match="leaves its folder"):
+            unpack_files(res, {"feedback": {bad: b"x"}}, here)
+    assert not (tmp_path / "client" / "escaped.txt").exists()
 
 
 @pytest.mark.slow
 def test_a_task_in_another_process_writes_only_its_scratch_and_returns_plain_data(prepared):
     out, task = prepared.out, prepared.tasks[0]
-    scratch = Path(task.scratch)
+    scratch = prepared.scratch(task.student, task.assignment, task.notebook)
     before = snapshot(out, skip=out / "scratch")
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result = pool.submit(grade_notebook, task).result()
+        result = pool.submit(grade_notebook, task, str(scratch),
+                             prepared.template_db.read_bytes()).result()
     assert isinstance(result, NotebookResult) and result.ok, result.error
     assert snapshot(out, skip=out / "scratch") == before
     assert not (out / "gradebook.db").exists()  # the class's gradebook: written by write_outputs only

@@ -1,37 +1,44 @@
-"""One submission's notebook, graded as a pure task: ``grade_notebook(task) -> result``.
+"""One submission's notebook, graded as a pure task: ``grade_notebook(task, scratch, template)``.
 
-A task is the unit a grading run hands to a process of its pool (and, later, to
-a machine of a cluster), so it is made to need nothing of the run but what it is
-given:
+A task is the unit a grading run hands to a process of its pool or to a worker of a
+Dask cluster on another machine (``cluster.py``), so it needs nothing of the run but
+what it is given, and one kind of task serves both:
 
-- its inputs are paths and plain settings (:class:`NotebookTask`, picklable: no
-  open database session, no nbgrader application);
-- it writes only under its own scratch folder (``task.scratch``): an nbgrader
-  course directory of its own, with a copy of the run's *template gradebook*
-  (the assignments as ``generate_assignment`` registered them, no student),
-  into which nbgrader's autograde writes the kernel's scores and the judge
-  its own; the gradebook of the class is never opened here;
-- its result is plain data (:class:`NotebookResult`): the scratch gradebook's
-  rows of this notebook, the judge's record, what failed, and where in the
-  scratch folder the autograded notebook, the feedback and the log are.
+- its inputs are data (:class:`NotebookTask`, picklable): the normalised submitted
+  notebook's bytes, the assignment's source folder's files, plain settings and the
+  notebook's *seeds* (``judge.notebook_seeds``), derived by the grader from the course
+  secret, which never leaves the grader; with it, ``template_db``: the bytes of the
+  run's *template gradebook* (the assignments as ``generate_assignment`` registered
+  them, no student), shared by every task;
+- it writes only under its scratch folder (``scratch``): an nbgrader course directory
+  of its own with a copy of the template gradebook, into which nbgrader's autograde
+  writes the kernel's scores and the judge its own; the gradebook of the class is
+  never opened here;
+- its result is plain data (:class:`NotebookResult`): the scratch gradebook's rows of
+  this notebook, the judge's record, what failed, and where in the scratch folder the
+  autograded notebook, the feedback and the log are (:func:`pack_files` and
+  :func:`unpack_files` carry those files as data from a machine that does not share
+  the grader's disk).
 
 ``grade.write_outputs`` then merges the results, in a fixed order, into the
 class's gradebook and output folder: the only writer of either.
 
 Inside, the steps are those of one notebook: nbgrader's autograde with the
-robust pipeline (``config.apply_robust_pipeline``: the kernel in the sandbox, per
-exercise seeds instead of the course secret), the judge (``judge.py``: the graded
-cells that call a check, scored by running the submission's functions in sandboxed
-workers; its scores replace the kernel's), then the feedback (hidden tests
-stripped).
+robust pipeline (``config.apply_robust_pipeline``: the kernel in the sandbox, the
+task's seeds in its environment), the judge (``judge.py``: the graded cells that
+call a check, scored by running the submission's functions in sandboxed workers
+with the same seeds; its scores replace the kernel's), then the feedback (hidden
+tests stripped).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +49,9 @@ from ..i18n import LANG_VAR
 from .gradebook import COURSE_ID
 from .nbfacts import grade_id
 
-__all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "kernel_did_not_finish",
-           "judged_cell_text", "scratch_db_url"]
+__all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "pack_files", "unpack_files",
+           "task_failure", "progress_line", "record_name",
+           "kernel_did_not_finish", "judged_cell_text", "scratch_db_url"]
 
 #: the failure of a stage that leaves no score of the notebook to trust
 UNTRUSTED_STAGES = ("autograde", "judge")
@@ -51,33 +59,30 @@ UNTRUSTED_STAGES = ("autograde", "judge")
 
 @dataclass(frozen=True)
 class NotebookTask:
-    """What :func:`grade_notebook` needs: paths and plain settings, nothing else.
+    """What :func:`grade_notebook` needs (with the template gradebook): data and plain settings.
 
     Parameters
     ----------
     student, assignment, notebook, lang : str
         Whose notebook, and the language its checks report in.
-    submitted : str
-        The normalised submission's folder (``OUTPUT/submitted/<student>/<assignment>``;
-        read only).
-    source : str
-        nbgrader's source folder of the run (``OUTPUT/source``; read only): the
-        instructor's notebook tells the judge which cell calls which check.
-    template_db : str
-        The run's template gradebook (an SQLite file; read only).
-    scratch : str
-        The task's own folder: everything the task writes goes under it.
+    submitted : bytes
+        The normalised submitted notebook (``OUTPUT/submitted/<student>/<assignment>/
+        <notebook>.ipynb``).
+    source : tuple of (str, bytes)
+        The files of the assignment's source folder (``OUTPUT/source/<assignment>``), by
+        path relative to it: the instructor's notebook tells the judge which cell calls
+        which check, and nbgrader copies the other files next to the autograded notebook.
+    seeds : str
+        The notebook's ``CONVCOURSE_SEEDS`` (``judge.notebook_seeds``): its kernel and
+        its judge draw their random cases from them.  The course secret itself is in
+        no task.
     timeout : int
         CPU seconds a cell may use.
-    secret : str
-        The course secret (a sandboxed kernel and the judge's workers get seeds
-        derived from it, never the secret).
-    path : str
-        ``PATH`` for nbgrader (it runs ``alembic``) and the kernels.
     sandboxed : bool
         Run the kernel and the judge's workers in the sandbox.
     uid : int
-        The kernel's uid in the sandbox (the judge's workers get the next one).
+        The kernel's uid in the sandbox (the judge's workers get the next one); distinct
+        for every task of a run, so tasks that run at once on one machine never share one.
     judge : bool
         Let the judge decide the scores.
     """
@@ -86,13 +91,10 @@ class NotebookTask:
     assignment: str
     notebook: str
     lang: str
-    submitted: str
-    source: str
-    template_db: str
-    scratch: str
+    submitted: bytes
+    source: tuple
+    seeds: str
     timeout: int
-    secret: str
-    path: str
     sandboxed: bool
     uid: int
     judge: bool = True
@@ -106,7 +108,8 @@ class NotebookResult:
     ``error`` says how).  ``grades`` and ``comments`` are the notebook's scores and
     automatic comments in the scratch gradebook, by cell name (empty when autograde
     failed); ``judged`` is the judge's record of the notebook (None when the judge did
-    not run, ``{}`` when it found no autograded notebook to judge).
+    not run, ``{}`` when it found no autograded notebook to judge); ``worker`` is the
+    Dask worker that graded it ('' when graded here).
     """
 
     student: str
@@ -124,6 +127,7 @@ class NotebookResult:
     autograded: str = ""
     feedback: str = ""
     log: str = ""
+    worker: str = ""
 
     def failed(self, stage: str, error: str) -> None:
         """Record the first failure (a later stage's failure does not hide it)."""
@@ -136,50 +140,161 @@ def scratch_db_url(scratch) -> str:
     return f"sqlite:///{Path(scratch) / 'gradebook.db'}"
 
 
-def grade_notebook(task: NotebookTask) -> NotebookResult:
-    """Autograde, judge and give feedback on one submitted notebook, in ``task.scratch``.
+def grade_notebook(task: NotebookTask, scratch, template_db: bytes) -> NotebookResult:
+    """Autograde, judge and give feedback on one submitted notebook, in folder ``scratch``.
 
+    ``template_db`` is the bytes of the run's template gradebook (an SQLite file).
     Never raises for what the submission does: a failing stage is recorded in the
     result (``ok``, ``stage``, ``error``), and the stages after it still run where
     they can (the feedback of a notebook the judge could not score).
     """
     start = time.perf_counter()
-    scratch = _fresh_scratch(task)
+    scratch = _fresh_scratch(task, Path(scratch), template_db)
     result = NotebookResult(task.student, task.assignment, task.notebook,
                             sandboxed=task.sandboxed, log=str(scratch / "grading.log"))
     with _output_to(Path(result.log)) as log, _environment(_task_env(task)):
         kernel_config, worker_config = _sandbox_configs(task)
-        config = _scratch_config(task, kernel_config)
+        config = _scratch_config(task, scratch, kernel_config)
         _autograde(task, config, log, result)
         kernel_seconds = time.perf_counter() - start
         if result.ok and task.judge:
             try:
-                result.judged = _judge(task, worker_config, log)
+                result.judged = _judge(task, scratch, worker_config, log)
             except Exception as exc:  # noqa: BLE001 - reported per notebook, never fatal
                 log.exception("judge failed")
                 result.failed("judge", f"judge failed: {type(exc).__name__}: {exc}")
         result.judge_seconds = time.perf_counter() - start - kernel_seconds
         _feedback(task, config, log, result)
         if result.stage != "autograde":
-            result.grades, result.comments = _scratch_rows(task)
+            result.grades, result.comments = _scratch_rows(task, scratch)
     result.autograded = str(scratch / "autograded" / task.student / task.assignment)
     result.feedback = str(scratch / "feedback" / task.student / task.assignment)
     result.seconds = time.perf_counter() - start
     return result
 
 
+# ------------------------------------------------------------------ results and their files as data
+
+def task_failure(task: NotebookTask, exc: BaseException) -> NotebookResult:
+    """The result of a task that raised instead of returning (its process or worker died)."""
+    res = NotebookResult(task.student, task.assignment, task.notebook)
+    res.failed("autograde", f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
+    return res
+
+
+def progress_line(res: NotebookResult, done: int, total: int) -> str:
+    """One line of progress: which notebook was graded (where, on a cluster), how long, how.
+
+    Examples
+    --------
+    >>> res = NotebookResult("ann", "a1", "nb", seconds=12.34, worker="tcp://10.0.0.7:40123")
+    >>> progress_line(res, 3, 12)
+    '[ 3/12] graded ann a1/nb on tcp://10.0.0.7:40123 in 12.3 s: ok'
+    """
+    status = "ok" if res.ok else res.error
+    where = f" on {res.worker}" if res.worker else ""
+    return (f"[{done:>{len(str(total))}}/{total}] graded {res.student} "
+            f"{res.assignment}/{res.notebook}{where} in {res.seconds:.1f} s: {status}")
+
+
+def record_name(student: str, assignment: str) -> str:
+    """The file name (no suffix) of a task's log and judge record: ``student--assignment``,
+    shortened with a hash when it would not fit in a file name.
+
+    Examples
+    --------
+    >>> record_name("ann", "01-convolution")
+    'ann--01-convolution'
+    >>> len(record_name("x" * 240, "01-convolution")) < 200
+    True
+    """
+    name = f"{student}--{assignment}"
+    if len(name.encode()) <= 180:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{student[:60]}-{digest}--{assignment[:60]}"
+
+
+def pack_files(result: NotebookResult) -> dict:
+    """``{"autograded" | "feedback": {relative path: bytes}, "log": bytes}``: the files a task
+    made, as data, for a grader on another machine (:func:`unpack_files`).
+
+    Regular files only: a symlink in the task's folders is left behind, never followed.
+    """
+    packed = {"autograded": {}, "feedback": {}, "log": b""}
+    for kind in ("autograded", "feedback"):
+        folder = Path(getattr(result, kind)) if getattr(result, kind) else None
+        if folder is None or folder.is_symlink() or not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):  # rglob does not enter symlinked folders
+            if path.is_file() and not path.is_symlink():
+                packed[kind][path.relative_to(folder).as_posix()] = path.read_bytes()
+    log = Path(result.log) if result.log else None
+    if log is not None and log.is_file() and not log.is_symlink():
+        packed["log"] = log.read_bytes()
+    return packed
+
+
+def unpack_files(result: NotebookResult, packed: dict, scratch) -> NotebookResult:
+    """Write the files of :func:`pack_files` into ``scratch`` (the grader's scratch folder of
+    that task) and point ``result`` at them, as if the task had run here.
+
+    Raises
+    ------
+    ValueError
+        When a packed path would leave its folder (absolute, or with ``..``).
+    """
+    scratch = Path(scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
+    folders = {"autograded": scratch / "autograded" / result.student / result.assignment,
+               "feedback": scratch / "feedback" / result.student / result.assignment}
+    for kind, folder in folders.items():
+        folder.mkdir(parents=True)
+        for relative, data in packed.get(kind, {}).items():
+            path = _inside(folder, relative, f"packed file of {kind}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        setattr(result, kind, str(folder))
+    result.log = str(scratch / "grading.log")
+    Path(result.log).write_bytes(packed.get("log", b""))
+    return result
+
+
+def _inside(folder: Path, relative: str, what: str) -> Path:
+    """``folder / relative``, refusing a path that would leave ``folder``.
+
+    Examples
+    --------
+    >>> _inside(Path("/s"), "a/b.html", "file").as_posix()
+    '/s/a/b.html'
+    >>> _inside(Path("/s"), "../etc/passwd", "packed file")
+    Traceback (most recent call last):
+    ...
+    ValueError: packed file '../etc/passwd' leaves its folder
+    """
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or ".." in parts:
+        raise ValueError(f"{what} {relative!r} leaves its folder")
+    return folder / relative
+
+
 # ------------------------------------------------------------------ the task's surroundings
 
-def _fresh_scratch(task: NotebookTask) -> Path:
-    """The task's scratch folder, emptied: the submitted notebook and the template gradebook
-    copied in (the gradebook of the class is never opened by a task)."""
-    scratch = Path(task.scratch)
+def _fresh_scratch(task: NotebookTask, scratch: Path, template_db: bytes) -> Path:
+    """The task's scratch folder, emptied: the submitted notebook, the assignment's source
+    folder and the template gradebook written in (the gradebook of the class is never
+    opened by a task)."""
     shutil.rmtree(scratch, ignore_errors=True)
     submitted = scratch / "submitted" / task.student / task.assignment
     submitted.mkdir(parents=True)
-    shutil.copyfile(Path(task.submitted) / f"{task.notebook}.ipynb",
-                    submitted / f"{task.notebook}.ipynb")
-    shutil.copyfile(task.template_db, scratch / "gradebook.db")
+    (submitted / f"{task.notebook}.ipynb").write_bytes(task.submitted)
+    source = scratch / "source" / task.assignment
+    source.mkdir(parents=True)
+    for relative, data in task.source:
+        path = _inside(source, relative, "source file")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    (scratch / "gradebook.db").write_bytes(template_db)
     return scratch
 
 
@@ -209,15 +324,25 @@ def _output_to(path: Path):
 
 
 def _task_env(task: NotebookTask) -> dict:
-    """The variables the kernel's environment starts from (``execute.kernel_env``)."""
-    return {"CONVCOURSE_SECRET": task.secret, "PATH": task.path, LANG_VAR: task.lang}
+    """The variables the kernel's environment starts from (``execute.kernel_env``): no course
+    secret (a variable of that name in this process's environment is unset for the task;
+    the task's seeds stand for it), ``PATH`` with this interpreter's bin first (nbgrader
+    runs ``alembic``; kernels are found there)."""
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    return {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang,
+            "PATH": os.pathsep.join(dict.fromkeys([bindir] + [p for p in path if p]))}
 
 
 @contextlib.contextmanager
 def _environment(values: dict):
-    """``os.environ`` with ``values`` set for the ``with`` block, then as it was."""
+    """``os.environ`` with ``values`` set (None: unset) for the ``with`` block, then as it was."""
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
@@ -237,14 +362,15 @@ def _sandbox_configs(task: NotebookTask):
     return POLICY.task_configs(int(task.uid))
 
 
-def _scratch_config(task: NotebookTask, kernel_config):
-    """nbgrader's configuration of the scratch course directory: the run's source folder
-    (read), the scratch gradebook, this notebook only."""
+def _scratch_config(task: NotebookTask, scratch: Path, kernel_config):
+    """nbgrader's configuration of the scratch course directory: its source folder, the
+    scratch gradebook, this notebook only, the task's seeds for the kernel."""
     from .config import nbgrader_config
 
-    config = nbgrader_config(task.scratch, source=task.source,
-                             db_url=scratch_db_url(task.scratch), timeout=task.timeout,
-                             sandbox_config=kernel_config, hide_secret=True)
+    config = nbgrader_config(scratch, source="source", db_url=scratch_db_url(scratch),
+                             timeout=task.timeout, sandbox_config=kernel_config,
+                             hide_secret=True)
+    config.RobustExecute.seeds = task.seeds
     config.CourseDirectory.assignment_id = task.assignment
     config.CourseDirectory.student_id = task.student
     config.CourseDirectory.notebook_id = task.notebook
@@ -282,7 +408,7 @@ def _feedback(task: NotebookTask, config, log, result: NotebookResult) -> None:
         result.failed("feedback", f"feedback failed: {type(exc).__name__}: {exc}")
 
 
-def _judge(task: NotebookTask, worker_config, log) -> dict:
+def _judge(task: NotebookTask, scratch: Path, worker_config, log) -> dict:
     """Judge the notebook; its scores replace the kernel's in the scratch gradebook.
 
     Returns the judge's record of the notebook (per cell: kernel and judge scores,
@@ -292,12 +418,11 @@ def _judge(task: NotebookTask, worker_config, log) -> dict:
     from .execute import wall_limit
     from .judge import judge_notebook, judged_cells
 
-    scratch = Path(task.scratch)
     submitted = scratch / "submitted" / task.student / task.assignment / f"{task.notebook}.ipynb"
     autograded = scratch / "autograded" / task.student / task.assignment / f"{task.notebook}.ipynb"
     if autograded.is_symlink() or not autograded.is_file():
         return {}
-    source_nb = nbformat.read(Path(task.source) / task.assignment / f"{task.notebook}.ipynb",
+    source_nb = nbformat.read(scratch / "source" / task.assignment / f"{task.notebook}.ipynb",
                               as_version=4)
     submitted_nb = nbformat.read(submitted, as_version=4)
     unfinished = kernel_did_not_finish(nbformat.read(autograded, as_version=4))
@@ -305,8 +430,8 @@ def _judge(task: NotebookTask, worker_config, log) -> dict:
     try:
         result = judge_notebook(source_nb, submitted_nb, student=task.student,
                                 assignment=task.assignment, notebook=task.notebook,
-                                secret=task.secret, sandbox=worker_config,
-                                files_from=task.submitted,
+                                seeds=task.seeds, sandbox=worker_config,
+                                files_from=submitted.parent,
                                 # a wall-clock limit per statement: generous, so that a
                                 # busy machine does not stop an honest import
                                 timeout=wall_limit(task.timeout))
@@ -317,21 +442,22 @@ def _judge(task: NotebookTask, worker_config, log) -> dict:
         result = {"verdicts": {}, "not_judged": [], "load_errors": [], "refused": [],
                   "workers": 0, "seconds": 0.0}
         failed_cells = set(judged_cells(source_nb))
-    cells = _apply_verdicts(task, result["verdicts"], unfinished, failure, failed_cells)
+    cells = _apply_verdicts(task, scratch, result["verdicts"], unfinished, failure,
+                            failed_cells)
     _hide_tampered_outputs(autograded, cells)
     return {"cells": cells, "not_judged": result["not_judged"],
             "load_errors": result["load_errors"][:20], "refused": result["refused"][:20],
             "workers": result["workers"], "seconds": round(result["seconds"], 3)}
 
 
-def _apply_verdicts(task: NotebookTask, verdicts: dict, unfinished: set, failure: str,
-                    failed_cells: set) -> dict:
+def _apply_verdicts(task: NotebookTask, scratch: Path, verdicts: dict, unfinished: set,
+                    failure: str, failed_cells: set) -> dict:
     """Write the judge's scores over the kernel's in the scratch gradebook; the record of
     each judged cell (the scratch gradebook is the task's alone: nothing else locks it)."""
     from nbgrader.api import Gradebook
 
     cells = {}
-    with Gradebook(scratch_db_url(task.scratch), COURSE_ID) as gb:
+    with Gradebook(scratch_db_url(scratch), COURSE_ID) as gb:
         subnb = gb.find_submission_notebook(task.notebook, task.assignment, task.student)
         for g in subnb.grades:
             v = verdicts.get(g.name)
@@ -358,14 +484,14 @@ def _apply_verdicts(task: NotebookTask, verdicts: dict, unfinished: set, failure
     return cells
 
 
-def _scratch_rows(task: NotebookTask) -> tuple[dict, dict]:
+def _scratch_rows(task: NotebookTask, scratch: Path) -> tuple[dict, dict]:
     """``(grades, comments)``: what autograde and the judge decided for this notebook in the
     scratch gradebook, as plain values: ``{cell name: auto_score}`` and ``{cell name:
     auto_comment}`` (what ``grade.write_outputs`` copies into the class's gradebook; an
     instructor's manual scores there are the instructor's, as with nbgrader's autograde)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(scratch_db_url(task.scratch), COURSE_ID) as gb:
+    with Gradebook(scratch_db_url(scratch), COURSE_ID) as gb:
         try:
             subnb = gb.find_submission_notebook(task.notebook, task.assignment, task.student)
         except MissingEntry:

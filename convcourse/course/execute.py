@@ -8,7 +8,8 @@ autograde pipeline (see ``config.apply_robust_pipeline``) that
 
 - starts the kernel with the seeding environment of :func:`kernel_env`
   (student, assignment, notebook, course secret; with ``hide_secret`` or a
-  sandbox, per-exercise seeds ``CONVCOURSE_SEEDS`` instead of the secret), and
+  sandbox, per-exercise seeds ``CONVCOURSE_SEEDS`` instead of the secret; given
+  ``seeds``, those the grader derived, and no secret at all), and
   sends warnings to stdout (nbgrader fails a test cell that writes to stderr);
 - with a ``sandbox_config``, runs the kernel in the sandbox
   (``sandbox.SandboxedKernelManager``) in a private copy of the notebook's
@@ -311,6 +312,12 @@ class RobustExecute(Execute):
         False, help="Give the kernel per-exercise seeds (CONVCOURSE_SEEDS), never the secret.",
     ).tag(config=True)
 
+    seeds = Unicode(
+        None, allow_none=True,
+        help="The kernel's CONVCOURSE_SEEDS, derived by the grader (judge.notebook_seeds): "
+             "the secret is then neither needed nor read here (a grading task never has it).",
+    ).tag(config=True)
+
     sandbox_config = Any(
         None, allow_none=True,
         help="A sandbox.SandboxConfig: run the kernel in the sandbox, in a private copy of "
@@ -357,20 +364,24 @@ class RobustExecute(Execute):
         import json
 
         from ..grading import EXERCISES
-        from ..grading._cases import CODE_VAR, SEEDS_VAR, derive_seeds
-        from .judge import code_hashes, student_program
+        from ..grading._cases import CODE_VAR, SEEDS_VAR
+        from .judge import code_hashes, notebook_seeds, student_program
 
-        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
         student, assignment, notebook = (str(info.get("student", "")),
                                          str(info.get("assignment", "")),
                                          str(info.get("notebook", "")))
+        if self.seeds is not None:  # derived by the grader: no secret in this process
+            env = kernel_env(student, assignment, notebook, "")
+            env.pop("CONVCOURSE_SECRET", None)
+            env[SEEDS_VAR] = self.seeds
+            return env
+        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
         env = kernel_env(student, assignment, notebook, secret)
-        codes = code_hashes(student_program(nb), EXERCISES) if nb is not None else {}
         if self.hide_secret or self.sandbox_config is not None:
             env.pop("CONVCOURSE_SECRET", None)
-            env[SEEDS_VAR] = derive_seeds(secret, student, assignment, notebook, list(EXERCISES),
-                                          codes)
+            env[SEEDS_VAR] = notebook_seeds(nb, secret, student, assignment, notebook)
         else:
+            codes = code_hashes(student_program(nb), EXERCISES) if nb is not None else {}
             env[CODE_VAR] = json.dumps(codes, sort_keys=True)
         return env
 

@@ -12,9 +12,11 @@ phases that hand one :class:`GradingRun` along:
    ``OUTPUT/submitted``; a notebook that is missing or not valid JSON is not
    graded and earns 0, with the reason; one task per notebook;
 3. :func:`autograde.grade_notebook`, once per notebook (``--jobs`` at a time, in a
-   process pool: :func:`grade_locally`): a pure task, whose inputs are paths and
-   plain settings and whose result is plain data, writing only in a scratch
-   folder of its own.  nbgrader's autograde with the robust pipeline of
+   process pool: :func:`grade_locally`; or on the workers of a Dask cluster:
+   ``cluster.grade_on_cluster``): a pure task, whose inputs are data (the notebook,
+   the assignment's source, the template gradebook, seeds derived from the course
+   secret, never the secret) and plain settings, and whose result is plain data,
+   writing only in a scratch folder of its own.  nbgrader's autograde with the robust pipeline of
    ``config.apply_robust_pipeline``, then the judge, then the feedback (hidden
    tests stripped).  Every kernel runs in the sandbox (``sandbox.py``; a uid of
    its own per task, and another for its judge workers, a private copy of the
@@ -44,7 +46,6 @@ language (``metadata.convcourse.lang``) goes to its kernel as
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import multiprocessing
 import os
@@ -61,7 +62,8 @@ import nbformat
 
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from .autograde import (UNTRUSTED_STAGES, NotebookResult, NotebookTask, grade_notebook,
-                        judged_cell_text, kernel_did_not_finish)
+                        judged_cell_text, kernel_did_not_finish, progress_line, record_name,
+                        task_failure)
 from .config import assignments as list_assignments
 from .config import check_db_url, course_root, notebook_names, resolve_secret
 from .feedback import missing_feedback_html
@@ -75,6 +77,7 @@ from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
 
 __all__ = ["grade", "GradingRun", "start_run", "prepare_source", "collect_submissions",
            "grade_notebook", "grade_locally", "write_outputs", "cell_message",
+           "task_failure", "progress_line", "record_name",
            "collect_results", "TAMPERING", "UNFINISHED", "kernel_did_not_finish",
            "judged_message", "judged_cell_text", "submitted_language"]
 
@@ -161,24 +164,6 @@ def _syntax_note(grade_id: str, message: str, broken: dict[str, str], sources: d
             if re.search(rf"\bdef\s+{missing.group(1)}\b", sources.get(gid, "")):
                 return note
     return ""
-
-
-def record_name(student: str, assignment: str) -> str:
-    """The file name (no suffix) of a task's log and judge record: ``student--assignment``,
-    shortened with a hash when it would not fit in a file name.
-
-    Examples
-    --------
-    >>> record_name("ann", "01-convolution")
-    'ann--01-convolution'
-    >>> len(record_name("x" * 240, "01-convolution")) < 200
-    True
-    """
-    name = f"{student}--{assignment}"
-    if len(name.encode()) <= 180:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-    return f"{student[:60]}-{digest}--{assignment[:60]}"
 
 
 def _text(output) -> str:
@@ -422,7 +407,7 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
           roster=None, student: str | None = None, timeout: int = 60,
           secret_file=None, demo: bool = False, course=None, echo=None,
           sandbox: bool | None = None, judge: bool = True,
-          max_notebook_bytes: int = MAX_NOTEBOOK_BYTES) -> dict:
+          max_notebook_bytes: int = MAX_NOTEBOOK_BYTES, scheduler: str | None = None) -> dict:
     """Grade a class; write grades.csv, cells.csv, feedback and a summary.
 
     Parameters
@@ -459,6 +444,11 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     max_notebook_bytes : int
         Largest submitted notebook read (default 20 MiB); a larger one scores 0
         with the reason.
+    scheduler : str, optional
+        The address of a Dask scheduler (``tcp://HOST:8786``): grade on its workers
+        (``cluster.py``; needs the ``cluster`` extra) instead of ``jobs`` local
+        processes.  The results come back here, and only this process writes the
+        gradebook and the outputs.
 
     Returns
     -------
@@ -469,14 +459,27 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     Raises
     ------
     ValueError
-        On a bad ``jobs`` or ``timeout``, or a ``student`` that is not in the class.
+        On a bad ``jobs``, ``timeout`` or ``scheduler``, or a ``student`` that is not in
+        the class.
+    RuntimeError
+        When ``scheduler`` is given and ``distributed`` is not installed, or the
+        scheduler cannot be reached.
     """
+    if scheduler is not None:
+        from .cluster import check_scheduler
+
+        scheduler = check_scheduler(scheduler)  # before minutes of preparation
     run = start_run(submissions, output=output, jobs=jobs, db_url=db_url, timeout=timeout,
                     secret_file=secret_file, demo=demo, course=course, echo=echo,
                     sandbox=sandbox, judge=judge, max_notebook_bytes=max_notebook_bytes)
     prepare_source(run)
     collect_submissions(run, submissions, roster=roster, student=student)
-    results = grade_locally(run)
+    if scheduler is not None:
+        from .cluster import grade_on_cluster
+
+        results = grade_on_cluster(run, scheduler)
+    else:
+        results = grade_locally(run)
     return write_outputs(run, results)
 
 
@@ -561,7 +564,7 @@ def collect_submissions(run: GradingRun, submissions, *, roster=None, student=No
     if student is not None and student not in run.students:
         raise ValueError(f"student {student!r} is not in the class (roster or submissions)")
     run.todo = [student] if student is not None else list(run.students)
-    langs = {}
+    langs, sources = {}, {}
     for s in run.todo:
         for assignment, notebooks in run.plan.items():
             for step in ("submitted", "autograded", "feedback"):
@@ -571,8 +574,10 @@ def collect_submissions(run: GradingRun, submissions, *, roster=None, student=No
             graded = [n for n in notebooks if _normalise(run, s, assignment, n, sub, langs)]
             # a student's assignment is checked in one language: its first notebook's
             lang = langs.get((s, assignment), DEFAULT_LANGUAGE)
+            if graded and assignment not in sources:
+                sources[assignment] = source_files(run.out / "source" / assignment)
             for notebook in graded:  # one at a time: a task's uids follow from its number
-                run.tasks.append(_task(run, s, assignment, notebook, lang))
+                run.tasks.append(_task(run, s, assignment, notebook, lang, sources[assignment]))
     _save_state(run.out, run.problems, run.cell_notes, run.todo)
     run.problems, run.cell_notes = _load_state(run.out)
 
@@ -621,18 +626,37 @@ def _normalise(run: GradingRun, student: str, assignment: str, notebook: str, su
     return True
 
 
-def _task(run: GradingRun, student: str, assignment: str, notebook: str,
-          lang: str) -> NotebookTask:
-    """The task of one notebook: paths and plain settings (see ``autograde.NotebookTask``)."""
+def source_files(folder: Path) -> tuple:
+    """``((relative path, bytes), ...)``: the regular files under ``folder``, sorted (an
+    assignment's source folder, as a task carries it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.ipynb").write_text("{}"), (folder / "data").mkdir()
+    >>> _ = (folder / "data" / "x.csv").write_text("1,2")
+    >>> source_files(folder)
+    (('a.ipynb', b'{}'), ('data/x.csv', b'1,2'))
+    """
+    return tuple((p.relative_to(folder).as_posix(), p.read_bytes())
+                 for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink())
+
+
+def _task(run: GradingRun, student: str, assignment: str, notebook: str, lang: str,
+          source: tuple) -> NotebookTask:
+    """The task of one notebook: data and plain settings (see ``autograde.NotebookTask``);
+    its seeds are derived here, where the course secret is, from the notebook's code."""
+    from .judge import notebook_seeds
     from .sandbox import POLICY
 
+    submitted = (run.out / "submitted" / student / assignment / f"{notebook}.ipynb").read_bytes()
+    seeds = notebook_seeds(nbformat.reads(submitted.decode("utf-8"), as_version=4), run.secret,
+                           student, assignment, notebook)
     return NotebookTask(
         student=student, assignment=assignment, notebook=notebook, lang=lang,
-        submitted=str(run.out / "submitted" / student / assignment),
-        source=str(run.out / "source"), template_db=str(run.template_db),
-        scratch=str(run.scratch(student, assignment, notebook)), timeout=run.timeout,
-        secret=run.secret, path=os.environ["PATH"], sandboxed=run.sandboxed,
-        uid=POLICY.task_uid(run.out, len(run.tasks)), judge=run.judge)
+        submitted=submitted, source=source, seeds=seeds, timeout=run.timeout,
+        sandboxed=run.sandboxed, uid=POLICY.task_uid(run.out, len(run.tasks)), judge=run.judge)
 
 
 def grade_locally(run: GradingRun) -> list[NotebookResult]:
@@ -647,20 +671,19 @@ def grade_locally(run: GradingRun) -> list[NotebookResult]:
     results = []
     if not total:
         return results
+    template = run.template_db.read_bytes()
     # processes are reused: student code runs in kernels and workers, never in them
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(run.jobs, total), mp_context=ctx) as pool:
-        futures = {pool.submit(grade_notebook, t): t for t in tasks}
+        futures = {pool.submit(grade_notebook, t, str(run.scratch(t.student, t.assignment,
+                                                                  t.notebook)), template): t
+                   for t in tasks}
         for done, fut in enumerate(as_completed(futures), 1):
             try:
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - one notebook's failure is its 0
-                task = futures[fut]
-                res = NotebookResult(task.student, task.assignment, task.notebook)
-                res.failed("autograde", f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
-            status = "ok" if res.ok else res.error
-            run.echo(f"[{done:>{len(str(total))}}/{total}] graded {res.student} "
-                     f"{res.assignment}/{res.notebook} in {res.seconds:.1f} s: {status}")
+                res = task_failure(futures[fut], exc)
+            run.echo(progress_line(res, done, total))
             results.append(res)
     return results
 

@@ -366,6 +366,34 @@ def code_hashes(program, names) -> dict:
     return hashes
 
 
+def notebook_seeds(nb, secret, student, assignment, notebook) -> str:
+    """``CONVCOURSE_SEEDS`` of one submitted notebook: every exercise's seed, no secret.
+
+    Derived from the secret, whose notebook it is and the hash of each graded
+    function's code in ``nb`` (:func:`code_hashes`; ``nb`` None: no hashes).  What
+    the grader hands a grading task (``autograde.NotebookTask.seeds``) instead of the
+    secret: its kernel and its judge draw their cases from these seeds.
+
+    Examples
+    --------
+    >>> import json
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> from convcourse.grading._cases import derive_seed
+    >>> nb = new_notebook(cells=[new_code_cell("def pad2d(x): return x")])
+    >>> seeds = json.loads(notebook_seeds(nb, "s3cret", "ann", "a1", "nb"))
+    >>> code = code_hashes(student_program(nb), ["pad2d"])["pad2d"]
+    >>> seeds["seeds"]["pad2d"] == derive_seed("s3cret", "ann", "a1", "nb", "pad2d", code)
+    True
+    >>> "s3cret" in json.dumps(seeds), seeds["public"]
+    (False, False)
+    """
+    from ..grading import EXERCISES
+    from ..grading._cases import derive_seeds
+
+    codes = code_hashes(student_program(nb), EXERCISES) if nb is not None else {}
+    return derive_seeds(secret, student, assignment, notebook, list(EXERCISES), codes)
+
+
 class WorkerDied(Exception):
     """The worker process died or stopped answering."""
 
@@ -765,8 +793,8 @@ def _forbidden_key(ex) -> tuple:
     return tuple(f.modules), tuple(tuple(x) for x in f.functions)
 
 
-def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, secret,
-                   sandbox=None, files_from=None, timeout=60, exercises=None,
+def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, secret=None,
+                   seeds=None, sandbox=None, files_from=None, timeout=60, exercises=None,
                    deadline=None) -> dict:
     """Score the judged cells of one submitted notebook.
 
@@ -777,6 +805,9 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         submission (whose code the workers run).
     student, assignment, notebook, secret : str
         Seed the random cases, as the grader's kernel environment does.
+    seeds : str, optional
+        Instead of ``secret``: the seeds the grader derived (:func:`notebook_seeds`, the
+        kernel's ``CONVCOURSE_SEEDS``); a grading task has these, never the secret.
     sandbox : SandboxConfig or None
         Where the workers run (None: unsandboxed).
     files_from : path, optional
@@ -798,13 +829,17 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         ``refused`` (what the workers' guards refused), ``workers`` (processes
         started) and ``seconds``.
     """
+    if (secret is None) == (seeds is None):
+        raise TypeError("judge_notebook needs exactly one of secret and seeds; got "
+                        f"secret={'set' if secret is not None else None}, seeds={seeds!r}")
     if exercises is None:
         from ..grading import EXERCISES as exercises
     start = time.perf_counter()
     cells = judged_cells(source_nb, exercises)
     graded = [c.metadata["nbgrader"]["grade_id"] for c in source_nb.cells if is_test_cell(c)]
     program = student_program(submitted_nb)
-    codes = code_hashes(program, {cell.exercise for cell in cells.values()})
+    seed_of = _seed_source(secret, seeds, program, student, assignment, notebook,
+                           {cell.exercise for cell in cells.values()})
     overall = Deadline.after(default_deadline(timeout) if deadline is None else deadline)
     workers: dict = {}
     serves: dict = {}
@@ -825,8 +860,7 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
             proxy = _Proxy(worker, cell.exercise, state)
             verdict = CellVerdict(gid, cell.exercise, cell.hidden, cell.points)
             try:
-                outcome = _judge_cell(ex, cell, proxy, secret, student, assignment, notebook,
-                                      codes[cell.exercise])
+                outcome = _judge_cell(ex, cell, proxy, *seed_of(cell.exercise))
             except Exception as exc:  # noqa: BLE001 - one cell's failure is that cell's 0
                 outcome = None
                 verdict.report = (f"the judge could not score this cell ({type(exc).__name__}: "
@@ -854,20 +888,34 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
             "seconds": time.perf_counter() - start}
 
 
-def _judge_cell(ex, cell, proxy, secret, student, assignment, notebook, code=""):
+def _seed_source(secret, seeds, program, student, assignment, notebook, names):
+    """``seed_of(exercise) -> (seed, public)``: from the grader's seeds, or derived here from
+    the secret and the hash of the graded function's code (:func:`code_hashes`), as the
+    grader does for the kernel."""
+    from ..grading._cases import PUBLIC_SECRET, _seeds_from, derive_seed
+
+    if seeds is not None:
+        def seed_of(exercise):
+            found = _seeds_from(seeds, exercise)
+            if found is None:
+                raise ValueError(f"the grader's seeds have no seed for exercise {exercise!r}")
+            return found
+        return seed_of
+    codes = code_hashes(program, names)
+    return lambda exercise: (derive_seed(secret, student, assignment, notebook, exercise,
+                                         codes.get(exercise, "")), secret == PUBLIC_SECRET)
+
+
+def _judge_cell(ex, cell, proxy, seed, public):
     """Run one check against the proxy, as the hidden or the visible test cell would.
 
-    The kernel's test cell and the judge run the same :func:`run_cell`; the
-    judge derives the seed itself, from the secret and ``code``, the hash of
-    the graded function's code (:func:`code_hashes`), as the grader does for
-    the kernel.
+    The kernel's test cell and the judge run the same :func:`run_cell`, with the same
+    seed (``public``: it comes from the public secret, and the report says so).
     """
-    from ..grading._cases import (PUBLIC_SECRET, PUBLIC_SECRET_NOTE, _quietly, derive_seed,
-                                  run_cell)
+    from ..grading._cases import PUBLIC_SECRET_NOTE, _quietly, run_cell
     from ..grading._runner import remote_timing
 
-    seed = derive_seed(secret, student, assignment, notebook, ex.name, code)
-    notes = [PUBLIC_SECRET_NOTE] if secret == PUBLIC_SECRET else []
+    notes = [PUBLIC_SECRET_NOTE] if public else []
     with remote_timing():
         return _quietly(lambda: run_cell(ex, proxy, hidden=cell.hidden, points=cell.points,
                                          seed=seed, notes=notes))
