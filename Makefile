@@ -18,7 +18,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[course,test,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[course,test,postgres,cluster]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -142,7 +142,7 @@ def grade_on_cluster(run, scheduler: str) -> list[NotebookResult]:
         shared = client.submit(_the, template, key=f"convcourse-template-{template_digest}")
         futures = {client.submit(grade_remotely, t, shared, key=task_key(t, template_digest),
                                  retries=1): t for t in tasks}
-        for future in distributed.as_completed(futures):
+        for future in distributed.as_completed(futures, loop=client.loop):
             task = futures[future]
             ident = (task.student, task.assignment, task.notebook)
             if ident in results:  # never twice into the gradebook
