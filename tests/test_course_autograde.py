@@ -70,7 +70,8 @@ def test_a_task_is_data_and_plain_settings(prepared):
                                                                 ("partial", "fixture")]
     # the notebook as normalised into the output folder, the assignment's source folder
     out = prepared.out
-    assert task.submitted == (out / "submitted" / "good" / "00-fixture" / "fixture.ipynb").read_bytes()
+    submitted = out / "submitted" / "good" / "00-fixture" / "fixture.ipynb"
+    assert task.submitted == submitted.read_bytes()
     assert task.source == (("fixture.ipynb",
                             (out / "source" / "00-fixture" / "fixture.ipynb").read_bytes()),)
     # two uids per task: the kernel's and its judge workers'

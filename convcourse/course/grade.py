@@ -16,8 +16,8 @@ phases that hand one :class:`GradingRun` along:
    ``cluster.grade_on_cluster``): a pure task, whose inputs are data (the notebook,
    the assignment's source, the template gradebook, seeds derived from the course
    secret, never the secret) and plain settings, and whose result is plain data,
-   writing only in a scratch folder of its own.  nbgrader's autograde with the robust pipeline of
-   ``config.apply_robust_pipeline``, then the judge, then the feedback (hidden
+   writing only in a scratch folder of its own.  nbgrader's autograde with the
+   robust pipeline of ``config.apply_robust_pipeline``, then the judge, then the feedback (hidden
    tests stripped).  Every kernel runs in the sandbox (``sandbox.py``; a uid of
    its own per task, and another for its judge workers, a private copy of the
    notebook's folder, no course secret: per-exercise seeds instead); then the
@@ -575,7 +575,7 @@ def collect_submissions(run: GradingRun, submissions, *, roster=None, student=No
             # a student's assignment is checked in one language: its first notebook's
             lang = langs.get((s, assignment), DEFAULT_LANGUAGE)
             if graded and assignment not in sources:
-                sources[assignment] = source_files(run.out / "source" / assignment)
+                sources[assignment] = _source_files(run.out / "source" / assignment)
             for notebook in graded:  # one at a time: a task's uids follow from its number
                 run.tasks.append(_task(run, s, assignment, notebook, lang, sources[assignment]))
     _save_state(run.out, run.problems, run.cell_notes, run.todo)
@@ -626,7 +626,7 @@ def _normalise(run: GradingRun, student: str, assignment: str, notebook: str, su
     return True
 
 
-def source_files(folder: Path) -> tuple:
+def _source_files(folder: Path) -> tuple:
     """``((relative path, bytes), ...)``: the regular files under ``folder``, sorted (an
     assignment's source folder, as a task carries it).
 
@@ -636,7 +636,7 @@ def source_files(folder: Path) -> tuple:
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "a.ipynb").write_text("{}"), (folder / "data").mkdir()
     >>> _ = (folder / "data" / "x.csv").write_text("1,2")
-    >>> source_files(folder)
+    >>> _source_files(folder)
     (('a.ipynb', b'{}'), ('data/x.csv', b'1,2'))
     """
     return tuple((p.relative_to(folder).as_posix(), p.read_bytes())
