@@ -36,6 +36,16 @@ def test_a_scheduler_address_is_checked_before_anything_runs(tmp_path):
             cluster.check_scheduler(bad)
 
 
+def test_the_command_line_refuses_a_bad_scheduler_before_grading(tmp_path, capsys):
+    from convcourse.cli import main
+
+    status = main(["--course", str(ROOT), "grade", str(CLASS), "--output", str(tmp_path / "out"),
+                   "--scheduler", "localhost:8786"])
+    assert status == 2
+    assert "scheduler must be a Dask scheduler's address" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing prepared, nothing graded
+
+
 def test_without_distributed_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
     with pytest.raises(RuntimeError, match=re.escape("pip install 'convcourse[cluster]'")):
@@ -59,16 +69,15 @@ def dask_cluster(tmp_path):
     except ImportError:
         pytest.skip("distributed is not installed: the Dask cluster test needs the 'cluster' "
                     "extra (pip install -e '.[cluster]'; `make venv` installs it)")
-    dask = Path(sys.executable).parent / "dask"
     env = {k: v for k, v in os.environ.items() if k != "CONVCOURSE_SECRET"}
-    env["PATH"] = str(dask.parent) + os.pathsep + env.get("PATH", "")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     procs: list = []
 
     def start(name, *args):
         log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen([str(dask), *args], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True,
-                                cwd=tmp_path)
+        proc = subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True, cwd=tmp_path)
         procs.append((proc, log))
         return proc
 

@@ -139,6 +139,8 @@ def grade_on_cluster(run, scheduler: str) -> list[NotebookResult]:
                  f"cluster at {scheduler} ({workers} worker(s) now); output in {run.out}")
         if not total:
             return []
+        if not workers:
+            run.echo("the cluster has no worker yet: the notebooks wait for one")
         shared = client.submit(_the, template, key=f"convcourse-template-{template_digest}")
         futures = {client.submit(grade_remotely, t, shared, key=task_key(t, template_digest),
                                  retries=1): t for t in tasks}
