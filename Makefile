@@ -47,7 +47,7 @@ postgresql:
 
 # Unit tests and doctests run on both cores; slow end-to-end tests (nbgrader) are marked `slow`.
 test: $(STAMP) sandbox browser postgresql
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"

@@ -484,8 +484,9 @@ def _grad_input_as_forward(grad_output, x, weight, spec: _Spec):
     multiplications.  Only where the forward's own rules choose Winograd (many
     channels and tiles, a finite weight) and the padding is at most 2 per side.
     """
-    if x.ndim != 4 or weight.shape[2:] != (3, 3) or any(b > 2 or a > 2 for b, a in spec.pads):
-        return None
+    if (x.ndim != 4 or weight.shape[2:] != (3, 3) or any(b > 2 or a > 2 for b, a in spec.pads)
+            or set(spec.stride) != {1} or set(spec.dilation) != {1} or spec.groups != 1):
+        return None  # decided before the kernel is copied: most layers stop here
     flipped = np.ascontiguousarray(weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
     spec_t = spec._replace(pads=tuple((2 - b, 2 - a) for b, a in spec.pads), out_size=x.shape[2:])
     if _algorithm(grad_output, flipped, spec_t) != "winograd":

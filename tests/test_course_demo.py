@@ -1,8 +1,6 @@
 """The sample class grades to the scores reasoned in examples/sample-class/README.md
 (convcourse/course/demo.py), and its generator examples/sample-class/make_class.py."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +8,7 @@ import pytest
 from convcourse.course.summary import read_csv
 
 import browser  # tests/browser.py: chromium with no network
+from sample_class import load_make_class
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "examples" / "sample-class"
@@ -20,15 +19,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _load_make_class():
-    spec = importlib.util.spec_from_file_location("sample_class_make_class", SAMPLE / "make_class.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-make_class = _load_make_class() if (SAMPLE / "make_class.py").is_file() else None
+make_class = load_make_class()
 
 
 def _named_in(student):

@@ -342,12 +342,9 @@ def test_mixed_class_grades_as_its_english_twin_with_russian_feedback(demo_run):
     grades are the ones reasoned for the English edition, their messages and pages Russian."""
     from convcourse.course.summary import read_csv
 
-    import importlib.util
-    import sys
-    spec = importlib.util.spec_from_file_location("sample_make_class", SAMPLE / "make_class.py")
-    make_class = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = make_class
-    spec.loader.exec_module(make_class)
+    from sample_class import load_make_class
+
+    make_class = load_make_class()
     russian = sorted(s for s, lang in make_class.LANGUAGE.items() if lang == "ru")
     assert russian and set(russian) <= set(make_class.MISTAKE_STUDENTS)
 

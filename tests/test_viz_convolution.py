@@ -122,6 +122,37 @@ def test_show_animation_is_inline_html():
     assert not plt.get_fignums()  # closed: the notebook shows the player only
 
 
+def _player_frames(html):
+    """The frames of a ``to_jshtml`` player, as RGBA arrays."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    found = re.findall(r'data:image/png;base64,([^"]+)"', html)
+    return [np.asarray(Image.open(io.BytesIO(base64.b64decode(f.replace("\\n", ""))))) for f in found]
+
+
+def test_show_animation_draws_each_frame_once_and_shows_what_to_jshtml_shows(monkeypatch):
+    from matplotlib.figure import Figure
+
+    expected = _player_frames(viz.animate_conv2d(5, 3, stride=2, padding=1).to_jshtml())
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: (draws.append(1),
+                                                               original(self, renderer))[1])
+    anim = viz.animate_conv2d(5, 3, stride=2, padding=1)
+    frames = _player_frames(viz.show_animation(anim).data)
+    # 9 frames: one draw each (the stock writer drew each three times), at most one more
+    assert anim.n_frames == len(frames) == len(expected) == 9
+    assert len(draws) <= anim.n_frames + 1, f"{len(draws)} draws for {anim.n_frames} frames"
+    for ours, stock in zip(frames, expected):
+        assert ours.shape == stock.shape
+        assert np.abs(ours.astype(int) - stock.astype(int)).max() <= 2
+    assert not np.array_equal(frames[0], frames[1])  # the window moves
+
+
 def test_figures_are_detached_from_pyplot():
     viz.image_grid([np.eye(3)])
     assert not plt.get_fignums()

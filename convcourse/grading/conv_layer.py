@@ -18,7 +18,7 @@ must agree:
 exercise                  reference                             oracle
 ========================  ====================================  ===================================
 ``conv_layer_params``     ``convcourse.arithmetic.conv_params``  ``K * (kh*kw*C + bias)``
-``conv2d_forward``        ``convcourse.conv.conv2d``            ``scipy.signal.correlate2d`` summed
+``conv2d_forward``        ``convcourse.conv.conv2d``            ``_oracle.correlate2d`` summed     
                                                                 over channels, padded, subsampled
 ``conv1x1``               ``convcourse.separable.               ``np.einsum('kc,nchw->nkhw')``
                           pointwise_conv2d``
@@ -36,12 +36,12 @@ ints equal to the expected one.
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
 from ..arithmetic import conv_params
 from ..arithmetic import receptive_field as _reference_receptive_field
 from ..conv import conv2d
 from ..separable import pointwise_conv2d
+from . import _oracle
 from ._builders import arange as _arange, as_float as _as_float, normal as _normal, pair as _pair
 from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
@@ -166,9 +166,9 @@ def _forward_reference(x, weight, bias, stride=1, padding=0) -> np.ndarray:
                             stride=stride, padding=padding))
 
 
-def _forward_scipy(x, weight, bias, stride=(1, 1), pads=((0, 0), (0, 0)), kernels=None,
+def _forward_oracle(x, weight, bias, stride=(1, 1), pads=((0, 0), (0, 0)), kernels=None,
                    channel_sum=True):
-    """Per image and filter: sum over channels of scipy's 'valid' correlation, + bias.
+    """Per image and filter: sum over channels of the oracle's 'valid' correlation, + bias.
 
     Also builds the answers of the mistakes (``kernels`` transforms each 2-D kernel,
     ``channel_sum=False`` keeps channel 0 only).  None when the kernel does not fit.
@@ -186,7 +186,7 @@ def _forward_scipy(x, weight, bias, stride=(1, 1), pads=((0, 0), (0, 0)), kernel
         for f in range(k):
             for ch in range(c if channel_sum else 1):
                 kern = weight[f, ch] if kernels is None else kernels(weight[f, ch])
-                full[i, f] += scipy.signal.correlate2d(xp[i, ch], kern, mode="valid")
+                full[i, f] += _oracle.correlate2d(xp[i, ch], kern, mode="valid")
             full[i, f] += bias[f]
     return full[:, :, ::stride[0], ::stride[1]]
 
@@ -272,7 +272,7 @@ def _forward_mistakes(case: Case) -> list:
     weight = _as_float(weight)
     c = np.shape(x)[1]
     k = weight.shape[0]
-    g = lambda **kw: _forward_scipy(x, kw.pop("weight", weight), kw.pop("bias", bias), **{  # noqa: E731
+    g = lambda **kw: _forward_oracle(x, kw.pop("weight", weight), kw.pop("bias", bias), **{  # noqa: E731
         "stride": s, "pads": pads, **kw})
     right = g()
     out = [
@@ -319,7 +319,7 @@ _FORWARD = Exercise(
     forbidden=_CONV_FORBIDDEN, forbidden_text=_CONV_TEXT,
     fixed_cases=_forward_fixed, random_cases=_forward_random,
     reference=lambda c: _forward_reference(*c.args, **c.kwargs),
-    oracle=lambda c: _forward_scipy(*c.args, *_forward_kwargs(c)),
+    oracle=lambda c: _forward_oracle(*c.args, *_forward_kwargs(c)),
     mistakes=_forward_mistakes, default_points=6.0,
 )
 

@@ -15,7 +15,8 @@ worth an equal share of the points and is earned when all its cases pass.
 
 Answers are compared with the reference (``convcourse.filtering``,
 ``convcourse.conv``, ``convcourse.arithmetic``) and, for the 2-D correlations,
-with ``scipy.signal.correlate2d`` as an independent oracle; array answers must
+with a numpy sliding-window correlation (:mod:`._oracle`, scipy.signal's
+semantics) as an independent oracle; array answers must
 have the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 *
 |expected|`` (float32 results pass).
 """
@@ -23,12 +24,12 @@ have the expected shape and agree within ``1e-5 * (1 + max|expected|) + 1e-4 *
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
 from ..arithmetic import conv_output_size
 from ..conv import conv2d
 from ..filtering import correlate2d
 from ..kernels import gradient_magnitude
+from . import _oracle
 from ._builders import arange as _arange, as_float as _as_float, normal as _normal, pair as _pair
 from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
@@ -72,16 +73,16 @@ _SIZE_TEXT = "write the formula yourself; convcourse.arithmetic and torch are no
 
 
 def _reference_correlate(image, kernel, mode="valid") -> np.ndarray:
-    """The package's scipy-compatible correlate2d."""
+    """The package's scipy-compatible correlate2d (the reference)."""
     return _as_float(correlate2d(_as_float(image), _as_float(kernel), mode=mode))
 
 
-def _scipy_correlate(image, kernel, mode="valid") -> np.ndarray:
-    return scipy.signal.correlate2d(_as_float(image), _as_float(kernel), mode=mode)
+def _oracle_correlate(image, kernel, mode="valid") -> np.ndarray:
+    return _oracle.correlate2d(_as_float(image), _as_float(kernel), mode=mode)
 
 
-def _general_scipy(image, kernel, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1)):
-    """Strided, padded, dilated correlation from scipy alone (also for the mistakes)."""
+def _general_oracle(image, kernel, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1)):
+    """Strided, padded, dilated correlation from the oracle alone (also for the mistakes)."""
     image, kernel = _as_float(image), _as_float(kernel)
     padded = np.zeros((image.shape[0] + pads[0][0] + pads[0][1],
                        image.shape[1] + pads[1][0] + pads[1][1]))
@@ -91,7 +92,7 @@ def _general_scipy(image, kernel, stride=(1, 1), pads=((0, 0), (0, 0)), dilation
     big[::dh, ::dw] = kernel
     if big.shape[0] > padded.shape[0] or big.shape[1] > padded.shape[1]:
         return None
-    full = scipy.signal.correlate2d(padded, big, mode="valid")
+    full = _oracle.correlate2d(padded, big, mode="valid")
     return full[::stride[0], ::stride[1]]
 
 
@@ -193,7 +194,7 @@ _CORRELATE = Exercise(
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_valid_fixed, random_cases=_valid_random,
     reference=lambda c: _reference_correlate(*c.args),
-    oracle=lambda c: _scipy_correlate(*c.args),
+    oracle=lambda c: _oracle_correlate(*c.args),
     mistakes=lambda c: _valid_mistakes(c, correct_is_flipped=False),
     default_points=4.0,
 )
@@ -204,7 +205,7 @@ _CONVOLVE = Exercise(
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_valid_fixed, random_cases=_valid_random,
     reference=lambda c: _reference_correlate(c.args[0], _as_float(c.args[1])[::-1, ::-1]),
-    oracle=lambda c: scipy.signal.convolve2d(_as_float(c.args[0]), _as_float(c.args[1]), "valid"),
+    oracle=lambda c: _oracle.convolve2d(_as_float(c.args[0]), _as_float(c.args[1]), "valid"),
     mistakes=lambda c: _valid_mistakes(c, correct_is_flipped=True),
     default_points=4.0,
 )
@@ -414,7 +415,7 @@ def _general_mistakes(case: Case) -> list:
     p = _pair(case.kwargs.get("padding", 0))
     d = _pair(case.kwargs.get("dilation", 1))
     pads = ((p[0], p[0]), (p[1], p[1]))
-    g = lambda **kw: _general_scipy(image, kw.pop("kernel", kernel), **{  # noqa: E731
+    g = lambda **kw: _general_oracle(image, kw.pop("kernel", kernel), **{  # noqa: E731
         "stride": s, "pads": pads, "dilation": d, **kw})
     return [
         Mistake("kernel flipped", "cross-correlation uses the kernel as it is",
@@ -449,7 +450,7 @@ _GENERAL = Exercise(
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_general_fixed, random_cases=_general_random,
     reference=lambda c: _reference_general(*c.args, **c.kwargs),
-    oracle=lambda c: _general_scipy(
+    oracle=lambda c: _general_oracle(
         *c.args, stride=_pair(c.kwargs.get("stride", 1)),
         pads=tuple((q, q) for q in _pair(c.kwargs.get("padding", 0))),
         dilation=_pair(c.kwargs.get("dilation", 1))),
@@ -522,7 +523,7 @@ _SOBEL = Exercise(
     forbidden=_CORRELATION_FORBIDDEN, forbidden_text=_CORRELATION_TEXT,
     fixed_cases=_sobel_fixed, random_cases=_sobel_random,
     reference=lambda c: _reference_sobel(c.args[0]),
-    oracle=lambda c: np.hypot(*_sobel_parts(c.args[0], _scipy_correlate)),
+    oracle=lambda c: np.hypot(*_sobel_parts(c.args[0], _oracle_correlate)),
     mistakes=_sobel_mistakes, default_points=4.0,
 )
 

@@ -14,8 +14,8 @@ whole window covers are dropped, as torch does by default).
 Answers are compared with the reference (:mod:`convcourse.pooling`) and with an
 independent oracle written here: plain loops for max pooling and its gradient
 (``np.argmax`` of a window is its first maximum in row-major order),
-``scipy.signal.correlate2d`` with a box kernel for average pooling, and
-``scipy.signal.convolve2d`` of the zero-upsampled gradient for its backward.
+a sliding-window correlation (:mod:`._oracle`) with a box kernel for average
+pooling, and the convolution of the zero-upsampled gradient for its backward.
 Array answers must have the expected shape and agree within
 ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|`` (float32 results pass).
 """
@@ -23,11 +23,11 @@ Array answers must have the expected shape and agree within
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..pooling import (avg_pool2d, avg_pool2d_backward, global_avg_pool2d, max_pool2d,
                        max_pool2d_backward)
+from . import _oracle
 from ._builders import as_float as _as_float, normal as _normal, pair as _pair
 from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
@@ -112,13 +112,13 @@ def _oracle_max(x, k, s):
 
 
 def _oracle_avg(x, k, s):
-    """Average pooling from scipy: a box-kernel correlation, subsampled by the stride."""
+    """Average pooling from the oracle: a box-kernel correlation, subsampled by the stride."""
     x, k, s = _as_float(x), _pair(k), _pair(s)
     box = np.full(k, 1.0 / (k[0] * k[1]))
     oh, ow = _out_shape(x.shape, k, s)
     out = np.empty(x.shape[:2] + (oh, ow))
     for idx in np.ndindex(*x.shape[:2]):
-        full = scipy.signal.correlate2d(x[idx], box, mode="valid")
+        full = _oracle.correlate2d(x[idx], box, mode="valid")
         out[idx] = full[::s[0], ::s[1]][:oh, :ow]
     return out
 
@@ -190,7 +190,7 @@ def _reference_avg_backward(g, x, k, s):
 
 
 def _oracle_avg_backward(g, x, k, s):
-    """From scipy: insert stride - 1 zeros between the gradients, convolve ('full') with
+    """From the oracle: insert stride - 1 zeros between the gradients, convolve ('full') with
     the box kernel, and pad the rows and columns that no window covered with zeros."""
     g, k, s = _as_float(g), _pair(k), _pair(s)
     h, w = np.shape(x)[2:]
@@ -199,7 +199,7 @@ def _oracle_avg_backward(g, x, k, s):
     for idx in np.ndindex(*g.shape[:2]):
         up = np.zeros(((g.shape[2] - 1) * s[0] + 1, (g.shape[3] - 1) * s[1] + 1))
         up[::s[0], ::s[1]] = g[idx]
-        full = scipy.signal.convolve2d(up, box, mode="full")
+        full = _oracle.convolve2d(up, box, mode="full")
         grad[idx][:full.shape[0], :full.shape[1]] = full[:h, :w]
     return grad
 

@@ -14,7 +14,7 @@ prints the report and returns the score, a plain ``float`` between 0 and
 
 Answers are compared with the reference (:mod:`convcourse.separable`,
 :mod:`convcourse.arithmetic`) and with an independent oracle:
-``scipy.signal.correlate2d`` for the separable and depthwise correlations,
+a numpy sliding-window correlation (:mod:`._oracle`) for the separable and depthwise correlations,
 ``np.einsum`` for the pointwise convolution, the closed formulas for
 :func:`check_count_mults`.  Array answers must have the expected shape and
 agree within ``1e-5 * (1 + max|expected|) + 1e-4 * |expected|`` (float32
@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.signal
 
 from ..arithmetic import conv_mults, depthwise_separable_mults
 from ..kernels import emboss, laplacian, sharpen, sobel
@@ -41,6 +40,7 @@ from ..separable import depthwise_conv2d as _ref_depthwise
 from ..separable import pointwise_conv2d as _ref_pointwise
 from ..separable import separable_correlate2d as _ref_separable
 from ..separable import separate_kernel as _ref_separate
+from . import _oracle
 from ._builders import arange as _arange, as_float as _as_float, normal
 from ._cases import Case, Exercise, make_check, make_reproduce
 from ._mistakes import Mistake
@@ -253,9 +253,9 @@ _SEPARATE = Exercise(
 
 # ------------------------------------------------------ separable_correlate2d
 
-def _scipy_separable(image, column, row, mode="valid") -> np.ndarray:
+def _oracle_separable(image, column, row, mode="valid") -> np.ndarray:
     kernel = np.outer(_as_float(column), _as_float(row))
-    return scipy.signal.correlate2d(_as_float(image), kernel, mode=mode)
+    return _oracle.correlate2d(_as_float(image), kernel, mode=mode)
 
 
 def _pass(image, taps, axis, mode):
@@ -355,17 +355,17 @@ _SEPARABLE = Exercise(
     forbidden=_PASSES_FORBIDDEN, forbidden_text=_PASSES_TEXT,
     fixed_cases=_separable_fixed, random_cases=_separable_random,
     reference=lambda c: _as_float(_ref_separable(*(_as_float(a) for a in c.args))),
-    oracle=lambda c: _scipy_separable(*c.args),
+    oracle=lambda c: _oracle_separable(*c.args),
     mistakes=_separable_mistakes, default_points=4.0,
 )
 
 
 # ------------------------------------------------------------ depthwise_conv2d
 
-def _scipy_depthwise(x, weight) -> np.ndarray:
-    """Each channel on its own with scipy.signal.correlate2d."""
+def _oracle_depthwise(x, weight) -> np.ndarray:
+    """Each channel on its own with the sliding-window correlation."""
     x, weight = _as_float(x), _as_float(weight)
-    return np.stack([np.stack([scipy.signal.correlate2d(x[n, c], weight[c, 0], "valid")
+    return np.stack([np.stack([_oracle.correlate2d(x[n, c], weight[c, 0], "valid")
                                for c in range(x.shape[1])]) for n in range(x.shape[0])])
 
 
@@ -417,7 +417,7 @@ def _depthwise_mistakes(case: Case) -> list:
     c = x.shape[1]
     right = _reference_depthwise(x, weight)
     # every kernel applied to every channel, the results summed: a full convolution
-    mixed = np.einsum("nc...->n...", _scipy_depthwise_all(x, weight))
+    mixed = np.einsum("nc...->n...", _oracle_depthwise_all(x, weight))
     return [
         Mistake("channels mixed (summed over C)", "a depthwise convolution filters each "
                 "channel on its own: output channel c = input channel c correlated with "
@@ -448,10 +448,10 @@ def _depthwise_mistakes(case: Case) -> list:
     ]
 
 
-def _scipy_depthwise_all(x, weight):
+def _oracle_depthwise_all(x, weight):
     """(N, C, C, H', W'): channel c' correlated with kernel c, for the 'mixed' mistake."""
     c = x.shape[1]
-    return np.stack([_scipy_depthwise(x[:, [ci] * c], weight) for ci in range(c)], axis=1)
+    return np.stack([_oracle_depthwise(x[:, [ci] * c], weight) for ci in range(c)], axis=1)
 
 
 _DEPTHWISE = Exercise(
@@ -460,7 +460,7 @@ _DEPTHWISE = Exercise(
     forbidden=_NETWORK_FORBIDDEN, forbidden_text=_NETWORK_TEXT,
     fixed_cases=_depthwise_fixed, random_cases=_depthwise_random,
     reference=lambda c: _reference_depthwise(*c.args),
-    oracle=lambda c: _scipy_depthwise(*c.args),
+    oracle=lambda c: _oracle_depthwise(*c.args),
     mistakes=_depthwise_mistakes, default_points=4.0,
 )
 
