@@ -9,8 +9,8 @@ Issue 11 §2.  Two measurements, in one process, on the sample class:
    no judge, no feedback) in the same run, interleaved by assignment so that the machine's
    load hits both alike.  Each graded notebook is split into phases read from its log and
    its autograded notebook's cell timings: set-up, kernel start, the import cell, the cells
-   that only draw (pictures, animations), the check cells, the other cells, the judge, the
-   feedback page.
+   that draw (pictures, animations; some run the student's functions on the photo to draw
+   them), the check cells, the other cells, the judge, the feedback page.
 2. **Throughput** (``--jobs 2``): a synthetic class of ``--students`` students, each handing
    in one of the ordinary submissions of each assignment (round robin), graded end to end;
    notebooks a minute, start-up and tables included.
@@ -38,7 +38,7 @@ from convcourse.course.grade import grade
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample-class" / "submitted"
 ORDINARY = ("ada", "flipper", "offbyone", "squared", "strider")
-PHASES = ("set-up", "kernel start", "imports", "pictures", "checks", "other cells",
+PHASES = ("set-up", "kernel start", "imports", "drawing cells", "checks", "other cells",
           "after the cells", "judge", "feedback")
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ (.*)$")
 
@@ -56,11 +56,16 @@ def breakdown(log: Path, autograded: Path) -> dict:
     """One graded notebook's phases (seconds), from its log and its cells' timings."""
     events = [(_when(m[1]), m[2]) for m in map(_STAMP.match, log.read_text().splitlines()) if m]
     start = events[0][0]
-    autograding = next(t for t, msg in events if msg.startswith("Autograding "))
-    written = next(t for t, msg in events if msg.startswith("Writing ") and "/autograded/" in msg)
-    feedback_start = next(t for t, msg in events
-                          if msg.startswith("Converting notebook ") and "/autograded/" in msg
-                          and t > written)
+
+    def after(index, test):
+        """The first event after ``index`` that passes ``test``: (its index, its time)."""
+        return next((i, t) for i, (t, msg) in enumerate(events) if i > index and test(msg))
+
+    run, autograding = after(-1, lambda msg: msg.startswith("Autograding "))
+    # nbgrader writes the autograded notebook once before running it and once after
+    wrote, written = after(run, lambda msg: msg.startswith("Writing ") and "/autograded/" in msg)
+    _, feedback_start = after(wrote, lambda msg: msg.startswith("Converting notebook ")
+                              and "/autograded/" in msg)
     feedback_end = max(t for t, msg in events if msg.startswith("Writing ") and "/feedback/" in msg)
     nb = json.loads(autograded.read_text())
     phases = dict.fromkeys(PHASES, 0.0)
@@ -81,7 +86,7 @@ def breakdown(log: Path, autograded: Path) -> dict:
         elif grade_id.endswith(("_visible", "_hidden")) or grade_id.startswith("test_"):
             kind = "checks"
         elif draws and not grade_id:
-            kind = "pictures"
+            kind = "drawing cells"
         else:
             kind = "other cells"
         phases[kind] += b - a
@@ -129,9 +134,9 @@ def plain_nbgrader(source: Path, submissions: Path, work: Path, pairs) -> dict:
     return seconds
 
 
-def measure_breakdown(tmp: Path) -> None:
+def measure_breakdown(tmp: Path, students=ORDINARY) -> None:
     subs = tmp / "subs"
-    pairs = _copy_ordinary(subs)
+    pairs = _copy_ordinary(subs, students)
     print(f"load before: {os.getloadavg()[0]:.2f}", flush=True)
     ours_seconds, phases = {}, {}
     plain = {}
@@ -193,12 +198,14 @@ def main(argv=None) -> None:
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-breakdown", action="store_true")
+    parser.add_argument("--breakdown-students", nargs="+", default=list(ORDINARY),
+                        help="whose submissions the breakdown grades (default: the five ordinary)")
     parser.add_argument("--skip-class", action="store_true")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     try:
         if not args.skip_breakdown:
-            measure_breakdown(tmp)
+            measure_breakdown(tmp, args.breakdown_students)
         if not args.skip_class:
             measure_class(tmp, args.students, args.jobs)
     finally:

@@ -182,19 +182,41 @@ def task_failure(task: NotebookTask, exc: BaseException) -> NotebookResult:
     return res
 
 
-def progress_line(res: NotebookResult, done: int, total: int) -> str:
-    """One line of progress: which notebook was graded (where, on a cluster), how long, how.
+def progress_line(res: NotebookResult, done: int, total: int,
+                  elapsed: float | None = None) -> str:
+    """One line of progress: which notebook was graded (where, on a cluster), how long, how;
+    with ``elapsed`` (seconds since the first notebook was sent), how many are left and
+    about how long they will take at the pace so far.
 
     Examples
     --------
     >>> res = NotebookResult("ann", "a1", "nb", seconds=12.34, worker="tcp://10.0.0.7:40123")
     >>> progress_line(res, 3, 12)
     '[ 3/12] graded ann a1/nb on tcp://10.0.0.7:40123 in 12.3 s: ok'
+    >>> progress_line(res, 3, 12, elapsed=30.0)
+    '[ 3/12] graded ann a1/nb on tcp://10.0.0.7:40123 in 12.3 s: ok; 9 to go, about 1 min 30 s'
+    >>> progress_line(res, 12, 12, elapsed=95.0)
+    '[12/12] graded ann a1/nb on tcp://10.0.0.7:40123 in 12.3 s: ok; all 12 in 1 min 35 s'
     """
     status = "ok" if res.ok else res.error
     where = f" on {res.worker}" if res.worker else ""
-    return (f"[{done:>{len(str(total))}}/{total}] graded {res.student} "
+    line = (f"[{done:>{len(str(total))}}/{total}] graded {res.student} "
             f"{res.assignment}/{res.notebook}{where} in {res.seconds:.1f} s: {status}")
+    if elapsed is None or done < 1:
+        return line
+    if done >= total:
+        return f"{line}; all {total} in {_duration(elapsed)}"
+    return f"{line}; {total - done} to go, about {_duration(elapsed / done * (total - done))}"
+
+
+def _duration(seconds: float) -> str:
+    """``'45 s'``, ``'3 min 05 s'``, ``'2 h 07 min'``: a time span for a person to read."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s" if seconds % 60 else f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def record_name(student: str, assignment: str) -> str:

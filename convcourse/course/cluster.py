@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from .autograde import (NotebookResult, NotebookTask, grade_notebook, pack_files,
@@ -142,6 +143,7 @@ def grade_on_cluster(run, scheduler: str) -> list[NotebookResult]:
         if not workers:
             run.echo("the cluster has no worker yet: the notebooks wait for one")
         shared = client.submit(_the, template, key=f"convcourse-template-{template_digest}")
+        begun = time.perf_counter()
         futures = {client.submit(grade_remotely, t, shared, key=task_key(t, template_digest),
                                  retries=1): t for t in tasks}
         for future in distributed.as_completed(futures, loop=client.loop):
@@ -156,7 +158,7 @@ def grade_on_cluster(run, scheduler: str) -> list[NotebookResult]:
                 res = task_failure(task, exc)
             future.release()
             results[ident] = res
-            run.echo(progress_line(res, len(results), total))
+            run.echo(progress_line(res, len(results), total, time.perf_counter() - begun))
         shared.release()
     return list(results.values())
 

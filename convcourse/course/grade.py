@@ -674,6 +674,7 @@ def grade_locally(run: GradingRun) -> list[NotebookResult]:
     template = run.template_db.read_bytes()
     # processes are reused: student code runs in kernels and workers, never in them
     ctx = multiprocessing.get_context("spawn")
+    begun = time.perf_counter()
     with ProcessPoolExecutor(max_workers=min(run.jobs, total), mp_context=ctx) as pool:
         futures = {pool.submit(grade_notebook, t, str(run.scratch(t.student, t.assignment,
                                                                   t.notebook)), template): t
@@ -683,7 +684,7 @@ def grade_locally(run: GradingRun) -> list[NotebookResult]:
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - one notebook's failure is its 0
                 res = task_failure(futures[fut], exc)
-            run.echo(progress_line(res, done, total))
+            run.echo(progress_line(res, done, total, time.perf_counter() - begun))
             results.append(res)
     return results
 
