@@ -167,11 +167,15 @@ def test_a_cluster_grades_as_one_machine_does_even_when_a_worker_dies(dask_clust
 
     # every notebook graded, and reported, exactly once; the killed worker's on the other
     graded = re.findall(rf"^\[\s*(\d+)/{len(STUDENTS)}\] graded (\S+) (\S+)/(\S+) on (\S+) in "
-                        r"[\d.]+ s: (.*)$",
+                        r"[\d.]+ s: (.*?)(?:; (\d+ to go, about .*|all \d+ in .*))?$",
                         text, re.M)
     assert sorted(g[1] for g in graded) == sorted(STUDENTS), text[-3000:]
     assert [int(g[0]) for g in graded] == list(range(1, len(STUDENTS) + 1))
     assert all(g[5] == "ok" for g in graded), graded
+    # each line says how many are left; the last, how long all took
+    assert [g[6].split(",")[0] for g in graded[:-1]] == [
+        f"{len(STUDENTS) - n} to go" for n in range(1, len(STUDENTS))], graded
+    assert graded[-1][6].startswith(f"all {len(STUDENTS)} in "), graded
     lost = key.split("-", 3)[3]  # convcourse-grade-<digest>-<student>/<assignment>/<notebook>
     (where,) = [g[4] for g in graded if f"{g[1]}/{g[2]}/{g[3]}" == lost]
     assert where == survivor
