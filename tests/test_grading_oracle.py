@@ -38,6 +38,9 @@ def test_the_oracle_names_a_bad_mode_and_a_bad_shape():
         _oracle.convolve2d(np.ones((3, 3)), np.ones((2, 2)), mode="circular")
     with pytest.raises(ValueError, match="must be 2-D"):
         _oracle.correlate2d(np.ones(3), np.ones((2, 2)))
+    for mode in ("full", "same", "valid"):
+        with pytest.raises(ValueError, match="must be 2-D"):
+            _oracle.convolve2d(np.ones((3, 3)), np.ones(2), mode)
 
 
 def test_the_grading_package_does_not_import_scipy_signal():

@@ -50,6 +50,7 @@ from .gradebook import COURSE_ID
 from .nbfacts import grade_id
 
 __all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "pack_files", "unpack_files",
+           "read_files", "write_files",
            "task_failure", "progress_line", "record_name",
            "kernel_did_not_finish", "judged_cell_text", "scratch_db_url"]
 
@@ -246,11 +247,8 @@ def pack_files(result: NotebookResult) -> dict:
     packed = {"autograded": {}, "feedback": {}, "log": b""}
     for kind in ("autograded", "feedback"):
         folder = Path(getattr(result, kind)) if getattr(result, kind) else None
-        if folder is None or folder.is_symlink() or not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):  # rglob does not enter symlinked folders
-            if path.is_file() and not path.is_symlink():
-                packed[kind][path.relative_to(folder).as_posix()] = path.read_bytes()
+        if folder is not None and not folder.is_symlink() and folder.is_dir():
+            packed[kind] = dict(read_files(folder))
     log = Path(result.log) if result.log else None
     if log is not None and log.is_file() and not log.is_symlink():
         packed["log"] = log.read_bytes()
@@ -272,14 +270,39 @@ def unpack_files(result: NotebookResult, packed: dict, scratch) -> NotebookResul
                "feedback": scratch / "feedback" / result.student / result.assignment}
     for kind, folder in folders.items():
         folder.mkdir(parents=True)
-        for relative, data in packed.get(kind, {}).items():
-            path = _inside(folder, relative, f"packed file of {kind}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        write_files(folder, packed.get(kind, {}).items(), f"packed file of {kind}")
         setattr(result, kind, str(folder))
     result.log = str(scratch / "grading.log")
     Path(result.log).write_bytes(packed.get("log", b""))
     return result
+
+
+def read_files(folder) -> tuple:
+    """``((relative path, bytes), ...)``: the regular files under ``folder``, sorted; what a
+    task carries of a folder (the assignment's source) or brings back (its feedback).
+    Symlinks are left behind, never followed (``rglob`` does not enter symlinked folders).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.ipynb").write_text("{}"), (folder / "data").mkdir()
+    >>> _ = (folder / "data" / "x.csv").write_text("1,2")
+    >>> read_files(folder)
+    (('a.ipynb', b'{}'), ('data/x.csv', b'1,2'))
+    """
+    folder = Path(folder)
+    return tuple((p.relative_to(folder).as_posix(), p.read_bytes())
+                 for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink())
+
+
+def write_files(folder: Path, files, what: str) -> None:
+    """Write ``files`` (``(relative path, bytes)`` pairs, as :func:`read_files` gives) under
+    ``folder``, refusing a path that would leave it (``what`` names the files in the error)."""
+    for relative, data in files:
+        path = _inside(folder, relative, what)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def _inside(folder: Path, relative: str, what: str) -> Path:
@@ -312,10 +335,7 @@ def _fresh_scratch(task: NotebookTask, scratch: Path, template_db: bytes) -> Pat
     (submitted / f"{task.notebook}.ipynb").write_bytes(task.submitted)
     source = scratch / "source" / task.assignment
     source.mkdir(parents=True)
-    for relative, data in task.source:
-        path = _inside(source, relative, "source file")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    write_files(source, task.source, "source file")
     (scratch / "gradebook.db").write_bytes(template_db)
     return scratch
 

@@ -370,16 +370,14 @@ class RobustExecute(Execute):
         student, assignment, notebook = (str(info.get("student", "")),
                                          str(info.get("assignment", "")),
                                          str(info.get("notebook", "")))
-        if self.seeds is not None:  # derived by the grader: no secret in this process
-            env = kernel_env(student, assignment, notebook, "")
-            env.pop("CONVCOURSE_SECRET", None)
-            env[SEEDS_VAR] = self.seeds
-            return env
-        secret = self.secret or os.environ.get("CONVCOURSE_SECRET") or PUBLIC_SECRET
+        given = self.seeds is not None  # derived by the grader: no secret in this process
+        secret = "" if given else (self.secret or os.environ.get("CONVCOURSE_SECRET")
+                                   or PUBLIC_SECRET)
         env = kernel_env(student, assignment, notebook, secret)
-        if self.hide_secret or self.sandbox_config is not None:
+        if given or self.hide_secret or self.sandbox_config is not None:
             env.pop("CONVCOURSE_SECRET", None)
-            env[SEEDS_VAR] = notebook_seeds(nb, secret, student, assignment, notebook)
+            env[SEEDS_VAR] = (self.seeds if given else
+                              notebook_seeds(nb, secret, student, assignment, notebook))
         else:
             codes = code_hashes(student_program(nb), EXERCISES) if nb is not None else {}
             env[CODE_VAR] = json.dumps(codes, sort_keys=True)

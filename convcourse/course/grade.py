@@ -62,8 +62,8 @@ import nbformat
 
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from .autograde import (UNTRUSTED_STAGES, NotebookResult, NotebookTask, grade_notebook,
-                        judged_cell_text, kernel_did_not_finish, progress_line, record_name,
-                        task_failure)
+                        judged_cell_text, kernel_did_not_finish, progress_line, read_files,
+                        record_name, task_failure)
 from .config import assignments as list_assignments
 from .config import check_db_url, course_root, notebook_names, resolve_secret
 from .feedback import missing_feedback_html
@@ -575,7 +575,7 @@ def collect_submissions(run: GradingRun, submissions, *, roster=None, student=No
             # a student's assignment is checked in one language: its first notebook's
             lang = langs.get((s, assignment), DEFAULT_LANGUAGE)
             if graded and assignment not in sources:
-                sources[assignment] = _source_files(run.out / "source" / assignment)
+                sources[assignment] = read_files(run.out / "source" / assignment)
             for notebook in graded:  # one at a time: a task's uids follow from its number
                 run.tasks.append(_task(run, s, assignment, notebook, lang, sources[assignment]))
     _save_state(run.out, run.problems, run.cell_notes, run.todo)
@@ -624,23 +624,6 @@ def _normalise(run: GradingRun, student: str, assignment: str, notebook: str, su
     nbformat.write(nb, dest / f"{notebook}.ipynb")
     run.cell_notes[key] = per_cell
     return True
-
-
-def _source_files(folder: Path) -> tuple:
-    """``((relative path, bytes), ...)``: the regular files under ``folder``, sorted (an
-    assignment's source folder, as a task carries it).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "a.ipynb").write_text("{}"), (folder / "data").mkdir()
-    >>> _ = (folder / "data" / "x.csv").write_text("1,2")
-    >>> _source_files(folder)
-    (('a.ipynb', b'{}'), ('data/x.csv', b'1,2'))
-    """
-    return tuple((p.relative_to(folder).as_posix(), p.read_bytes())
-                 for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink())
 
 
 def _task(run: GradingRun, student: str, assignment: str, notebook: str, lang: str,

@@ -41,10 +41,7 @@ def correlate2d(in1, in2, mode: str = "valid") -> np.ndarray:
     >>> correlate2d([[1, 2]], [[1, 1]], mode="full")
     array([[1., 3., 2.]])
     """
-    a = np.asarray(in1, dtype=np.float64)
-    k = np.asarray(in2, dtype=np.float64)
-    if a.ndim != 2 or k.ndim != 2:
-        raise ValueError(f"in1 and in2 must be 2-D, got shapes {a.shape} and {k.shape}")
+    a, k = _as_2d(in1, in2)
     if mode == "valid":
         if k.shape != a.shape and all(n >= m for n, m in zip(k.shape, a.shape)):
             return correlate2d(k, a)[::-1, ::-1]
@@ -73,12 +70,20 @@ def convolve2d(in1, in2, mode: str = "valid") -> np.ndarray:
            [0., 1., 2.],
            [0., 3., 4.]])
     """
-    k = np.asarray(in2, dtype=np.float64)
+    a, k = _as_2d(in1, in2)
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if mode != "same":
-        return correlate2d(in1, k[::-1, ::-1], mode)
-    a = np.asarray(in1)
-    full = correlate2d(a, k[::-1, ::-1] if k.ndim == 2 else k, "full")
+        return correlate2d(a, k[::-1, ::-1], mode)
+    full = correlate2d(a, k[::-1, ::-1], "full")
     top, left = (k.shape[0] - 1) // 2, (k.shape[1] - 1) // 2
     return full[top:top + a.shape[0], left:left + a.shape[1]]
+
+
+def _as_2d(in1, in2) -> tuple[np.ndarray, np.ndarray]:
+    """Both inputs as float64 arrays, checked to be 2-D."""
+    a = np.asarray(in1, dtype=np.float64)
+    k = np.asarray(in2, dtype=np.float64)
+    if a.ndim != 2 or k.ndim != 2:
+        raise ValueError(f"in1 and in2 must be 2-D, got shapes {a.shape} and {k.shape}")
+    return a, k
