@@ -6,6 +6,7 @@ its group) summed over the group, subsampling for stride, and a zero-inserted
 kernel for dilation.  torch is a second oracle in ``test_conv_torch.py``.
 """
 
+import time
 import warnings
 
 import numpy as np
@@ -412,6 +413,23 @@ def loop_backward(grad_output, x, weight, stride, pads, dilation, groups):
     return grad_xp[(Ellipsis,) + crop], grad_weight, grad_bias
 
 
+def loop_forward(x, weight, bias, stride, pads, dilation, groups):
+    """The forward formula of any dimension, one output value at a time (see ``loop_backward``)."""
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
+    out_size = [(p - sp) // s + 1 for p, sp, s in zip(xp.shape[2:], span, stride)]
+    out = np.empty((x.shape[0], weight.shape[0]) + tuple(out_size))
+    per_group, c_group = weight.shape[0] // groups, weight.shape[1]
+    with np.errstate(invalid="ignore"):
+        for n, k in np.ndindex(*out.shape[:2]):
+            first = (k // per_group) * c_group
+            for o in np.ndindex(*out_size):
+                window = (n, slice(first, first + c_group)) + tuple(
+                    slice(oi * s, oi * s + sp, d) for oi, s, sp, d in zip(o, stride, span, dilation))
+                out[(n, k) + o] = np.sum(xp[window] * weight[k]) + bias[k]
+    return out
+
+
 def sprinkle(rng, a, fraction):
     """A copy of ``a`` with NaN, +inf and -inf at random places."""
     a = a.copy()
@@ -430,7 +448,10 @@ def assert_same_nan_pattern(ours, expected, what):
 @given(data=st.data(), nd=st.sampled_from([1, 2, 3]), per_tap=st.booleans(),
        seed=st.integers(0, 2**32 - 1))
 def test_backward_with_nan_and_inf_matches_the_loop_formula(data, nd, per_tap, seed):
-    """NaN and +-inf at random in x, weight and grad_output; both strategies (im2col, per tap)."""
+    """NaN and +-inf at random in x, weight, bias and grad_output; both strategies (im2col, per tap).
+
+    The forward too: im2col carries the bias as a column of the weight times a row of ones.
+    """
     import convcourse.conv as conv
 
     rng = np.random.default_rng(seed)
@@ -447,7 +468,9 @@ def test_backward_with_nan_and_inf_matches_the_loop_formula(data, nd, per_tap, s
     kw = dict(stride=stride, padding=pad, dilation=dilation, groups=groups)
     grad_output = rng.standard_normal(FORWARD[nd](x, weight, **kw).shape)
     fraction = data.draw(st.sampled_from([0.02, 0.2]))
-    targets = data.draw(st.sets(st.sampled_from(["x", "weight", "grad_output"]), min_size=1))
+    targets = data.draw(st.sets(st.sampled_from(["x", "weight", "grad_output", "bias"]), min_size=1))
+    bias = rng.standard_normal(c_out)
+    bias = sprinkle(rng, bias, 0.5) if "bias" in targets else bias
     x = sprinkle(rng, x, fraction) if "x" in targets else x
     weight = sprinkle(rng, weight, fraction) if "weight" in targets else weight
     grad_output = sprinkle(rng, grad_output, fraction) if "grad_output" in targets else grad_output
@@ -460,9 +483,11 @@ def test_backward_with_nan_and_inf_matches_the_loop_formula(data, nd, per_tap, s
             warnings.simplefilter("error", RuntimeWarning)      # torch is silent too
             ours = BACKWARD[nd](grad_output, x, weight, **kw)
             naive = conv2d_backward_naive(grad_output, x, weight, **kw) if nd == 2 else expected
-            FORWARD[nd](x, weight, **kw)
+            forward = FORWARD[nd](x, weight, bias, **kw)
     finally:
         conv._THIN_CHANNELS = thin
+    assert_same_nan_pattern(forward, loop_forward(x, weight, bias, stride, [(p, p) for p in pad],
+                                                  dilation, groups), "forward")
     for got, want, name in zip(ours + naive, expected + expected,
                                ("grad_input", "grad_weight", "grad_bias") * 2):
         assert_same_nan_pattern(got, want, name)
@@ -490,3 +515,63 @@ def test_inf_minus_inf_is_nan_without_a_warning(fn):
         warnings.simplefilter("error", RuntimeWarning)
         out = fn(x, np.ones((1, 1, 1, 2)))
     assert np.isnan(out).all()
+
+
+# --------------------------------------------------------------------------
+# the thread pool: every chunk once, results in order, errors and BLAS threads restored
+# --------------------------------------------------------------------------
+
+def _blas_threads(threadpoolctl):
+    return max(lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas")
+
+
+@pytest.fixture
+def two_blas_threads(monkeypatch):
+    """numpy's BLAS at two threads (skip where it has one), chunks of one image, always threaded."""
+    import convcourse.conv as conv
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(conv, "_PARALLEL_FLOPS", 0)
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        if _blas_threads(threadpoolctl) < 2:
+            pytest.skip("numpy's BLAS has one thread here")
+        yield lambda: _blas_threads(threadpoolctl)
+
+
+def test_map_chunks_runs_every_chunk_once_in_order_on_two_threads(two_blas_threads):
+    import threading
+
+    import convcourse.conv as conv
+
+    seen, names = [], set()
+
+    def fn(n0, n1):
+        seen.append((n0, n1))
+        names.add(threading.current_thread().name)
+        time.sleep(0.01)  # long enough that both threads take chunks
+        return n0
+
+    assert conv._map_chunks(fn, 7, 1, 1) == list(range(7))
+    assert sorted(seen) == [(i, i + 1) for i in range(7)]
+    assert threading.current_thread().name in names and len(names) == 2  # the caller works too
+    assert two_blas_threads() == 2  # BLAS ran single-threaded meanwhile, and is restored
+
+
+def test_map_chunks_raises_a_chunks_error_after_the_others_finish(two_blas_threads):
+    import convcourse.conv as conv
+
+    done, blas_inside = [], []
+
+    def fn(n0, n1):
+        blas_inside.append(two_blas_threads())
+        time.sleep(0.005)
+        if n0 == 3:
+            raise ArithmeticError("chunk 3")
+        done.append(n0)
+
+    with pytest.raises(ArithmeticError, match="chunk 3"):
+        conv._map_chunks(fn, 6, 1, 1)
+    assert sorted(done) == [0, 1, 2, 4, 5]  # the other thread went on to the end
+    assert set(blas_inside) == {1}  # each chunk's products are single-threaded
+    assert two_blas_threads() == 2  # restored despite the error
