@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._scratch import scratch
+
 __all__ = ["WinogradF4x4"]
 
 M_OUT, ALPHA = 4, 6  # output tile side, input tile side (4 + 3 - 1)
@@ -67,6 +69,15 @@ _AT = np.array([[1, 1, 1, 1, 1, 0],
                 [0, 1, -1, 2, -2, 0],
                 [0, 1, 1, 4, 4, 0],
                 [0, 1, -1, 8, -8, 1]], dtype=np.float64)
+
+
+def _zero_border(xp, corner, size):
+    """Zero ``xp (m, H', W', C)`` outside ``[top:top+h, left:left+w]`` (the padding), not inside."""
+    (top, left), (h, w) = corner, size
+    xp[:, :top] = 0
+    xp[:, top + h:] = 0
+    xp[:, top:top + h, :left] = 0
+    xp[:, top:top + h, left + w:] = 0
 
 
 class WinogradF4x4:
@@ -120,16 +131,21 @@ class WinogradF4x4:
         # padded images, channels last, zeros up to the last whole tile: a tile's pixel is then
         # a contiguous run of C_in values, so cutting the tiles below copies whole cache lines
         # (channels first, it gathered single values 4 apart: 2x the CPU time, measured under load)
-        xp = np.zeros((m, th * M_OUT + 2, tw * M_OUT + 2, self.c_in), dtype=self.dtype)
+        # (the work arrays are this thread's, reused from call to call: see convcourse._scratch)
+        xp = scratch("winograd.xp", (m, th * M_OUT + 2, tw * M_OUT + 2, self.c_in), self.dtype)
+        _zero_border(xp, (pt, pl), (h, w))
         xp[:, pt:pt + h, pl:pl + w, :] = x.transpose(0, 2, 3, 1)
         # d[i, j, (n, ty, tx), c] = xp[n, 4 ty + i, 4 tx + j, c]: the 6x6 tiles, overlapping by 2
-        d = np.empty((ALPHA, ALPHA, m, th, tw, self.c_in), dtype=self.dtype)
+        d = scratch("winograd.d", (ALPHA, ALPHA, m, th, tw, self.c_in), self.dtype)
         for i in range(ALPHA):
             for j in range(ALPHA):
                 d[i, j] = xp[:, i:i + M_OUT * th:M_OUT, j:j + M_OUT * tw:M_OUT, :]
-        v = (self.b @ d.reshape(ALPHA * ALPHA, -1)).reshape(ALPHA * ALPHA, t, self.c_in)
-        prod = np.matmul(v, self.u_t)  # (36, T, C_out): the 36 products over the channels
-        y = (self.a @ prod.reshape(ALPHA * ALPHA, -1)).reshape(M_OUT, M_OUT, m, th, tw, self.c_out)
+        v = scratch("winograd.v", (ALPHA * ALPHA, t, self.c_in), self.dtype)
+        np.matmul(self.b, d.reshape(ALPHA * ALPHA, -1), out=v.reshape(ALPHA * ALPHA, -1))
+        prod = scratch("winograd.prod", (ALPHA * ALPHA, t, self.c_out), self.dtype)
+        np.matmul(v, self.u_t, out=prod)  # (36, T, C_out): the 36 products over the channels
+        y = scratch("winograd.y", (M_OUT, M_OUT, m, th, tw, self.c_out), self.dtype)
+        np.matmul(self.a, prod.reshape(ALPHA * ALPHA, -1), out=y.reshape(M_OUT * M_OUT, -1))
         # y[p, q, n, ty, tx, k] is output pixel (4 ty + p, 4 tx + q) of channel k
         tiles = y.transpose(2, 5, 3, 0, 4, 1)  # (m, C_out, ty, p, tx, q)
         if out is None:
