@@ -17,8 +17,9 @@ How (per chunk of images)
 ``Y = A^T [ (G g G^T) * (B^T d B) ] A`` for one tile ``d`` and one filter ``g``;
 over channels the element-wise product becomes a sum, i.e. a matrix product:
 
-1. weight transform, once per call: ``U[xi] = (G w G^T)[xi]`` for each of the
-   36 tile positions ``xi``: ``(36, C_out, C_in)``;
+1. weight transform, once per call (:meth:`WinogradF4x4.transform_weight`):
+   ``U[xi] = (G w G^T)[xi]`` for each of the 36 tile positions ``xi``,
+   ``(36, C_in, C_out)``;
 2. input transform: cut the padded image into overlapping 6x6 tiles
    (stride 4) and apply ``B^T d B`` to each, as one product with the
    Kronecker matrix ``kron(B^T, B^T)`` (36 x 36): ``V (36, T, C_in)``
@@ -71,6 +72,17 @@ _AT = np.array([[1, 1, 1, 1, 1, 0],
                 [0, 1, -1, 8, -8, 1]], dtype=np.float64)
 
 
+_KRON_G = np.kron(_G, _G)  # (36, 9): vec(G w G^T) = kron(G, G) vec(w), row-major vec
+_TRANSFORMS = {}
+
+
+def _transforms(dtype):
+    """(kron(B^T, B^T) (36, 36), kron(A^T, A^T) (16, 36)) in ``dtype``, made once per dtype."""
+    if dtype not in _TRANSFORMS:
+        _TRANSFORMS[dtype] = (np.kron(_BT, _BT).astype(dtype), np.kron(_AT, _AT).astype(dtype))
+    return _TRANSFORMS[dtype]
+
+
 def _zero_border(xp, corner, size):
     """Zero ``xp (m, H', W', C)`` outside ``[top:top+h, left:left+w]`` (the padding), not inside."""
     (top, left), (h, w) = corner, size
@@ -96,18 +108,25 @@ class WinogradF4x4:
         self.c_out, self.c_in = weight.shape[:2]
         self.pads, self.in_size, self.out_size, self.dtype = pads, in_size, out_size, dtype
         self.tiles = tuple(-(-o // M_OUT) for o in out_size)  # tiles per axis, the last maybe partial
-        # (36, C_out, C_in); the transform in float64, then rounded once
-        # G w G^T as two large products (einsum, or matmul over a stack of 3x3 matrices,
-        # costs seconds for 512 x 512 channels)
-        pairs = self.c_out * self.c_in
-        wg = weight.astype(np.float64).reshape(pairs * 3, 3) @ _G.T  # rows of w G^T: (pairs, 3, 6)
-        u = _G @ wg.reshape(pairs, 3, ALPHA).transpose(1, 0, 2).reshape(3, pairs * ALPHA)
-        u = u.reshape(ALPHA, self.c_out, self.c_in, ALPHA).transpose(0, 3, 1, 2)  # (a, b, C_out, C_in)
-        # stored transposed, (36, C_in, C_out): the tiles are (36, T, C_in), channels last
-        self.u_t = np.ascontiguousarray(u.reshape(ALPHA * ALPHA, self.c_out, self.c_in).transpose(0, 2, 1),
-                                        dtype=dtype)
-        self.b = np.kron(_BT, _BT).astype(dtype)  # (36, 36): V = b @ d, per tile
-        self.a = np.kron(_AT, _AT).astype(dtype)  # (16, 36): Y = a @ M, per tile
+        self.weight, self.u_t = weight, None
+        self.b, self.a = _transforms(np.dtype(dtype))  # V = b @ d and Y = a @ M, per tile
+
+    def transform_weight(self):
+        """Compute ``U`` once, before the chunks; a product, so call it with BLAS single-threaded.
+
+        U[xi] = (G w G^T)[xi] for the 36 tile positions xi: vec(G w G^T) = kron(G, G) vec(w),
+        one (36, 9) x (9, C_in*C_out) product in float64, then rounded once.  Stored as
+        (36, C_in, C_out): the tiles are (36, T, C_in), channels last.  (Two products with G
+        and the transposes between them took 2.3x as long: 0.95 ms of a 22 ms layer.)  Made
+        on the calling thread with numpy's BLAS at two threads, this product woke OpenBLAS's
+        own worker, which then spins for milliseconds on the core our second chunk thread
+        needs: the 22 ms layer took 39 ms.
+        """
+        w9 = np.ascontiguousarray(self.weight.reshape(self.c_out, self.c_in, 9).transpose(1, 0, 2),
+                                  dtype=np.float64)  # (C_in, C_out, 9)
+        u = _KRON_G @ w9.reshape(self.c_in * self.c_out, 9).T
+        self.u_t = u.reshape(ALPHA * ALPHA, self.c_in, self.c_out).astype(self.dtype)
+        return self
 
     def bytes_per_image(self) -> int:
         """The chunk's working set per image: tiles, their transforms and the products."""
@@ -124,6 +143,8 @@ class WinogradF4x4:
         ``out``: a C-contiguous array of the result's shape to write into (the tiles go
         straight to their place, with the bias, in one pass); returned.
         """
+        if self.u_t is None:  # callers that make chunks on threads call it first (see there)
+            self.transform_weight()
         m = x.shape[0]
         (th, tw), (pt, pl) = self.tiles, (self.pads[0][0], self.pads[1][0])
         h, w = self.in_size

@@ -283,8 +283,14 @@ def _executor(workers):
     return _POOL[1]
 
 
-def _map_chunks(fn, n_images, bytes_per_image, flops, min_images=1):
+def _map_chunks(fn, n_images, bytes_per_image, flops, min_images=1, setup=None):
     """Call ``fn(n0, n1)`` on chunks of images; return the results in order.
+
+    ``setup()``, if given, runs first, on the calling thread with BLAS
+    single-threaded like the chunks: work that makes matrix products before the
+    chunks belongs there.  With numpy's BLAS at two threads, one product wakes
+    OpenBLAS's own worker thread, which then spins for milliseconds on the core
+    the second chunk thread needs (see ``WinogradF4x4.transform_weight``).
 
     A chunk holds as many images as keep its accumulator in cache, but at
     least ``min_images`` (Winograd wants enough tiles per matrix product).  On
@@ -309,10 +315,14 @@ def _map_chunks(fn, n_images, bytes_per_image, flops, min_images=1):
                            -(-n_images // workers)))
     chunks = [(n0, min(n_images, n0 + per_chunk)) for n0 in range(0, n_images, per_chunk)]
     if blas is None:
+        if setup is not None:
+            setup()
         return [fn(n0, n1) for n0, n1 in chunks]
     for lib in libs:
         lib.set_num_threads(1)
     try:
+        if setup is not None:
+            setup()
         if workers < 2 or len(chunks) < 2 or flops < _PARALLEL_FLOPS:
             return [fn(n0, n1) for n0, n1 in chunks]
         return _share(fn, chunks, workers)
@@ -418,7 +428,7 @@ def _winograd_forward(x, weight, bias, spec: _Spec):
 
     tiles = math.prod(plan.tiles)
     for redo in _map_chunks(images, n, plan.bytes_per_image(), plan.flops(n),
-                            min_images=-(-_WINOGRAD_TILES // tiles)):
+                            min_images=-(-_WINOGRAD_TILES // tiles), setup=plan.transform_weight):
         if redo is not None:  # on this thread: the direct path may use the thread pool itself
             out[slice(*redo)] = _direct_forward(x[slice(*redo)], weight, bias, spec)
     return out
