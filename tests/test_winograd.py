@@ -14,8 +14,9 @@ from convcourse.conv import conv2d, conv2d_naive
 
 @pytest.fixture
 def few_tiles(monkeypatch):
-    """Winograd from one tile on, so that small (fast) arrays take it."""
+    """Winograd from one tile on, so that small (fast) arrays take it; chunks of one image."""
     monkeypatch.setattr(conv, "_WINOGRAD_TILES", 1)
+    monkeypatch.setattr(conv, "_WINOGRAD_CHUNK_TILES", 1)
 
 
 def parsed(x, weight, **kw):
