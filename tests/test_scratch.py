@@ -64,7 +64,8 @@ def test_winograd_after_garbage_in_its_work_arrays_and_other_paddings(dtype, rng
     weight = rng.standard_normal((16, 16, 3, 3)).astype(dtype)
     tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     for padding in [2, 0, (1, 0), "same", 1]:
-        for slot in ("winograd.xp", "winograd.d", "winograd.v", "winograd.prod", "winograd.y"):
+        for slot in ("winograd.xp", "winograd.rows", "winograd.r", "winograd.v", "winograd.prod",
+                     "winograd.y"):
             scratch(slot, (1 << 16,), dtype)[:] = 7.0  # finite: NaN would send the chunk to the direct path
         assert conv._algorithm(*_parsed(conv, x, weight, padding)) == "winograd"
         np.testing.assert_allclose(conv2d(x, weight, padding=padding),
