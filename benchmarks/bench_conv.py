@@ -91,8 +91,11 @@ def contenders(shape, dtype, what, torch):
     return ours, theirs
 
 
-def measure(ours, theirs, rounds: int, clock=time.perf_counter, warmup: int = 2, calls: int = 3,
-            settle: float = 0.02):
+SETTLE, CALLS = 0.02, 3  # per contender and round: seconds of untimed calls, then timed calls
+
+
+def measure(ours, theirs, rounds: int, clock=time.perf_counter, warmup: int = 2, calls: int = CALLS,
+            settle: float = SETTLE):
     """Median time of one call of each contender over interleaved rounds.
 
     Each round gives each contender, in turn, untimed calls for ``settle``
@@ -161,7 +164,8 @@ def _timed(fn, clock):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case (each: 20 ms untimed, then 3 timed calls)")
+    parser.add_argument("--rounds", type=int, default=15, help=f"interleaved rounds per case (each: {SETTLE * 1e3:.0f} ms untimed, "
+                             f"then {CALLS} timed calls)")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
 
@@ -199,7 +203,8 @@ def main(argv=None):
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} with {os.cpu_count()} CPUs, "
         f"{threads} thread(s) for both libraries; numpy {np.__version__} ({blas}), "
         f"torch {torch.__version__}. Medians over {args.rounds} interleaved rounds (each contender: "
-        "20 ms untimed, then 3 timed calls; see `measure`), 3×3 kernels, padding 1, stride 1. "
+        f"{SETTLE * 1e3:.0f} ms untimed, then {CALLS} timed calls; see `measure`), 3×3 kernels, "
+        "padding 1, stride 1. "
         f"1-minute load average {load_before:.1f} before, {load_after:.1f} after"
         + (" (measured while other jobs used the CPU)." if load_before > 0.5
            else " (the load after is the benchmark's own threads)."),

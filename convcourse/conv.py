@@ -317,11 +317,7 @@ def _map_chunks(fn, n_images, bytes_per_image, flops, min_images=1, setup=None):
     per_chunk = max(1, min(max(_CHUNK_BYTES // max(bytes_per_image, 1), min_images),
                            -(-n_images // workers)))
     chunks = [(n0, min(n_images, n0 + per_chunk)) for n0 in range(0, n_images, per_chunk)]
-    if blas is None:
-        if setup is not None:
-            setup()
-        return [fn(n0, n1) for n0, n1 in chunks]
-    for lib in libs:
+    for lib in libs:  # none without threadpoolctl: then one worker, on this thread
         lib.set_num_threads(1)
     try:
         if setup is not None:
@@ -348,7 +344,8 @@ def _share(fn, chunks, workers):
         while (i := next(taken)) < len(chunks):
             results[i] = fn(*chunks[i])
 
-    helpers = [_executor(workers - 1).submit(work) for _ in range(workers - 1)]
+    pool = _executor(workers - 1)
+    helpers = [pool.submit(work) for _ in range(workers - 1)]
     try:
         work()
     finally:  # a chunk that raised on the calling thread still waits for the helpers
@@ -533,14 +530,13 @@ def _im2col_forward(x, weight, bias, spec: _Spec):
     w = _weight_matrix(weight, groups).reshape(groups, kg, taps * cg)
     if bias is not None:  # (groups, C_out/g, taps*C_in/g + 1): the bias is the last column
         w = np.concatenate([w, bias.reshape(groups, kg, 1)], axis=2)
-    w = w.astype(spec.dtype, copy=False)
     out = np.empty((n, c_out) + out_size, dtype=spec.dtype)
     step = max(1, min(n, _CHUNK_BYTES // (groups * rows * positions * spec.dtype.itemsize)))
 
     def images(n0, n1):
         # the chunk padded at once (x itself without padding): per step, only the copy and the product
-        windows = _windows(np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads)), kernel, spec.stride, spec.dilation,
-                           out_size, groups)
+        xp = np.ascontiguousarray(pad_spatial(x[n0:n1], spec.pads))
+        windows = _windows(xp, kernel, spec.stride, spec.dilation, out_size, groups)
         cols = np.empty((min(step, n1 - n0), groups, rows, positions), dtype=spec.dtype)
         if bias is not None:
             cols[:, :, -1] = 1

@@ -385,6 +385,16 @@ def test_per_tap_and_im2col_strategies_and_threads_agree(nd, opts, rng, monkeypa
 # non-finite input: NaN where and only where the formula has NaN (issue 12 §1)
 # --------------------------------------------------------------------------
 
+def receptive_field(n, k, o, weight_shape, groups, stride, dilation):
+    """The index of the padded input that output ``(n, k, *o)`` reads: its group's channels,
+    and per axis the kernel's span from ``o * stride`` in steps of the dilation."""
+    per_group, c_group = weight_shape[0] // groups, weight_shape[1]
+    first = (k // per_group) * c_group
+    return (n, slice(first, first + c_group)) + tuple(
+        slice(oi * s, oi * s + d * (kk - 1) + 1, d)
+        for oi, s, kk, d in zip(o, stride, weight_shape[2:], dilation))
+
+
 def loop_backward(grad_output, x, weight, stride, pads, dilation, groups):
     """The backward formula of any dimension, one output position at a time.
 
@@ -392,19 +402,14 @@ def loop_backward(grad_output, x, weight, stride, pads, dilation, groups):
     enter each sum, so a NaN or an inf contributes exactly where the formula
     says: the independent reference for the fast path's garbage columns.
     """
-    nd = x.ndim - 2
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
     grad_xp = np.zeros_like(xp)
     grad_weight = np.zeros_like(weight)
-    per_group, c_group = weight.shape[0] // groups, weight.shape[1]
-    span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
     with np.errstate(invalid="ignore"):
         for n in range(x.shape[0]):
             for k in range(weight.shape[0]):
-                first = (k // per_group) * c_group
                 for o in np.ndindex(*grad_output.shape[2:]):
-                    window = (n, slice(first, first + c_group)) + tuple(
-                        slice(oi * s, oi * s + sp, d) for oi, s, sp, d in zip(o, stride, span, dilation))
+                    window = receptive_field(n, k, o, weight.shape, groups, stride, dilation)
                     g = grad_output[(n, k) + o]
                     grad_weight[k] += g * xp[window]
                     grad_xp[window] += g * weight[k]
@@ -419,13 +424,10 @@ def loop_forward(x, weight, bias, stride, pads, dilation, groups):
     span = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
     out_size = [(p - sp) // s + 1 for p, sp, s in zip(xp.shape[2:], span, stride)]
     out = np.empty((x.shape[0], weight.shape[0]) + tuple(out_size))
-    per_group, c_group = weight.shape[0] // groups, weight.shape[1]
     with np.errstate(invalid="ignore"):
         for n, k in np.ndindex(*out.shape[:2]):
-            first = (k // per_group) * c_group
             for o in np.ndindex(*out_size):
-                window = (n, slice(first, first + c_group)) + tuple(
-                    slice(oi * s, oi * s + sp, d) for oi, s, sp, d in zip(o, stride, span, dilation))
+                window = receptive_field(n, k, o, weight.shape, groups, stride, dilation)
                 out[(n, k) + o] = np.sum(xp[window] * weight[k]) + bias[k]
     return out
 

@@ -192,3 +192,23 @@ def test_backward_non_finite_grad_output_lands_where_the_formula_puts_it(rng, fe
         np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
         finite = np.isfinite(want)
         np.testing.assert_allclose(got[finite], want[finite], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reused_work_arrays_after_garbage_and_other_paddings(dtype, rng, monkeypatch, few_tiles):
+    """Winograd's work arrays are the thread's and reused (convcourse._scratch): the padded buffer
+    must get its border zeroed again, whatever the last call left there."""
+    from convcourse._scratch import scratch
+
+    monkeypatch.setattr(conv, "_PARALLEL_FLOPS", float("inf"))  # on this thread, whose slots we poison
+    x = rng.standard_normal((2, 16, 10, 9)).astype(dtype)
+    weight = rng.standard_normal((16, 16, 3, 3)).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for padding in [2, 0, (1, 0), "same", 1]:
+        for slot in ("winograd.xp", "winograd.rows", "winograd.r", "winograd.v", "winograd.prod",
+                     "winograd.y"):
+            scratch(slot, (1 << 16,), dtype)[:] = 7.0  # finite: NaN would send the chunk to the direct path
+        assert conv._algorithm(*parsed(x, weight, padding=padding)) == "winograd"
+        np.testing.assert_allclose(conv2d(x, weight, padding=padding),
+                                   conv2d_naive(x.astype(np.float64), weight.astype(np.float64),
+                                                padding=padding), **tol, err_msg=str(padding))
