@@ -34,6 +34,7 @@ tests stripped).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -45,9 +46,11 @@ from pathlib import Path
 
 import nbformat
 
+from .._picture_cache import PICTURES_VAR, RECORD_VAR
 from ..i18n import LANG_VAR
 from .gradebook import COURSE_ID
 from .nbfacts import grade_id
+from .pictures import SANDBOX_PICTURES, picture_env
 
 __all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "pack_files", "unpack_files",
            "read_files", "write_files",
@@ -86,6 +89,9 @@ class NotebookTask:
         for every task of a run, so tasks that run at once on one machine never share one.
     judge : bool
         Let the judge decide the scores.
+    pictures : str
+        The folder of stored pictures (``course/pictures.py``) the kernel shows instead
+        of drawing them again, bound read-only into its sandbox; '' for none.
     """
 
     student: str
@@ -99,6 +105,7 @@ class NotebookTask:
     sandboxed: bool
     uid: int
     judge: bool = True
+    pictures: str = ""
 
 
 @dataclass
@@ -372,8 +379,11 @@ def _task_env(task: NotebookTask) -> dict:
     runs ``alembic``; kernels are found there)."""
     bindir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "").split(os.pathsep)
-    return {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang,
-            "PATH": os.pathsep.join(dict.fromkeys([bindir] + [p for p in path if p]))}
+    env = {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang, PICTURES_VAR: None, RECORD_VAR: None,
+           "PATH": os.pathsep.join(dict.fromkeys([bindir] + [p for p in path if p]))}
+    if task.pictures and not task.sandboxed:  # a sandboxed kernel gets it in its config
+        env.update(picture_env(task.pictures, sandboxed=False))
+    return env
 
 
 @contextlib.contextmanager
@@ -401,7 +411,12 @@ def _sandbox_configs(task: NotebookTask):
         return None, None
     from .sandbox import POLICY
 
-    return POLICY.task_configs(int(task.uid))
+    kernel, worker = POLICY.task_configs(int(task.uid))
+    if task.pictures:  # read-only: what a kernel could write there, every other would show
+        kernel = dataclasses.replace(
+            kernel, views=kernel.views + ((task.pictures, SANDBOX_PICTURES),),
+            env=kernel.env + tuple(picture_env(task.pictures, sandboxed=True).items()))
+    return kernel, worker
 
 
 def _scratch_config(task: NotebookTask, scratch: Path, kernel_config):
