@@ -137,27 +137,32 @@ def test_a_sandboxed_kernel_reads_the_folder_and_cannot_write_it(recorded, tmp_p
     assert not (folder / "x.png").exists()
 
 
-def test_tasks_point_their_kernels_at_the_folder(tmp_path):
+def test_only_sandboxed_kernels_get_the_folder(tmp_path):
     task = NotebookTask(student="a", assignment="01", notebook="nb", lang="en",
-                        submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=False,
+                        submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=True,
                         uid=64500, pictures=str(tmp_path))
-    env = autograde._task_env(task)
-    assert env[pc.PICTURES_VAR] == str(tmp_path) and env[pc.RECORD_VAR] is None
-    env = autograde._task_env(NotebookTask(**{**task.__dict__, "pictures": ""}))
-    assert env[pc.PICTURES_VAR] is None and env[pc.RECORD_VAR] is None
-    kernel, _ = autograde._sandbox_configs(NotebookTask(**{**task.__dict__, "sandboxed": True}))
+    kernel, worker = autograde._sandbox_configs(task)
     assert dict(kernel.env)[pc.PICTURES_VAR] == pictures.SANDBOX_PICTURES
-    kernel, _ = autograde._sandbox_configs(NotebookTask(**{**task.__dict__, "sandboxed": True,
-                                                          "pictures": ""}))
+    assert kernel.views == ((str(tmp_path), pictures.SANDBOX_PICTURES),)
+    assert worker.views == () and pc.PICTURES_VAR not in dict(worker.env)
+    kernel, _ = autograde._sandbox_configs(NotebookTask(**{**task.__dict__, "pictures": ""}))
     assert pc.PICTURES_VAR not in dict(kernel.env) and kernel.views == ()
+    # the grader's own variables never reach a kernel, sandboxed or not
+    env = autograde._task_env(task)
+    assert env[pc.PICTURES_VAR] is None and env[pc.RECORD_VAR] is None
+    said = []
+    run_ = types.SimpleNamespace(tasks=[task], out=tmp_path, timeout=30, jobs=1, sandboxed=False,
+                                 echo=said.append, pictures=None)
+    prepare_pictures(run_, tmp_path / "pictures")
+    assert run_.pictures is None and not (tmp_path / "pictures").exists() and said == []
 
 
 def test_a_notebook_that_cannot_be_recorded_is_drawn_in_every_kernel(tmp_path, monkeypatch):
     said = []
     task = NotebookTask(student="a", assignment="01", notebook="nb", lang="en",
-                        submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=False,
+                        submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=True,
                         uid=64500)
-    run_ = types.SimpleNamespace(tasks=[task], out=tmp_path, timeout=30, jobs=2,
+    run_ = types.SimpleNamespace(tasks=[task], out=tmp_path, timeout=30, jobs=2, sandboxed=True,
                                  echo=said.append, pictures=None)
     prepare_pictures(run_, tmp_path / "pictures")  # no source notebook there
     assert len(said) == 1 and "01/nb (en) were not recorded (FileNotFoundError" in said[0]

@@ -50,7 +50,7 @@ from .._picture_cache import PICTURES_VAR, RECORD_VAR
 from ..i18n import LANG_VAR
 from .gradebook import COURSE_ID
 from .nbfacts import grade_id
-from .pictures import SANDBOX_PICTURES, picture_env
+from .pictures import SANDBOX_PICTURES
 
 __all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "pack_files", "unpack_files",
            "read_files", "write_files",
@@ -91,7 +91,8 @@ class NotebookTask:
         Let the judge decide the scores.
     pictures : str
         The folder of stored pictures (``course/pictures.py``) the kernel shows instead
-        of drawing them again, bound read-only into its sandbox; '' for none.
+        of drawing them again, bound read-only into its sandbox; '' for none (always
+        when unsandboxed: a kernel with the grader's rights could write into it).
     """
 
     student: str
@@ -379,11 +380,9 @@ def _task_env(task: NotebookTask) -> dict:
     runs ``alembic``; kernels are found there)."""
     bindir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "").split(os.pathsep)
-    env = {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang, PICTURES_VAR: None, RECORD_VAR: None,
-           "PATH": os.pathsep.join(dict.fromkeys([bindir] + [p for p in path if p]))}
-    if task.pictures and not task.sandboxed:  # a sandboxed kernel gets it in its config
-        env.update(picture_env(task.pictures, sandboxed=False))
-    return env
+    # the picture folder reaches a sandboxed kernel only, read-only, through its config
+    return {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang, PICTURES_VAR: None, RECORD_VAR: None,
+            "PATH": os.pathsep.join(dict.fromkeys([bindir] + [p for p in path if p]))}
 
 
 @contextlib.contextmanager
@@ -415,7 +414,7 @@ def _sandbox_configs(task: NotebookTask):
     if task.pictures:  # read-only: what a kernel could write there, every other would show
         kernel = dataclasses.replace(
             kernel, views=kernel.views + ((task.pictures, SANDBOX_PICTURES),),
-            env=kernel.env + tuple(picture_env(task.pictures, sandboxed=True).items()))
+            env=kernel.env + ((PICTURES_VAR, SANDBOX_PICTURES),))
     return kernel, worker
 
 

@@ -564,9 +564,13 @@ def prepare_pictures(run: GradingRun, folder=None) -> None:
     the tasks' kernels at them.
 
     A notebook whose recording fails is drawn in every kernel, as without the cache;
-    the run says so and goes on.
+    the run says so and goes on.  Unsandboxed, nothing is recorded or shown: a kernel
+    with the grader's rights could write pictures that other students would see.
     """
     from .pictures import default_folder, record_pictures
+
+    if not run.sandboxed:
+        return
 
     folder = Path(default_folder() if folder is None else folder)
     wanted = sorted({(t.assignment, t.notebook, t.lang) for t in run.tasks})

@@ -39,8 +39,7 @@ from ..i18n import LANG_VAR
 from .._picture_cache import PICTURES_VAR, RECORD_VAR, fingerprint
 from .nbfacts import is_test_cell
 
-__all__ = ["SANDBOX_PICTURES", "default_folder", "record_pictures", "recorded_marker",
-           "picture_env"]
+__all__ = ["SANDBOX_PICTURES", "default_folder", "record_pictures", "recorded_marker"]
 
 #: where a sandboxed kernel sees the picture folder (read-only)
 SANDBOX_PICTURES = "/run/convcourse-pictures"
@@ -146,11 +145,6 @@ def _seed_font_list(mpl_dir: Path) -> None:
     fonts = _matplotlib_font_list()
     if fonts is not None:
         shutil.copyfile(fonts, mpl_dir / fonts.name)
-
-
-def picture_env(folder, sandboxed: bool) -> dict:
-    """The kernel variable that points a grading kernel at the picture folder."""
-    return {PICTURES_VAR: SANDBOX_PICTURES if sandboxed else str(folder)}
 
 
 if __name__ == "__main__":  # pragma: no cover - by hand: record one notebook
