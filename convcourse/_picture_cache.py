@@ -25,6 +25,8 @@ the stored picture instead of drawing it.
   real figure from a copy of the arguments and hands it over.
 - Only the outermost picture call is looked up: a picture function that calls another
   gets the real figure.
+- A picture function that writes a file (``conv_layer.save_gif``) asks for its bytes
+  with :func:`stored_file` and hands them over with :func:`record_file`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "picture_key", "fingerprint",
-           "StoredFigure"]
+           "StoredFigure", "stored_file", "record_file"]
 
 #: folder of stored pictures a kernel reads (the grader binds it read-only)
 PICTURES_VAR = "CONVCOURSE_PICTURES"
@@ -298,3 +300,27 @@ def picture(func):
         return value
 
     return wrapper
+
+
+def stored_file(func, args, suffix: str) -> bytes | None:
+    """The stored bytes of the file ``func(*args)`` writes (its destination is not part
+    of the key), or None: draw it.  Closes the figures of animations in ``args``, as
+    drawing them would."""
+    read = os.environ.get(PICTURES_VAR)
+    key = picture_key(func, args, {}) if read else None
+    if key is None:
+        return None
+    try:
+        data = (Path(read) / f"{key}{suffix}").read_bytes()
+    except OSError:
+        return None
+    _close_animations(args)
+    return data
+
+
+def record_file(func, args, suffix: str, path) -> None:
+    """Store the file ``func(*args)`` wrote at ``path``, when recording."""
+    write = os.environ.get(RECORD_VAR)
+    key = picture_key(func, args, {}) if write else None
+    if key is not None:
+        _write(Path(write) / f"{key}{suffix}", Path(path).read_bytes())

@@ -140,3 +140,24 @@ def test_a_stored_animation_player_closes_the_animations_figure(monkeypatch, tmp
     assert html.data == "<div>stored player</div>"
     assert not plt.fignum_exists(anim._fig.number)
     assert anim._draw_was_started  # matplotlib would warn that it was never drawn
+
+
+def test_a_gif_is_written_from_the_stored_bytes(monkeypatch, tmp_path):
+    from convcourse.viz.conv_layer import save_gif
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    monkeypatch.setenv(pc.RECORD_VAR, str(folder))
+    drawn = save_gif(viz.animate_conv2d(4, 3), tmp_path / "drawn.gif", fps=2)
+    stored = list(folder.glob("*.gif"))
+    assert len(stored) == 1 and stored[0].read_bytes() == drawn.read_bytes()
+    monkeypatch.delenv(pc.RECORD_VAR)
+    monkeypatch.setenv(pc.PICTURES_VAR, str(folder))
+    stored[0].write_bytes(b"GIF89a stored")
+    anim = viz.animate_conv2d(4, 3)
+    shown = save_gif(anim, tmp_path / "shown.gif", fps=2)
+    assert shown.read_bytes() == b"GIF89a stored"
+    assert not plt.fignum_exists(anim._fig.number) and anim._draw_was_started
+    # another speed is another file: drawn
+    other = save_gif(viz.animate_conv2d(4, 3), tmp_path / "other.gif", fps=3)
+    assert other.read_bytes()[:6] == b"GIF89a" and other.read_bytes() != b"GIF89a stored"
