@@ -76,7 +76,7 @@ from .gradebook import COURSE_ID, register_students, registration_lock, retry_wh
 from .nbfacts import ANSI as _ANSI
 from .nbfacts import GRADE_PUBLIC_SECRET_WARNING, split_grade_id
 from .nbfacts import grade_id as _grade_id
-from .release import generate_assignment
+from .release import generate_assignment, release_template
 from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
                           normalize_notebook, read_roster)
 
@@ -543,7 +543,8 @@ def prepare_source(run: GradingRun) -> None:
     """Copy ``solutions/`` to ``OUTPUT/source`` and release every assignment into
     ``OUTPUT/release`` (the stub submissions are normalised against), registering it
     in the run's template gradebook (the one every task copies; the class's gradebook
-    is written by :func:`write_outputs` only)."""
+    is written by :func:`write_outputs` only); from the cache of an earlier run of
+    the same source (:func:`release.release_template`)."""
     assignments = list_assignments(run.root / "solutions")
     if not assignments:
         raise FileNotFoundError(f"no assignment in {run.root / 'solutions'}")
@@ -554,8 +555,7 @@ def prepare_source(run: GradingRun) -> None:
     run.wanted = {a: notebook_names(run.out / "source" / a) for a in assignments}
     shutil.rmtree(run.out / "scratch", ignore_errors=True)
     run.template_db.parent.mkdir(parents=True)
-    for name in assignments:
-        generate_assignment(run.out, name, db_url=f"sqlite:///{run.template_db}")
+    release_template(run.out, assignments, run.template_db)
 
 
 def prepare_pictures(run: GradingRun, folder=None) -> None:
