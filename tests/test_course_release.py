@@ -194,9 +194,14 @@ def test_every_released_notebook_says_which_rules_are_enforced_and_which_are_adv
         assert phrase in intro[rules:], (path, phrase)
 
 
-def test_a_released_template_is_reused_only_for_the_same_source(tmp_path):
+def test_a_released_template_is_reused_only_for_the_same_source(tmp_path, monkeypatch):
+    import os
+    import sys
+
     from convcourse.course.release import release_template
 
+    # nbgrader runs `alembic` for a new gradebook
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     root = Path(__file__).resolve().parents[1]
     cache = tmp_path / "cache"
 
