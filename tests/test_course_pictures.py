@@ -17,7 +17,7 @@ from convcourse import _picture_cache as pc
 from convcourse.course import autograde, pictures, sandbox
 from convcourse.course.autograde import NotebookTask
 from convcourse.course.execute import INLINE_BACKEND
-from convcourse.course.grade import prepare_pictures
+from convcourse.course.grade import MIN_NOTEBOOKS_TO_RECORD, prepare_pictures
 
 STATUS = sandbox.sandbox_available()
 needs_sandbox = pytest.mark.skipif(not STATUS, reason=f"no sandbox here: {STATUS.reason}")
@@ -168,3 +168,29 @@ def test_a_notebook_that_cannot_be_recorded_is_drawn_in_every_kernel(tmp_path, m
     assert len(said) == 1 and "01/nb (en) were not recorded (FileNotFoundError" in said[0]
     assert "every kernel draws them" in said[0]
     assert run_.pictures is None and run_.tasks[0].pictures == ""
+
+
+def test_a_run_records_a_notebook_only_for_enough_submissions(tmp_path, recorded):
+    _, _, done, _, _ = recorded
+    source = tmp_path / "source" / "01"
+    source.mkdir(parents=True)
+    nbformat.write(notebook(5), source / "nb.ipynb")
+    said = []
+
+    def prepared(n, folder):
+        task = NotebookTask(student="a", assignment="01", notebook="nb", lang="en",
+                            submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=True,
+                            uid=64500)
+        run_ = types.SimpleNamespace(tasks=[task] * n, out=tmp_path, timeout=30, jobs=1,
+                                     sandboxed=True, echo=said.append, pictures=None)
+        prepare_pictures(run_, folder)
+        return run_
+
+    few = MIN_NOTEBOOKS_TO_RECORD - 1
+    assert prepared(few, tmp_path / "new").pictures is None and said == []
+    # a folder recorded before is used even for one submission
+    assert prepared(1, done).pictures == done and said == []
+    run_ = prepared(MIN_NOTEBOOKS_TO_RECORD, tmp_path / "new")
+    assert run_.pictures == tmp_path / "new" and run_.tasks[0].pictures == str(tmp_path / "new")
+    assert len(said) == 1 and said[0].startswith("recorded the pictures of 01/nb (en) in ")
+    assert prepared(1, tmp_path / "new").pictures == tmp_path / "new" and len(said) == 1

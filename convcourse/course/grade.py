@@ -48,6 +48,7 @@ language (``metadata.convcourse.lang``) goes to its kernel as
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import json
@@ -558,28 +559,43 @@ def prepare_source(run: GradingRun) -> None:
     release_template(run.out, assignments, run.template_db)
 
 
+#: fewer submissions of a notebook (in one language) than this, and its pictures are not
+#: recorded by the run (recording costs about one notebook's grading)
+MIN_NOTEBOOKS_TO_RECORD = 4
+
+
 def prepare_pictures(run: GradingRun, folder=None) -> None:
     """Record the pictures of the instructor's notebooks that the run's tasks grade, in
     the languages they are graded in (``course/pictures.py``; each once, ever), and point
     the tasks' kernels at them.
 
+    Recording a notebook costs about as much as grading one, and saves 2 to 5 s of each
+    notebook graded after it: a notebook and language with fewer than
+    :data:`MIN_NOTEBOOKS_TO_RECORD` submissions in the run is not recorded (what an
+    earlier run recorded is used all the same).
     A notebook whose recording fails is drawn in every kernel, as without the cache;
     the run says so and goes on.  Unsandboxed, nothing is recorded or shown: a kernel
     with the grader's rights could write pictures that other students would see.
     """
-    from .pictures import default_folder, record_pictures
+    from .pictures import default_folder, record_pictures, recorded_marker
 
     if not run.sandboxed:
         return
 
     folder = Path(default_folder() if folder is None else folder)
-    wanted = sorted({(t.assignment, t.notebook, t.lang) for t in run.tasks})
+    counts = collections.Counter((t.assignment, t.notebook, t.lang) for t in run.tasks)
+    wanted = sorted(counts)
 
     def record(which):
         assignment, notebook, lang = which
+        source = run.out / "source" / assignment
+        path = source / f"{notebook}.ipynb"
+        if (counts[which] < MIN_NOTEBOOKS_TO_RECORD and path.is_file()
+                and not recorded_marker(folder, path.read_bytes(), lang).exists()):
+            return ""  # recording costs about one notebook: not worth it for a few
         begun = time.perf_counter()
         try:
-            recorded = record_pictures(run.out / "source" / assignment, notebook, lang, folder,
+            recorded = record_pictures(source, notebook, lang, folder,
                                        timeout=wall_limit(run.timeout))
         except Exception as exc:  # noqa: BLE001 - the pictures are drawn in the kernels then
             return (f"the pictures of {assignment}/{notebook} ({lang}) were not recorded "
