@@ -19,6 +19,8 @@ from convcourse.course.autograde import NotebookTask
 from convcourse.course.execute import INLINE_BACKEND
 from convcourse.course.grade import MIN_NOTEBOOKS_TO_RECORD, prepare_pictures
 
+pytestmark = pytest.mark.slow  # kernels run the notebooks
+
 STATUS = sandbox.sandbox_available()
 needs_sandbox = pytest.mark.skipif(not STATUS, reason=f"no sandbox here: {STATUS.reason}")
 
