@@ -781,11 +781,35 @@ def _failure(res: NotebookResult) -> dict:
 
 
 def _register(run: GradingRun) -> None:
-    """The class and the assignments in the gradebook, one run at a time."""
+    """The class and the assignments in the gradebook, one run at a time.
+
+    A new SQLite gradebook of a run that grades every assignment starts as a copy of
+    the run's template (every assignment registered, no student: what registering them
+    one by one makes, without nbgrader's 1 to 2 s an assignment).
+    """
     with registration_lock(run.db_url):
+        if set(run.plan) == set(run.wanted) and _new_sqlite_copy(run.db_url, run.template_db):
+            register_students(run.db_url, run.students)
+            return
         register_students(run.db_url, run.students)
         for name in run.plan:
             retry_when_locked(lambda: generate_assignment(run.out, name, db_url=run.db_url))
+
+
+def _new_sqlite_copy(db_url: str, template: Path) -> bool:
+    """Create the SQLite file of ``db_url`` as a copy of ``template`` if it does not exist
+    (exclusively: a file another run created meanwhile is left alone).  Whether it did."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    try:
+        with open(url.database, "xb") as f:
+            f.write(template.read_bytes())
+    except FileExistsError:
+        return False
+    return True
 
 
 def _merge_into_gradebook(run: GradingRun, results: list[NotebookResult]) -> None:
