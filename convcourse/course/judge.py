@@ -646,10 +646,12 @@ class Worker:
                              f"{str(exc)[:200]})") from None
 
     def call(self, name: str, args: tuple, kwargs: dict, *, forbidden, time_limit: float,
-             arg_names=(), callbacks=None) -> tuple:
+             arg_names=(), callback_profile=None) -> tuple:
         """Call the submission's ``name`` in the worker; ``(reply header, arrays)``.
 
-        Callable arguments are kept here: the worker calls them back.
+        Callable arguments are kept here: the worker calls them back, and each runs with
+        ``callback_profile`` as its ``sys.setprofile`` function (the caller's call monitor,
+        paused while the messages move).
         """
         callables: list = []
 
@@ -675,9 +677,9 @@ class Worker:
             reply, reply_arrays = self._receive(time_limit + 15)
             if reply.get("op") != "callback":
                 return reply, reply_arrays
-            self._answer_callback(reply, reply_arrays, callables)
+            self._answer_callback(reply, reply_arrays, callables, callback_profile)
 
-    def _answer_callback(self, request, arrays, callables) -> None:
+    def _answer_callback(self, request, arrays, callables, profile) -> None:
         out: dict = {}
         try:
             func = callables[int(request["id"])]
@@ -685,7 +687,12 @@ class Worker:
             kwargs = wire.decode(request["kwargs"], arrays)
             if not isinstance(args, tuple) or not isinstance(kwargs, dict):
                 raise TypeError("malformed call")
-            value = func(*args, **{str(k): v for k, v in kwargs.items()})
+            paused = sys.getprofile()
+            sys.setprofile(profile)
+            try:
+                value = func(*args, **{str(k): v for k, v in kwargs.items()})
+            finally:
+                sys.setprofile(paused)
             header = {"op": "callback_result", "value": wire.encode(value, out)}
         except Exception as exc:  # noqa: BLE001 - the student's worker asked for nonsense
             header, out = {"op": "callback_result", "error": f"{type(exc).__name__}: {exc}"}, {}
@@ -767,16 +774,27 @@ class _Proxy:
         ctx = current_call() or {"forbidden": Forbidden(), "time_limit": 3.0, "arg_names": ()}
         if self.state.get("died"):
             raise RuntimeError("not run: the worker died earlier in this check")
+        # The judge's call_student watches this call with its call monitor (a Python function
+        # run for every call, sys.setprofile), but what runs here until the reply is the
+        # judge's own code: starting the worker, writing and reading the messages; the
+        # submission's function runs in the worker, under the worker's monitor.  The monitor
+        # is paused meanwhile (it doubled the time of a call) and resumed for a callback,
+        # which runs a check's own function as the kernel would, watched.  Nothing it could
+        # match runs here: test_the_judges_transport_calls_nothing_any_exercise_forbids.
+        monitor = sys.getprofile()
+        sys.setprofile(None)
         try:
             if not self.worker.alive:
                 self.worker.start()
             reply, arrays = self.worker.call(self.name, args, kwargs, forbidden=ctx["forbidden"],
                                              time_limit=float(ctx["time_limit"]),
-                                             arg_names=ctx["arg_names"])
+                                             arg_names=ctx["arg_names"], callback_profile=monitor)
         except WorkerDied as exc:
             self.state["died"] = True
             self.worker.close()
             raise RuntimeError(f"the worker running your function died ({exc})") from None
+        finally:
+            sys.setprofile(monitor)
         report_remote({k: reply.get(k) for k in ("forbidden", "profiler_removed", "mutated",
                                                  "warnings", "output")})
         if reply.get("refused"):
