@@ -24,7 +24,8 @@ runs in that kernel and can fool anything there.  The judge decides the score:
   per call, because a module the submission could import while loading stays
   reachable afterwards (Python 3.11 has no audit event for starting a thread,
   and a call from C to C escapes the call monitor): each worker's blocked
-  modules are never importable in it at all.
+  modules are never importable in it at all.  A notebook's workers are
+  launched together, before the first check, so that their starts overlap.
 
 A cell whose test is not one call of a known check (an instructor's own assert
 code) is not judged: its kernel score stands, and the verdict says so.
@@ -501,6 +502,8 @@ class Worker:
         self.skip: set = set()
         self.load_errors: list = []
         self.starts = 0
+        self.loaded = False  # the program ran: the worker answers calls
+        self._ahead = False  # launched by launch(), not yet taken by start()
 
     # -- process --------------------------------------------------------------
 
@@ -537,27 +540,59 @@ class Worker:
                 "statement_seconds": self.statement_seconds,
                 "skip": sorted(self.skip), "only": self.only, "cells": self.program}
 
-    def start(self) -> None:
-        """Start the worker and run the program (restarting past a statement that kills it)."""
-        for _ in range(6):
+    def launch(self) -> None:
+        """Start the worker's process and send it the program, without waiting for it.
+
+        :func:`judge_notebook` launches a notebook's workers together, so that their
+        starts (a sandbox, Python and numpy: about 0.2 s each) overlap; :meth:`start`
+        then waits for the program to load.  Nothing counts (``starts``) until
+        :meth:`start` takes the process: a worker launched ahead and never needed counts
+        as never started, as before.  A failure here is left for :meth:`start` to meet.
+        """
+        if self.proc is not None or self.deadline.left() <= 0:
+            return
+        try:
+            self._spawn()
+        except Exception:  # noqa: BLE001 - start() launches again and meets it there
             self.close()
+            return
+        self._ahead = True
+
+    def _spawn(self) -> None:
+        """A new process in a new private folder, sent the load message."""
+        self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
+        if self.files_from is not None:
+            copy_regular_files(self.files_from, self.workdir)
+        argv = self._command(self.workdir)
+        env = None
+        if self.sandbox is None:
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
+                   "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=self.workdir, env=env, start_new_session=True,
+            preexec_fn=_unsandboxed_limits if self.sandbox is None else None)
+        self._send(self._load_message())
+
+    @property
+    def ready(self) -> bool:
+        """The program is loaded and the process alive: calls can be sent."""
+        return self.loaded and self.alive
+
+    def start(self) -> None:
+        """Start the worker (or take the one :meth:`launch` started) and run the program,
+        restarting past a statement that kills it."""
+        for _ in range(6):
+            ahead, self._ahead = self._ahead, False
+            if not ahead:
+                self.close()
             if self.deadline.left() <= 0:
+                self.close()
                 raise self.deadline.expired()
             self.starts += 1
-            self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
-            if self.files_from is not None:
-                copy_regular_files(self.files_from, self.workdir)
-            argv = self._command(self.workdir)
-            env = None
-            if self.sandbox is None:
-                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
-                       "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                cwd=self.workdir, env=env, start_new_session=True,
-                preexec_fn=_unsandboxed_limits if self.sandbox is None else None)
-            self._send(self._load_message())
+            if not ahead:
+                self._spawn()
             at = None
             try:
                 while True:
@@ -566,6 +601,7 @@ class Worker:
                         at = tuple(header["at"])
                     elif header.get("op") == "loaded":
                         self.load_errors = list(header.get("errors", []))
+                        self.loaded = True
                         return
                     else:
                         raise WorkerDied(f"unexpected message {header.get('op')!r}")
@@ -581,6 +617,7 @@ class Worker:
 
     def close(self) -> None:
         """Kill the worker (its whole process group) and remove its private folder."""
+        self.loaded = self._ahead = False
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -784,7 +821,7 @@ class _Proxy:
         monitor = sys.getprofile()
         sys.setprofile(None)
         try:
-            if not self.worker.alive:
+            if not self.worker.ready:
                 self.worker.start()
             reply, arrays = self.worker.call(self.name, args, kwargs, forbidden=ctx["forbidden"],
                                              time_limit=float(ctx["time_limit"]),
@@ -845,7 +882,8 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         ``verdicts`` (grade_id -> :class:`CellVerdict`), ``not_judged``
         (grade ids of graded cells the judge cannot score), ``load_errors``,
         ``refused`` (what the workers' guards refused), ``workers`` (processes
-        started) and ``seconds``.
+        started and used: one launched ahead that no check needed does not count) and
+        ``seconds``.
     """
     if (secret is None) == (seeds is None):
         raise TypeError("judge_notebook needs exactly one of secret and seeds; got "
@@ -865,15 +903,16 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         serves.setdefault(_forbidden_key(exercises[cell.exercise]), set()).add(cell.exercise)
     verdicts, refused, load_errors, starts = {}, [], [], 0
     try:
+        for key in serves:  # in the order of their first cells
+            workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
+                                  files_from=files_from, statement_seconds=timeout,
+                                  only=needed_statements(program, serves[key]),
+                                  deadline=overall)
+        for worker in workers.values():
+            worker.launch()  # all at once: their starts overlap (see Worker.launch)
         for gid, cell in cells.items():
             ex = exercises[cell.exercise]
-            key = _forbidden_key(ex)
-            if key not in workers:
-                workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
-                                      files_from=files_from, statement_seconds=timeout,
-                                      only=needed_statements(program, serves[key]),
-                                      deadline=overall)
-            worker = workers[key]
+            worker = workers[_forbidden_key(ex)]
             state: dict = {}
             proxy = _Proxy(worker, cell.exercise, state)
             verdict = CellVerdict(gid, cell.exercise, cell.hidden, cell.points)
