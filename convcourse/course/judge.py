@@ -15,7 +15,7 @@ runs in that kernel and can fool anything there.  The judge decides the score:
   (``_judge_worker.py``, in the sandbox where there is one), built from the
   submitted notebook's code cells (test cells and IPython magics left out),
   with the exercise's forbidden modules and functions made unusable; the two
-  exchange plain data only (JSON and ``.npz`` read without pickle);
+  exchange plain data only (JSON and raw arrays, never pickled);
 - a worker runs only the statements that can define what the graded
   functions read (:func:`needed_statements`: their helpers, constants and
   imports, transitively), not the notebook's pictures, demos or training
