@@ -5,8 +5,7 @@ Nothing is downloaded at run time:
 * :func:`load_photo` reads ``grace_hopper.jpg`` from matplotlib's sample data
   (``matplotlib/mpl-data/sample_data``, installed with matplotlib);
 * :func:`load_digits` reads the 8x8 handwritten digits that scikit-learn ships
-  (``sklearn.datasets.load_digits``, a file inside the scikit-learn wheel, read
-  without importing scikit-learn).
+  (``sklearn.datasets.load_digits``, a file inside the scikit-learn wheel).
 
 :func:`train_test_split` makes a deterministic, stratified held-out split.
 """
@@ -16,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from pathlib import Path
 
 import numpy as np
 
@@ -118,8 +118,8 @@ def load_digits(dtype=np.float64):
 
     Notes
     -----
-    Read from the copy inside scikit-learn (``sklearn.datasets.load_digits``):
-    nothing is downloaded.  Each image counts the "on" pixels of a 32x32
+    Read from the copy inside scikit-learn (the file ``sklearn.datasets.load_digits``
+    reads, without importing scikit-learn): nothing is downloaded.  Each image counts the "on" pixels of a 32x32
     bitmap in 4x4 blocks (NIST preprocessing), so pixel values are in
     ``{0, 1/16, ..., 1}``.  Credit: E. Alpaydin and C. Kaynak, Optical
     Recognition of Handwritten Digits, UCI Machine Learning Repository (1998),
@@ -143,35 +143,40 @@ def load_digits(dtype=np.float64):
     return (images / 16.0).astype(dtype), labels.copy()
 
 
-@functools.lru_cache(maxsize=1)
-def _digits():
-    table = _digits_table()
-    images = np.asarray(table[:, :-1].reshape(-1, 8, 8), dtype=np.float64)[:, None, :, :]
-    labels = np.asarray(table[:, -1].astype(int), dtype=np.int64)
-    images.flags.writeable = False
-    labels.flags.writeable = False
-    return images, labels
-
-
-def _digits_table():
-    """scikit-learn's ``digits.csv.gz`` (64 pixel counts and the label per row), read as
-    ``sklearn.datasets.load_digits`` reads it (``np.loadtxt``) but without importing
-    scikit-learn, which takes about 2 s (a grading kernel and the judge each paid it for
-    the digits alone).  Where the file is not found, through scikit-learn itself."""
-    import gzip
+def _sklearn_digits_file():
+    """scikit-learn's ``digits.csv.gz``, found without importing scikit-learn (whose import
+    takes about 2 s: scipy, joblib...; a graded 06 notebook paid it), or None."""
     import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.find_spec("sklearn")  # finds the package, imports nothing
+    spec = importlib.util.find_spec("sklearn")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():
-            with gzip.open(path, mode="rt", encoding="utf-8") as text:
-                return np.loadtxt(text, delimiter=",")
-    from sklearn.datasets import load_digits as _sklearn_load_digits
+            return path
+    return None
 
-    bunch = _sklearn_load_digits()
-    return np.column_stack([bunch.data, bunch.target])
+
+@functools.lru_cache(maxsize=1)
+def _digits():
+    path = _sklearn_digits_file()
+    if path is not None:
+        # what sklearn.datasets.load_digits reads: 64 pixel counts and the digit per row
+        import gzip
+
+        with gzip.open(path) as f:
+            table = np.loadtxt(f, delimiter=",")
+        images = table[:, :-1].reshape(-1, 1, 8, 8)
+        labels = table[:, -1].astype(np.int64)
+    else:
+        from sklearn.datasets import load_digits as _sklearn_load_digits
+
+        bunch = _sklearn_load_digits()
+        images = np.asarray(bunch.images, dtype=np.float64)[:, None, :, :]
+        labels = np.asarray(bunch.target, dtype=np.int64)
+    images = np.ascontiguousarray(images, dtype=np.float64)
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels
 
 
 def train_test_split(images, labels, test_fraction=0.2, seed=0, stratify=True):

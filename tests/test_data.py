@@ -68,39 +68,28 @@ def test_digits_float32_and_fresh_copies():
     assert again.min() == 0.0 and again_labels.min() == 0
 
 
-def test_digits_are_scikit_learns_without_importing_it():
-    """Read from scikit-learn's file directly (importing scikit-learn took about 2 s of a
-    grading kernel and of the judge): the same numbers as its own loader gives."""
+def test_digits_are_sklearns_read_without_importing_sklearn(monkeypatch):
     import subprocess
     import sys
 
-    code = ("import sys; from convcourse.data import load_digits; load_digits(); "
-            "print('sklearn' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip() == "False"
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    bunch = sklearn_digits()
+    code = ("import sys; from convcourse.data import load_digits; x, y = load_digits(); "
+            "print('sklearn' in sys.modules, x.shape)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split(None, 1) == ["False", "(1797, 1, 8, 8)\n"]
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bunch = sklearn_datasets.load_digits()
     images, labels = load_digits()
-    np.testing.assert_array_equal(images[:, 0] * 16, bunch.images)
-    np.testing.assert_array_equal(labels, bunch.target)
-
-
-def test_digits_without_the_file_come_through_scikit_learn(monkeypatch):
-    import importlib.util
-
+    assert np.array_equal(images[:, 0] * 16, bunch.images)
+    assert np.array_equal(labels, bunch.target) and labels.dtype == np.int64
+    # where the file is not found, scikit-learn's own function gives the same
     from convcourse import data
-
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    direct = data._digits()
+    monkeypatch.setattr(data, "_sklearn_digits_file", lambda: None)
     data._digits.cache_clear()
     try:
-        images, labels = data._digits()
+        fallback, fallback_labels = load_digits()
     finally:
         data._digits.cache_clear()
-    np.testing.assert_array_equal(images, direct[0])
-    np.testing.assert_array_equal(labels, direct[1])
-    assert images.dtype == np.float64 and labels.dtype == np.int64
+    assert np.array_equal(fallback, images) and np.array_equal(fallback_labels, labels)
 
 
 @pytest.mark.parametrize("dtype, match", [(np.int64, r"dtype must be a floating dtype.*int64"),
