@@ -632,3 +632,45 @@ def test_the_reference_loss_is_scipys_and_shift_invariant(logits, seed, shift):
     shifted_loss, shifted_grad = cnn._sce_reference(logits + shift, labels)
     assert shifted_loss == pytest.approx(loss, rel=1e-6, abs=1e-6)
     np.testing.assert_allclose(shifted_grad, grad, atol=1e-9)
+
+
+def _small_model(**conv):
+    return Sequential(Conv2d(1, 2, 3, **{"padding": 1, **conv}), ReLU(), MaxPool2d(4),
+                      Flatten(), Linear(8, 10))
+
+
+def test_a_model_that_starts_where_one_trained_gets_that_result_without_training(monkeypatch):
+    """The judge trains every submission's model again (3 to 4 s); a class's models are
+    often the same architecture, and training depends on the rebuilt model's start only:
+    the second one gets the first one's numbers, and a different start trains."""
+    trained = []
+    fit = cnn.fit
+
+    def counting_fit(model, *args, **kwargs):
+        trained.append(model)
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(cnn, "fit", counting_fit)
+    monkeypatch.setattr(cnn, "_TRAINED", {})
+    first = cnn._train_and_score(_small_model())
+    again = cnn._train_and_score(_small_model(rng=7))  # its own weights are never used
+    assert len(trained) == 1 and again == first
+    again[1].append(0.0)  # the caller's copy
+    assert cnn._train_and_score(_small_model()) == first and len(trained) == 1
+    other = cnn._train_and_score(_small_model(bias=False))
+    assert len(trained) == 2 and other != first
+    monkeypatch.setattr(cnn, "_TRAINED", {})
+    assert cnn._train_and_score(_small_model()) == first and len(trained) == 3  # trained: equal
+
+
+def test_the_start_key_sees_every_setting_and_every_weight():
+    fresh = rebuild_model(_small_model())
+    key = cnn._start_key(fresh)
+    assert cnn._start_key(rebuild_model(_small_model(rng=3))) == key
+    for changed in (_small_model(stride=2), _small_model(bias=False), _small_model(padding=0)):
+        assert cnn._start_key(rebuild_model(changed)) != key
+    fresh.layers[-1].weight.data[0, 0] += 1e-12
+    assert cnn._start_key(fresh) != key
+    fresh = rebuild_model(_small_model())
+    fresh.layers[2].ceil_mode = True
+    assert cnn._start_key(fresh) != key

@@ -221,3 +221,34 @@ def test_switching_off_the_monitor_is_reported():
     res = call_student(sly, forbidden=CORRELATION)
     assert res.profiler_removed and not res.ok
     assert sys.getprofile() is None
+
+
+def test_the_monitor_matches_each_name_once_per_call_and_still_catches():
+    """The monitor runs for every call the function makes; the rules are matched once per
+    ``(module, name)`` (it was a third of a judge worker's time in a loop of numpy calls),
+    and a forbidden call after a thousand allowed ones is still the one reported."""
+    matched = []
+
+    class Counting(Forbidden):
+        def match(self, module, name):
+            matched.append((module, name))
+            return super().match(module, name)
+
+    def loop(a):
+        for _ in range(1000):
+            a = a + 0.0 * np.sum(a) * abs(-1.0) * len(a)  # a Python call and C calls, each time
+        return scipy.signal.correlate2d(a, a)
+
+    res = call_student(loop, (np.ones((2, 2)),), forbidden=Counting(("scipy.signal",)))
+    assert res.forbidden == "scipy.signal.correlate2d"
+    assert len(matched) == len(set(matched)) and len(matched) < 50
+
+
+def test_a_frame_with_an_odd_module_name_is_matched_as_it_comes():
+    """A submission can give its functions' globals any ``__name__``: an unhashable one is
+    not remembered, it goes to the rules each time as before (whose error stops the
+    monitor, which is reported)."""
+    namespace = {"__name__": ["not", "a", "str"]}
+    exec("def odd():\n    return 1\n", namespace)
+    res = call_student(lambda: namespace["odd"](), forbidden=CORRELATION)
+    assert res.profiler_removed and isinstance(res.error, AttributeError)

@@ -15,7 +15,7 @@ runs in that kernel and can fool anything there.  The judge decides the score:
   (``_judge_worker.py``, in the sandbox where there is one), built from the
   submitted notebook's code cells (test cells and IPython magics left out),
   with the exercise's forbidden modules and functions made unusable; the two
-  exchange plain data only (JSON and ``.npz`` read without pickle);
+  exchange plain data only (JSON and raw arrays, never pickled);
 - a worker runs only the statements that can define what the graded
   functions read (:func:`needed_statements`: their helpers, constants and
   imports, transitively), not the notebook's pictures, demos or training
@@ -24,7 +24,8 @@ runs in that kernel and can fool anything there.  The judge decides the score:
   per call, because a module the submission could import while loading stays
   reachable afterwards (Python 3.11 has no audit event for starting a thread,
   and a call from C to C escapes the call monitor): each worker's blocked
-  modules are never importable in it at all.
+  modules are never importable in it at all.  A notebook's workers are
+  launched together, before the first check, so that their starts overlap.
 
 A cell whose test is not one call of a known check (an instructor's own assert
 code) is not judged: its kernel score stands, and the verdict says so.
@@ -501,6 +502,8 @@ class Worker:
         self.skip: set = set()
         self.load_errors: list = []
         self.starts = 0
+        self.loaded = False  # the program ran: the worker answers calls
+        self._ahead = False  # launched by launch(), not yet taken by start()
 
     # -- process --------------------------------------------------------------
 
@@ -537,27 +540,59 @@ class Worker:
                 "statement_seconds": self.statement_seconds,
                 "skip": sorted(self.skip), "only": self.only, "cells": self.program}
 
-    def start(self) -> None:
-        """Start the worker and run the program (restarting past a statement that kills it)."""
-        for _ in range(6):
+    def launch(self) -> None:
+        """Start the worker's process and send it the program, without waiting for it.
+
+        :func:`judge_notebook` launches a notebook's workers together, so that their
+        starts (a sandbox, Python and numpy: about 0.2 s each) overlap; :meth:`start`
+        then waits for the program to load.  Nothing counts (``starts``) until
+        :meth:`start` takes the process: a worker launched ahead and never needed counts
+        as never started, as before.  A failure here is left for :meth:`start` to meet.
+        """
+        if self.proc is not None or self.deadline.left() <= 0:
+            return
+        try:
+            self._spawn()
+        except Exception:  # noqa: BLE001 - start() launches again and meets it there
             self.close()
+            return
+        self._ahead = True
+
+    def _spawn(self) -> None:
+        """A new process in a new private folder, sent the load message."""
+        self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
+        if self.files_from is not None:
+            copy_regular_files(self.files_from, self.workdir)
+        argv = self._command(self.workdir)
+        env = None
+        if self.sandbox is None:
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
+                   "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=self.workdir, env=env, start_new_session=True,
+            preexec_fn=_unsandboxed_limits if self.sandbox is None else None)
+        self._send(self._load_message())
+
+    @property
+    def ready(self) -> bool:
+        """The program is loaded and the process alive: calls can be sent."""
+        return self.loaded and self.alive
+
+    def start(self) -> None:
+        """Start the worker (or take the one :meth:`launch` started) and run the program,
+        restarting past a statement that kills it."""
+        for _ in range(6):
+            ahead, self._ahead = self._ahead, False
+            if not ahead:
+                self.close()
             if self.deadline.left() <= 0:
+                self.close()
                 raise self.deadline.expired()
             self.starts += 1
-            self.workdir = tempfile.mkdtemp(prefix="convcourse-judge-")
-            if self.files_from is not None:
-                copy_regular_files(self.files_from, self.workdir)
-            argv = self._command(self.workdir)
-            env = None
-            if self.sandbox is None:
-                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
-                       "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                cwd=self.workdir, env=env, start_new_session=True,
-                preexec_fn=_unsandboxed_limits if self.sandbox is None else None)
-            self._send(self._load_message())
+            if not ahead:
+                self._spawn()
             at = None
             try:
                 while True:
@@ -566,6 +601,7 @@ class Worker:
                         at = tuple(header["at"])
                     elif header.get("op") == "loaded":
                         self.load_errors = list(header.get("errors", []))
+                        self.loaded = True
                         return
                     else:
                         raise WorkerDied(f"unexpected message {header.get('op')!r}")
@@ -581,6 +617,7 @@ class Worker:
 
     def close(self) -> None:
         """Kill the worker (its whole process group) and remove its private folder."""
+        self.loaded = self._ahead = False
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -646,10 +683,12 @@ class Worker:
                              f"{str(exc)[:200]})") from None
 
     def call(self, name: str, args: tuple, kwargs: dict, *, forbidden, time_limit: float,
-             arg_names=(), callbacks=None) -> tuple:
+             arg_names=(), callback_profile=None) -> tuple:
         """Call the submission's ``name`` in the worker; ``(reply header, arrays)``.
 
-        Callable arguments are kept here: the worker calls them back.
+        Callable arguments are kept here: the worker calls them back, and each runs with
+        ``callback_profile`` as its ``sys.setprofile`` function (the caller's call monitor,
+        paused while the messages move).
         """
         callables: list = []
 
@@ -675,9 +714,9 @@ class Worker:
             reply, reply_arrays = self._receive(time_limit + 15)
             if reply.get("op") != "callback":
                 return reply, reply_arrays
-            self._answer_callback(reply, reply_arrays, callables)
+            self._answer_callback(reply, reply_arrays, callables, callback_profile)
 
-    def _answer_callback(self, request, arrays, callables) -> None:
+    def _answer_callback(self, request, arrays, callables, profile) -> None:
         out: dict = {}
         try:
             func = callables[int(request["id"])]
@@ -685,7 +724,12 @@ class Worker:
             kwargs = wire.decode(request["kwargs"], arrays)
             if not isinstance(args, tuple) or not isinstance(kwargs, dict):
                 raise TypeError("malformed call")
-            value = func(*args, **{str(k): v for k, v in kwargs.items()})
+            paused = sys.getprofile()
+            sys.setprofile(profile)
+            try:
+                value = func(*args, **{str(k): v for k, v in kwargs.items()})
+            finally:
+                sys.setprofile(paused)
             header = {"op": "callback_result", "value": wire.encode(value, out)}
         except Exception as exc:  # noqa: BLE001 - the student's worker asked for nonsense
             header, out = {"op": "callback_result", "error": f"{type(exc).__name__}: {exc}"}, {}
@@ -767,16 +811,27 @@ class _Proxy:
         ctx = current_call() or {"forbidden": Forbidden(), "time_limit": 3.0, "arg_names": ()}
         if self.state.get("died"):
             raise RuntimeError("not run: the worker died earlier in this check")
+        # The judge's call_student watches this call with its call monitor (a Python function
+        # run for every call, sys.setprofile), but what runs here until the reply is the
+        # judge's own code: starting the worker, writing and reading the messages; the
+        # submission's function runs in the worker, under the worker's monitor.  The monitor
+        # is paused meanwhile (it doubled the time of a call) and resumed for a callback,
+        # which runs a check's own function as the kernel would, watched.  Nothing it could
+        # match runs here: test_the_judges_transport_calls_nothing_any_exercise_forbids.
+        monitor = sys.getprofile()
+        sys.setprofile(None)
         try:
-            if not self.worker.alive:
+            if not self.worker.ready:
                 self.worker.start()
             reply, arrays = self.worker.call(self.name, args, kwargs, forbidden=ctx["forbidden"],
                                              time_limit=float(ctx["time_limit"]),
-                                             arg_names=ctx["arg_names"])
+                                             arg_names=ctx["arg_names"], callback_profile=monitor)
         except WorkerDied as exc:
             self.state["died"] = True
             self.worker.close()
             raise RuntimeError(f"the worker running your function died ({exc})") from None
+        finally:
+            sys.setprofile(monitor)
         report_remote({k: reply.get(k) for k in ("forbidden", "profiler_removed", "mutated",
                                                  "warnings", "output")})
         if reply.get("refused"):
@@ -827,7 +882,8 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         ``verdicts`` (grade_id -> :class:`CellVerdict`), ``not_judged``
         (grade ids of graded cells the judge cannot score), ``load_errors``,
         ``refused`` (what the workers' guards refused), ``workers`` (processes
-        started) and ``seconds``.
+        started and used: one launched ahead that no check needed does not count) and
+        ``seconds``.
     """
     if (secret is None) == (seeds is None):
         raise TypeError("judge_notebook needs exactly one of secret and seeds; got "
@@ -847,15 +903,16 @@ def judge_notebook(source_nb, submitted_nb, *, student, assignment, notebook, se
         serves.setdefault(_forbidden_key(exercises[cell.exercise]), set()).add(cell.exercise)
     verdicts, refused, load_errors, starts = {}, [], [], 0
     try:
+        for key in serves:  # in the order of their first cells
+            workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
+                                  files_from=files_from, statement_seconds=timeout,
+                                  only=needed_statements(program, serves[key]),
+                                  deadline=overall)
+        for worker in workers.values():
+            worker.launch()  # all at once: their starts overlap (see Worker.launch)
         for gid, cell in cells.items():
             ex = exercises[cell.exercise]
-            key = _forbidden_key(ex)
-            if key not in workers:
-                workers[key] = Worker(program, key[0], key[1], sandbox=sandbox,
-                                      files_from=files_from, statement_seconds=timeout,
-                                      only=needed_statements(program, serves[key]),
-                                      deadline=overall)
-            worker = workers[key]
+            worker = workers[_forbidden_key(ex)]
             state: dict = {}
             proxy = _Proxy(worker, cell.exercise, state)
             verdict = CellVerdict(gid, cell.exercise, cell.hidden, cell.points)

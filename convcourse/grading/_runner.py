@@ -266,12 +266,16 @@ class _CallMonitor:
 
     Python calls (``call``) are named by their frame's module and function;
     C calls (``c_call``) by the builtin's ``__module__`` or, for a method, its
-    owner's type's module.
+    owner's type's module.  It runs for every call the student's function makes, so
+    each ``(module, name)`` of plain strings is matched against the rules once per
+    call of :func:`call_student` (a loop calling ``np.sum`` a thousand times is
+    matched once); anything else is matched every time, as it comes.
     """
 
     def __init__(self, forbidden: Forbidden):
         self.forbidden = forbidden
         self.hit: list[str] = []
+        self._seen: dict = {}
 
     def __call__(self, frame, event, arg):
         if self.hit:
@@ -287,7 +291,14 @@ class _CallMonitor:
                 module = getattr(type(owner), "__module__", "") if owner is not None else ""
         else:
             return
-        if self.forbidden.match(module, name):
+        if type(module) is str and type(name) is str:
+            key = (module, name)
+            found = self._seen.get(key)
+            if found is None:
+                found = self._seen[key] = self.forbidden.match(module, name)
+        else:
+            found = self.forbidden.match(module, name)
+        if found:
             self.hit.append(f"{_public_module(module)}.{name}")
 
 
