@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="run the submissions' code without the sandbox (it then runs "
                                 "with your rights; the run says so loudly, and the judge still "
                                 "decides the scores)")
+            p.add_argument("--draw-every-picture", action="store_true",
+                           help="let every kernel draw every picture (by default each picture "
+                                "of the instructor's notebooks is drawn once, cached in "
+                                "~/.cache/convcourse/pictures, and shown from there)")
         else:
             p.add_argument("--output", default="demo-output", help="output folder (default: demo-output)")
         p.add_argument("--jobs", type=int, default=1, help="notebooks graded in parallel (default 1)")
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                            secret_file=args.secret_file, course=args.course,
                            sandbox=False if args.no_sandbox else None,
                            max_notebook_bytes=max(1, int(args.max_notebook_mib * 2**20)),
-                           scheduler=args.scheduler)
+                           scheduler=args.scheduler, pictures=not args.draw_every_picture)
             return 1 if result["failures"] else 0
         elif args.command == "demo":
             from .course.demo import demo

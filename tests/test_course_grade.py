@@ -194,3 +194,18 @@ def test_regrading_one_student_changes_nothing(graded):
     assert main(graded["args"] + ["--student", "exits"]) == 0
     after = {name: (graded["out"] / name).read_bytes() for name in ("grades.csv", "cells.csv")}
     assert after == before
+
+
+def test_a_new_sqlite_gradebook_starts_as_a_copy_of_the_template(tmp_path):
+    from convcourse.course.grade import _new_sqlite_copy
+
+    template = tmp_path / "template.db"
+    template.write_bytes(b"SQLite format 3\0 registered")
+    db = tmp_path / "class.db"
+    assert _new_sqlite_copy(f"sqlite:///{db}?timeout=120", template) is True
+    assert db.read_bytes() == template.read_bytes()
+    db.write_bytes(b"another run's gradebook")
+    assert _new_sqlite_copy(f"sqlite:///{db}", template) is False  # never overwritten
+    assert db.read_bytes() == b"another run's gradebook"
+    assert _new_sqlite_copy("postgresql://u@localhost/grades", template) is False
+    assert _new_sqlite_copy("sqlite://", template) is False

@@ -192,3 +192,38 @@ def test_every_released_notebook_says_which_rules_are_enforced_and_which_are_adv
     assert intro.index("**Rules" if not lang else "**Правила") < rules
     for phrase in RULES_CHECKED[lang][1:]:
         assert phrase in intro[rules:], (path, phrase)
+
+
+def test_a_released_template_is_reused_only_for_the_same_source(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from convcourse.course.release import release_template
+
+    # nbgrader runs `alembic` for a new gradebook
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    root = Path(__file__).resolve().parents[1]
+    cache = tmp_path / "cache"
+
+    def release(name):
+        work = tmp_path / name
+        shutil.copytree(root / "solutions" / "04-backprop", work / "source" / "04-backprop")
+        (work / "scratch").mkdir()
+        return work, release_template(work, ["04-backprop"], work / "scratch" / "t.db", cache)
+
+    first, reused = release("first")
+    assert reused is False and len(list(cache.iterdir())) == 1
+    again, reused = release("again")
+    assert reused is True
+    for path in sorted((first / "release").rglob("*")):
+        twin = again / path.relative_to(first)
+        assert twin.exists() and (path.is_dir() or twin.read_bytes() == path.read_bytes())
+    assert (again / "scratch" / "t.db").read_bytes() == (first / "scratch" / "t.db").read_bytes()
+    # one changed byte of the source: released again, a second entry
+    changed = tmp_path / "changed"
+    shutil.copytree(root / "solutions" / "04-backprop", changed / "source" / "04-backprop")
+    nb = changed / "source" / "04-backprop" / "04-backprop.ipynb"
+    nb.write_text(nb.read_text() + "\n")
+    (changed / "scratch").mkdir()
+    assert release_template(changed, ["04-backprop"], changed / "scratch" / "t.db", cache) is False
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 2

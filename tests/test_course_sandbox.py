@@ -195,6 +195,36 @@ def test_honest_code_works(course):
     assert not (work / "fig.png").exists()  # written to the sandbox's own $HOME
 
 
+@needs_sandbox
+def test_matplotlib_reads_the_graders_font_list_instead_of_building_it(course):
+    # building it scans every system font: about half a second of every kernel's start
+    _, work = course
+    host = sandbox._matplotlib_font_list()
+    assert host is not None and host.is_file()
+    result = run_py("""
+        import logging, os
+        logging.basicConfig(level=logging.INFO)
+        import matplotlib.font_manager as fm
+        print(sorted(os.listdir(os.environ["MPLCONFIGDIR"])))
+        print(fm.findfont("DejaVu Sans"))
+    """, work)
+    assert result.returncode == 0, result.stderr
+    assert "generated new fontManager" not in result.stderr
+    assert result.stdout.splitlines()[0] == repr([host.name])
+    assert result.stdout.splitlines()[1].endswith(".ttf")
+    # the copy belongs to the sandbox, the grader's file is untouched and read-only inside
+    result = run_py(f"open('{sandbox.SANDBOX_MATPLOTLIB}/{host.name}', 'a')", work)
+    assert result.returncode != 0
+    assert "Read-only file system" in result.stderr or "Permission denied" in result.stderr
+
+
+def test_stdlib_sandboxes_get_no_font_list(tmp_path):
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, SandboxConfig(python="stdlib"))
+    assert not any(sandbox.SANDBOX_MATPLOTLIB in arg for arg in cmd[:cmd.index("--")])
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, SandboxConfig())
+    assert any(arg.startswith(sandbox.SANDBOX_MATPLOTLIB + "/") for arg in cmd[:cmd.index("--")])
+
+
 # -- reading what it must not ------------------------------------------------------
 
 

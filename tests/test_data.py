@@ -68,6 +68,30 @@ def test_digits_float32_and_fresh_copies():
     assert again.min() == 0.0 and again_labels.min() == 0
 
 
+def test_digits_are_sklearns_read_without_importing_sklearn(monkeypatch):
+    import subprocess
+    import sys
+
+    code = ("import sys; from convcourse.data import load_digits; x, y = load_digits(); "
+            "print('sklearn' in sys.modules, x.shape)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split(None, 1) == ["False", "(1797, 1, 8, 8)\n"]
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bunch = sklearn_datasets.load_digits()
+    images, labels = load_digits()
+    assert np.array_equal(images[:, 0] * 16, bunch.images)
+    assert np.array_equal(labels, bunch.target) and labels.dtype == np.int64
+    # where the file is not found, scikit-learn's own function gives the same
+    from convcourse import data
+    monkeypatch.setattr(data, "_sklearn_digits_file", lambda: None)
+    data._digits.cache_clear()
+    try:
+        fallback, fallback_labels = load_digits()
+    finally:
+        data._digits.cache_clear()
+    assert np.array_equal(fallback, images) and np.array_equal(fallback_labels, labels)
+
+
 @pytest.mark.parametrize("dtype, match", [(np.int64, r"dtype must be a floating dtype.*int64"),
                                           ("nonsense", r"dtype must be a floating dtype")])
 def test_digits_rejects_dtype(dtype, match):

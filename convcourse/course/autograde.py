@@ -34,6 +34,7 @@ tests stripped).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -45,9 +46,11 @@ from pathlib import Path
 
 import nbformat
 
+from .._picture_cache import PICTURES_VAR, RECORD_VAR
 from ..i18n import LANG_VAR
 from .gradebook import COURSE_ID
 from .nbfacts import grade_id
+from .pictures import SANDBOX_PICTURES
 
 __all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "pack_files", "unpack_files",
            "read_files", "write_files",
@@ -86,6 +89,10 @@ class NotebookTask:
         for every task of a run, so tasks that run at once on one machine never share one.
     judge : bool
         Let the judge decide the scores.
+    pictures : str
+        The folder of stored pictures (``course/pictures.py``) the kernel shows instead
+        of drawing them again, bound read-only into its sandbox; '' for none (always
+        when unsandboxed: a kernel with the grader's rights could write into it).
     """
 
     student: str
@@ -99,6 +106,7 @@ class NotebookTask:
     sandboxed: bool
     uid: int
     judge: bool = True
+    pictures: str = ""
 
 
 @dataclass
@@ -372,7 +380,8 @@ def _task_env(task: NotebookTask) -> dict:
     runs ``alembic``; kernels are found there)."""
     bindir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "").split(os.pathsep)
-    return {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang,
+    # the picture folder reaches a sandboxed kernel only, read-only, through its config
+    return {"CONVCOURSE_SECRET": None, LANG_VAR: task.lang, PICTURES_VAR: None, RECORD_VAR: None,
             "PATH": os.pathsep.join(dict.fromkeys([bindir] + [p for p in path if p]))}
 
 
@@ -401,7 +410,12 @@ def _sandbox_configs(task: NotebookTask):
         return None, None
     from .sandbox import POLICY
 
-    return POLICY.task_configs(int(task.uid))
+    kernel, worker = POLICY.task_configs(int(task.uid))
+    if task.pictures:  # read-only: what a kernel could write there, every other would show
+        kernel = dataclasses.replace(
+            kernel, views=kernel.views + ((task.pictures, SANDBOX_PICTURES),),
+            env=kernel.env + ((PICTURES_VAR, SANDBOX_PICTURES),))
+    return kernel, worker
 
 
 def _scratch_config(task: NotebookTask, scratch: Path, kernel_config):

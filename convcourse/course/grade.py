@@ -11,6 +11,9 @@ phases that hand one :class:`GradingRun` along:
    roster, normalise each notebook (``submissions.normalize_notebook``) into
    ``OUTPUT/submitted``; a notebook that is missing or not valid JSON is not
    graded and earns 0, with the reason; one task per notebook;
+   then, grading locally, :func:`prepare_pictures`: each picture of the instructor's
+   notebooks is drawn once, ever (``pictures.py``), and the kernels show it from a
+   folder bound read-only into their sandbox instead of drawing it again;
 3. :func:`autograde.grade_notebook`, once per notebook (``--jobs`` at a time, in a
    process pool: :func:`grade_locally`; or on the workers of a Dask cluster:
    ``cluster.grade_on_cluster``): a pure task, whose inputs are data (the notebook,
@@ -45,7 +48,9 @@ language (``metadata.convcourse.lang``) goes to its kernel as
 
 from __future__ import annotations
 
+import collections
 import copy
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -53,7 +58,7 @@ import re
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -66,12 +71,13 @@ from .autograde import (UNTRUSTED_STAGES, NotebookResult, NotebookTask, grade_no
                         record_name, task_failure)
 from .config import assignments as list_assignments
 from .config import check_db_url, course_root, notebook_names, resolve_secret
+from .execute import wall_limit
 from .feedback import missing_feedback_html
 from .gradebook import COURSE_ID, register_students, registration_lock, retry_when_locked
 from .nbfacts import ANSI as _ANSI
 from .nbfacts import GRADE_PUBLIC_SECRET_WARNING, split_grade_id
 from .nbfacts import grade_id as _grade_id
-from .release import generate_assignment
+from .release import generate_assignment, release_template
 from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
                           normalize_notebook, read_roster)
 
@@ -385,6 +391,7 @@ class GradingRun:
     echo: Callable
     started: float
     unsandboxed_note: str = ""
+    pictures: Path | None = None
     wanted: dict = field(default_factory=dict)
     plan: dict = field(default_factory=dict)
     students: list = field(default_factory=list)
@@ -407,7 +414,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
           roster=None, student: str | None = None, timeout: int = 60,
           secret_file=None, demo: bool = False, course=None, echo=None,
           sandbox: bool | None = None, judge: bool = True,
-          max_notebook_bytes: int = MAX_NOTEBOOK_BYTES, scheduler: str | None = None) -> dict:
+          max_notebook_bytes: int = MAX_NOTEBOOK_BYTES, scheduler: str | None = None,
+          pictures: bool = True) -> dict:
     """Grade a class; write grades.csv, cells.csv, feedback and a summary.
 
     Parameters
@@ -449,6 +457,10 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
         (``cluster.py``; needs the ``cluster`` extra) instead of ``jobs`` local
         processes.  The results come back here, and only this process writes the
         gradebook and the outputs.
+    pictures : bool
+        Draw each picture of the instructor's notebooks once (:func:`prepare_pictures`)
+        and let the kernels show it instead of drawing it again (default True; local
+        grading only: a cluster's workers draw every picture).
 
     Returns
     -------
@@ -474,6 +486,8 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
                     sandbox=sandbox, judge=judge, max_notebook_bytes=max_notebook_bytes)
     prepare_source(run)
     collect_submissions(run, submissions, roster=roster, student=student)
+    if pictures and scheduler is None:
+        prepare_pictures(run)
     if scheduler is not None:
         from .cluster import grade_on_cluster
 
@@ -530,7 +544,8 @@ def prepare_source(run: GradingRun) -> None:
     """Copy ``solutions/`` to ``OUTPUT/source`` and release every assignment into
     ``OUTPUT/release`` (the stub submissions are normalised against), registering it
     in the run's template gradebook (the one every task copies; the class's gradebook
-    is written by :func:`write_outputs` only)."""
+    is written by :func:`write_outputs` only); from the cache of an earlier run of
+    the same source (:func:`release.release_template`)."""
     assignments = list_assignments(run.root / "solutions")
     if not assignments:
         raise FileNotFoundError(f"no assignment in {run.root / 'solutions'}")
@@ -541,8 +556,61 @@ def prepare_source(run: GradingRun) -> None:
     run.wanted = {a: notebook_names(run.out / "source" / a) for a in assignments}
     shutil.rmtree(run.out / "scratch", ignore_errors=True)
     run.template_db.parent.mkdir(parents=True)
-    for name in assignments:
-        generate_assignment(run.out, name, db_url=f"sqlite:///{run.template_db}")
+    release_template(run.out, assignments, run.template_db)
+
+
+#: fewer submissions of a notebook (in one language) than this, and its pictures are not
+#: recorded by the run (recording costs about one notebook's grading)
+MIN_NOTEBOOKS_TO_RECORD = 4
+
+
+def prepare_pictures(run: GradingRun, folder=None) -> None:
+    """Record the pictures of the instructor's notebooks that the run's tasks grade, in
+    the languages they are graded in (``course/pictures.py``; each once, ever), and point
+    the tasks' kernels at them.
+
+    Recording a notebook costs about as much as grading one, and saves 2 to 5 s of each
+    notebook graded after it: a notebook and language with fewer than
+    :data:`MIN_NOTEBOOKS_TO_RECORD` submissions in the run is not recorded (what an
+    earlier run recorded is used all the same).
+    A notebook whose recording fails is drawn in every kernel, as without the cache;
+    the run says so and goes on.  Unsandboxed, nothing is recorded or shown: a kernel
+    with the grader's rights could write pictures that other students would see.
+    """
+    from .pictures import default_folder, record_pictures, recorded_marker
+
+    if not run.sandboxed:
+        return
+
+    folder = Path(default_folder() if folder is None else folder)
+    counts = collections.Counter((t.assignment, t.notebook, t.lang) for t in run.tasks)
+    wanted = sorted(counts)
+
+    def record(which):
+        assignment, notebook, lang = which
+        source = run.out / "source" / assignment
+        path = source / f"{notebook}.ipynb"
+        if (counts[which] < MIN_NOTEBOOKS_TO_RECORD and path.is_file()
+                and not recorded_marker(folder, path.read_bytes(), lang).exists()):
+            return ""  # recording costs about one notebook: not worth it for a few
+        begun = time.perf_counter()
+        try:
+            recorded = record_pictures(source, notebook, lang, folder,
+                                       timeout=wall_limit(run.timeout))
+        except Exception as exc:  # noqa: BLE001 - the pictures are drawn in the kernels then
+            return (f"the pictures of {assignment}/{notebook} ({lang}) were not recorded "
+                    f"({type(exc).__name__}: {exc}); every kernel draws them")
+        return (f"recorded the pictures of {assignment}/{notebook} ({lang}) in "
+                f"{time.perf_counter() - begun:.1f} s") if recorded else ""
+
+    # a kernel each, run.jobs at a time: the threads only wait for them
+    with ThreadPoolExecutor(max_workers=run.jobs) as pool:
+        for said in pool.map(record, wanted):
+            if said:
+                run.echo(said)
+    if folder.is_dir():
+        run.pictures = folder
+        run.tasks = [dataclasses.replace(t, pictures=str(folder)) for t in run.tasks]
 
 
 def collect_submissions(run: GradingRun, submissions, *, roster=None, student=None) -> None:
@@ -713,11 +781,35 @@ def _failure(res: NotebookResult) -> dict:
 
 
 def _register(run: GradingRun) -> None:
-    """The class and the assignments in the gradebook, one run at a time."""
+    """The class and the assignments in the gradebook, one run at a time.
+
+    A new SQLite gradebook of a run that grades every assignment starts as a copy of
+    the run's template (every assignment registered, no student: what registering them
+    one by one makes, without nbgrader's 1 to 2 s an assignment).
+    """
     with registration_lock(run.db_url):
+        if set(run.plan) == set(run.wanted) and _new_sqlite_copy(run.db_url, run.template_db):
+            register_students(run.db_url, run.students)
+            return
         register_students(run.db_url, run.students)
         for name in run.plan:
             retry_when_locked(lambda: generate_assignment(run.out, name, db_url=run.db_url))
+
+
+def _new_sqlite_copy(db_url: str, template: Path) -> bool:
+    """Create the SQLite file of ``db_url`` as a copy of ``template`` if it does not exist
+    (exclusively: a file another run created meanwhile is left alone).  Whether it did."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    try:
+        with open(url.database, "xb") as f:
+            f.write(template.read_bytes())
+    except FileExistsError:
+        return False
+    return True
 
 
 def _merge_into_gradebook(run: GradingRun, results: list[NotebookResult]) -> None:

@@ -34,7 +34,7 @@ from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, messages, translate
 from .config import assignments, nbgrader_config
 from .student_readme import STUDENT_README
 
-__all__ = ["generate_assignment", "release", "write_bundle", "STUDENT_README",
+__all__ = ["generate_assignment", "release_template", "release", "write_bundle", "STUDENT_README",
            "STUDENT_JUPYTER_CONFIG", "release_folder", "translate_release"]
 
 #: JupyterLab and server settings for students: nbgrader's assignment list and validate
@@ -87,6 +87,55 @@ def generate_assignment(workdir: Path, assignment: str, *, db_url: str | None = 
     release_dir = Path(workdir) / "release" / assignment
     _fix_ids(Path(workdir) / "source" / assignment, release_dir)
     return release_dir
+
+
+def release_template(workdir: Path, names, template_db: Path, cache=None) -> bool:
+    """Release the assignments ``names`` of ``workdir/source`` into ``workdir/release``,
+    registered in the SQLite gradebook ``template_db`` (a grading run's template).
+
+    Doing it costs nbgrader 1 to 2 s an assignment (its cells saved one commit at a
+    time), in every grading run, for the same source.  So the result is kept in
+    ``cache`` (default ``~/.cache/convcourse/release``), under a hash of the source
+    folders' files, nbgrader's version and the package's code
+    (:func:`convcourse._picture_cache.fingerprint`), and copied from there when the
+    same source is released again.  Whether it was copied.
+    """
+    import hashlib
+
+    import nbgrader
+
+    from .._picture_cache import fingerprint
+    from .pictures import default_folder
+
+    workdir, template_db = Path(workdir), Path(template_db)
+    h = hashlib.sha256(fingerprint() + f"nbgrader {nbgrader.__version__}".encode())
+    for name in sorted(names):
+        for path in sorted((workdir / "source" / name).rglob("*")):
+            if path.is_file():
+                h.update(f"{name}/{path.relative_to(workdir / 'source' / name)}\0".encode())
+                h.update(path.read_bytes())
+    entry = Path(default_folder().parent / "release" if cache is None else cache) / h.hexdigest()
+    if (entry / "template.db").is_file():
+        for name in names:
+            shutil.rmtree(workdir / "release" / name, ignore_errors=True)
+            shutil.copytree(entry / "release" / name, workdir / "release" / name)
+        shutil.copyfile(entry / "template.db", template_db)
+        return True
+    for name in names:
+        generate_assignment(workdir, name, db_url=f"sqlite:///{template_db}")
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=entry.parent))
+    try:
+        for name in names:
+            shutil.copytree(workdir / "release" / name, tmp / "release" / name)
+        shutil.copyfile(template_db, tmp / "template.db")  # last: it marks an entry
+        try:
+            os.rename(tmp, entry)
+        except OSError:  # another run stored the same entry meanwhile
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return False
 
 
 def _fix_ids(source_dir: Path, release_dir: Path) -> None:

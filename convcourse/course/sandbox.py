@@ -83,6 +83,10 @@ __all__ = [
 SANDBOX_HOME = "/home/student"
 #: Where the host's working folder is bound read-only (copied into ``SANDBOX_HOME``).
 SANDBOX_FILES = "/run/convcourse-files"
+#: Where the grader's matplotlib font list is bound read-only (``python='full'``); the
+#: prelude copies it into ``$MPLCONFIGDIR``, so that a kernel does not spend about half a
+#: second scanning the system's fonts to build it again in its fresh ``/tmp``.
+SANDBOX_MATPLOTLIB = "/run/convcourse-matplotlib"
 
 _MODES = ("auto", "root", "userns")
 _PYTHONS = ("full", "stdlib")
@@ -96,7 +100,9 @@ _KEYCTL_SYSCALL = {"x86_64": 250, "aarch64": 219, "i686": 288, "i386": 288, "arm
 #: keyring (the inherited one is the grader's, shared by every sandbox it starts) and
 #: the uid's user keyrings cleared (they outlive the processes of a uid: another run may
 #: have used it).  2. The working folder's regular files copied into the tmpfs $HOME
-#: (a file larger than the room left is reported and skipped).
+#: (a file larger than the room left is reported and skipped).  3. The grader's matplotlib
+#: font list, where it is bound, copied into $MPLCONFIGDIR (owned by the sandbox's user,
+#: as matplotlib wants its configuration folder writable).
 _PRELUDE = r"""
 import ctypes, os, platform, shutil, sys
 files, home, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -121,8 +127,16 @@ for entry in (os.scandir(files) if os.path.isdir(files) else ()):
         except OSError as exc:
             print("convcourse sandbox: %%s was not copied (%%s)" %% (entry.name, exc.strerror),
                   file=sys.stderr)
+fonts, mpl_dir = %(matplotlib)r, os.environ.get("MPLCONFIGDIR")
+if mpl_dir and os.path.isdir(fonts):
+    try:
+        os.makedirs(mpl_dir, exist_ok=True)
+        for entry in os.scandir(fonts):
+            shutil.copyfile(entry.path, os.path.join(mpl_dir, entry.name))
+    except OSError:
+        pass  # matplotlib then builds its font list itself: slower, not wrong
 os.execv(argv[0], argv)
-""" % {"keyctl": _KEYCTL_SYSCALL}
+""" % {"keyctl": _KEYCTL_SYSCALL, "matplotlib": SANDBOX_MATPLOTLIB}
 
 #: Address space of each process that runs a submission's code (a kernel, a judge worker,
 #: sandboxed or not): a course notebook with numpy and matplotlib needs about 1 GiB, and a
@@ -580,6 +594,23 @@ def _python_mounts(m, config) -> None:
             m.args += ["--perms", "0555", "--size", "4096", "--tmpfs", path]
     for src, dest in config.views:
         m.add("--ro-bind", str(Path(src).resolve()), str(dest))
+    fonts = _matplotlib_font_list() if config.python == "full" else None
+    if fonts is not None:
+        m.add("--ro-bind", str(fonts), f"{SANDBOX_MATPLOTLIB}/{fonts.name}")
+
+
+@functools.cache
+def _matplotlib_font_list():
+    """The grader's matplotlib font list (``fontlist-v*.json`` in its cache folder, built
+    here if missing), or None without matplotlib.  The fonts it names are the system's
+    and matplotlib's own, which the sandbox binds at the same paths."""
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    path = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    return path if path.is_file() else None
 
 
 def _work_mounts(m, workdir, config, rw_binds) -> None:

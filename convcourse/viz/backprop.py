@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from .._picture_cache import picture
 from .._validation import check_int, ntuple
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import PAD_COLOR as _PAD
@@ -46,6 +47,7 @@ def _vector(values, name) -> np.ndarray:
     return arr
 
 
+@picture
 def gradient_flow_1d(x, w, grad_output, weight_index=None, input_index=None):
     """The computation graph of y = x ⋆ w and the gradient flowing back through it.
 
@@ -143,6 +145,7 @@ def gradient_flow_1d(x, w, grad_output, weight_index=None, input_index=None):
     return fig
 
 
+@picture
 def backward_2d(x, weight, grad_output, stride=1, weight_position=(0, 0), input_position=None):
     """The two gradients of a 2-D convolution layer drawn as cross-correlations.
 
@@ -267,6 +270,7 @@ def backward_2d(x, weight, grad_output, stride=1, weight_position=(0, 0), input_
     return _finish(fig)
 
 
+@picture
 def finite_difference_error(f, x, grad, eps=None):
     """Error of forward and central differences against the exact gradient, for each eps.
 
@@ -350,6 +354,7 @@ def finite_difference_error(f, x, grad, eps=None):
     return _finish(fig)
 
 
+@picture
 def checks_compared(labels, gradient_errors, forward_errors, threshold=1e-6):
     """Two checks side by side: the gradient check and a check of the forward output.
 

@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from .._picture_cache import picture
 from ..arithmetic import conv_params, receptive_field
 from ..nn.layers import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                          Sequential)
@@ -68,6 +69,7 @@ def _hide_ticks(ax):
 
 # ------------------------------------------------------- stacking 3x3 kernels
 
+@picture
 def stacked_3x3(channels=64, max_layers=4):
     """Two stacked 3x3 convolutions against one 5x5, and the cost of a large field.
 
@@ -161,6 +163,7 @@ def stacked_3x3(channels=64, max_layers=4):
 
 # ------------------------------------------------------------------ softmax
 
+@picture
 def softmax_bars(logits, label):
     """One sample's logits, their softmax, and its cross-entropy loss.
 
@@ -213,6 +216,7 @@ def softmax_bars(logits, label):
 
 # ------------------------------------------------------------------- digits
 
+@picture
 def digit_samples(images, labels, per_class=2):
     """A few examples of each digit, one column per class.
 
@@ -276,6 +280,7 @@ def _layer_label(layer) -> str:
     return type(layer).__name__
 
 
+@picture
 def architecture(model, input_shape=(1, 8, 8)):
     """A model drawn as a row of layers, with the shape of the data after each.
 
@@ -343,6 +348,7 @@ def architecture(model, input_shape=(1, 8, 8)):
 
 # ---------------------------------------------------------------- training
 
+@picture
 def training_curve(history, test_accuracy=None):
     """The mean training loss of each epoch.
 
@@ -382,6 +388,7 @@ def training_curve(history, test_accuracy=None):
     return _finish(fig)
 
 
+@picture
 def confusion_matrix(y_true, y_pred, num_classes=None):
     """Counts of (true class, predicted class): the diagonal is right, the rest wrong.
 
@@ -425,6 +432,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     return _finish(fig)
 
 
+@picture
 def misclassified(images, y_true, y_pred, max_images=12):
     """The images the model gets wrong, titled ``true -> predicted``.
 
@@ -469,6 +477,7 @@ def misclassified(images, y_true, y_pred, max_images=12):
 
 # ------------------------------------------------------------- looking inside
 
+@picture
 def filters(weight, channel=0, ncols=8):
     """The kernels of a convolution layer, one panel each, on one colour scale.
 
@@ -510,6 +519,7 @@ def filters(weight, channel=0, ncols=8):
     return _finish(fig)
 
 
+@picture
 def feature_maps(model, image, max_maps=8):
     """What one image becomes at each depth of a model, and the model's answer.
 

@@ -23,6 +23,7 @@ import numpy as np
 from matplotlib import animation
 from matplotlib.patches import Rectangle
 
+from .._picture_cache import picture
 from .._padding import output_length
 from .._validation import ntuple
 from ._draw import OUTPUT_COLOR as _OUTPUT
@@ -41,6 +42,7 @@ __all__ = [
     "corners_overlay",
 ]
 
+@picture
 def sliding_dot_product_1d(signal, kernel, positions=None):
     """The kernel sliding along a 1-D signal, one dot product per position.
 
@@ -103,6 +105,7 @@ def sliding_dot_product_1d(signal, kernel, positions=None):
     return _finish(fig)
 
 
+@picture
 def sliding_dot_product_2d(image, kernel, position=(0, 0)):
     """One step of 2-D cross-correlation: window, kernel, products, output cell.
 
@@ -158,6 +161,7 @@ def sliding_dot_product_2d(image, kernel, position=(0, 0)):
     return _finish(fig)
 
 
+@picture
 def correlation_vs_convolution(signal=None, kernel=(1.0, 2.0, 3.0)):
     """Cross-correlation against convolution on a 1-D signal with an asymmetric kernel.
 
@@ -223,6 +227,7 @@ def correlation_vs_convolution(signal=None, kernel=(1.0, 2.0, 3.0)):
     return _finish(fig)
 
 
+@picture
 def conv_dimensions():
     """The dimension of a convolution: the number of directions the kernel moves.
 
@@ -288,6 +293,7 @@ def conv_dimensions():
     return fig
 
 
+@picture
 def animate_conv2d(input_shape, kernel_size, stride=1, padding=0, dilation=1, *, interval=600):
     """Animate a kernel moving over a padded input: one frame per output position.
 
@@ -391,6 +397,7 @@ def animate_conv2d(input_shape, kernel_size, stride=1, padding=0, dilation=1, *,
     return anim
 
 
+@picture
 def show_animation(anim):
     """An animation as interactive HTML that JupyterLab renders inline.
 
@@ -464,6 +471,7 @@ class _DrawnFrameWriter(animation.HTMLWriter):
                 and face[3] == 1 and np.allclose(to_rgba(wanted), face))
 
 
+@picture
 def image_grid(images, titles=None, ncols=None, cmap="gray", size=3.2, vmin=None, vmax=None):
     """Images side by side, each with its title and no axes.
 
@@ -505,6 +513,7 @@ def image_grid(images, titles=None, ncols=None, cmap="gray", size=3.2, vmin=None
     return _finish(fig)
 
 
+@picture
 def kernel_gallery(image, kernels, *, absolute=()):
     """Each kernel and what it does to the image ('same'-size cross-correlation).
 
@@ -557,6 +566,7 @@ def kernel_gallery(image, kernels, *, absolute=()):
     return _finish(fig)
 
 
+@picture
 def corners_overlay(image, response, n=60, min_distance=5):
     """The image with its strongest corners (local maxima of a corner response) marked.
 

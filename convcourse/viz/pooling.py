@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import ConnectionPatch, Rectangle
 
+from .._picture_cache import picture
 from .._validation import check_choice, check_int, ntuple
 from ..kernels import gradient_magnitude
 from ..pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
@@ -124,6 +125,7 @@ def _human(n_bytes: float) -> str:
     return f"{n_bytes:.0f} B"
 
 
+@picture
 def memory_per_stage(stages=RESNET18_STAGES, batch=32, bytes_per_value=4):
     """Table and bar chart of :func:`activation_memory`.
 
@@ -202,6 +204,7 @@ def _output_cells(ax, values, x0=0.0, y0=0.0):
                     fontsize=11)
 
 
+@picture
 def pooling_grid(x, kernel_size=2, stride=None):
     """Max and average pooling of a small grid, each window in its own colour.
 
@@ -253,6 +256,7 @@ def pooling_grid(x, kernel_size=2, stride=None):
     return _finish(fig)
 
 
+@picture
 def pooling_photo(image, kernel_size=8):
     """Max against average pooling on a photograph and on its edge map.
 
@@ -295,6 +299,7 @@ def pooling_photo(image, kernel_size=8):
     return _finish(fig)
 
 
+@picture
 def global_pooling(feature_maps=None):
     """Global average pooling: each channel plane becomes one number.
 
@@ -350,6 +355,7 @@ def _spike_input(background, position, value):
     return x
 
 
+@picture
 def shift_invariance(positions=((1, 1), (2, 0), (0, 3), (1, 5)), kernel_size=4, size=8,
                      value=9, seed=0):
     """A strong feature moved around: max pooling reports that it is there, not where.
@@ -413,6 +419,7 @@ def shift_invariance(positions=((1, 1), (2, 0), (0, 3), (1, 5)), kernel_size=4, 
     return _finish(fig)
 
 
+@picture
 def gradient_routing(x=None, grad_output=None, kernel_size=3, stride=2, mode="max"):
     """Where each window's gradient goes in the backward pass of pooling.
 

@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
+from .._picture_cache import picture
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import WINDOW_COLOR as _WINDOW
 from ._draw import cell_axes as _cell_axes
@@ -56,6 +57,7 @@ def _vector(values, name) -> np.ndarray:
     return v
 
 
+@picture
 def outer_product(column, row, title=None):
     """A separable kernel drawn as a multiplication table: ``kernel = column · row``.
 
@@ -110,6 +112,7 @@ def outer_product(column, row, title=None):
     return _finish(fig)
 
 
+@picture
 def singular_values(kernels, atol=1e-8):
     """Kernels and their singular values: one non-zero value means separable.
 
@@ -180,6 +183,7 @@ def singular_values(kernels, atol=1e-8):
     return _finish(fig)
 
 
+@picture
 def two_passes(image, column, row):
     """Cross-correlation with ``column · row`` as two 1-D passes, with the shapes.
 
@@ -272,6 +276,7 @@ def _arrow(ax, x0, x1, y, text):
     ax.text((x0 + x1) / 2, y + 0.25, text, ha="center", va="bottom", fontsize=9)
 
 
+@picture
 def depthwise_separable_diagram(in_channels=3, out_channels=4, kernel_size=3):
     """A standard convolution against a depthwise-separable one, drawn as blocks.
 
@@ -372,6 +377,7 @@ def depthwise_separable_diagram(in_channels=3, out_channels=4, kernel_size=3):
     return _finish(fig)
 
 
+@picture
 def mults_vs_out_channels(input_shape, kernel_size, out_channels=(8, 16, 32, 64, 128, 256)):
     """Multiplications of a standard and a depthwise-separable convolution against K.
 
@@ -434,6 +440,7 @@ def mults_vs_out_channels(input_shape, kernel_size, out_channels=(8, 16, 32, 64,
     return _finish(fig)
 
 
+@picture
 def image_row(images, size=3.2, cmap="gray", vmin=None, vmax=None):
     """Images side by side, each under its title.
 
@@ -478,6 +485,7 @@ def image_row(images, size=3.2, cmap="gray", vmin=None, vmax=None):
     return _finish(fig)
 
 
+@picture
 def channel_maps(stages, names=None, size=1.9, cmap="gray"):
     """The channels of several stages of a network, one row per stage.
 

@@ -1,0 +1,326 @@
+"""Pictures drawn once: a cache of the course's pictures, keyed by the call.
+
+A graded notebook draws 10 to 15 pictures, and most of them do not depend on the
+student's code (the animations, the diagrams, the kernels on the photo): drawing and
+rendering one costs 0.3 to 1 s of the notebook's grading, the same for every student.
+The grader renders them once, from the instructor's notebook
+(:mod:`convcourse.course.pictures`), into a folder that the grading kernels see
+read-only; a picture function called in a kernel with the same arguments then shows
+the stored picture instead of drawing it.
+
+- ``CONVCOURSE_PICTURES`` names the folder to read (a grading kernel);
+  ``CONVCOURSE_PICTURES_RECORD`` the folder to write (the grader's own run of the
+  instructor's notebook).  Neither set (a student's Jupyter, the tests): every call
+  draws, exactly as without this module.
+- The key is a SHA-256 of everything the picture depends on: the function, its
+  arguments by value (arrays by dtype, shape and bytes), the course's language,
+  matplotlib's ``rcParams``, the inline backend's settings, and the code and data
+  of the ``convcourse`` package with the versions of numpy and matplotlib
+  (:func:`fingerprint`).  An argument that cannot be hashed by value (a function, a
+  figure, an object of the student's) makes the call draw.  A student whose
+  ``conv2d`` returns the right array gets the stored picture of the right array,
+  which is the picture their code would have drawn.
+- A stored figure comes back as a :class:`StoredFigure`, which shows the stored PNG
+  and, when anything else of it is used (``fig.axes``, ``fig.savefig``), draws the
+  real figure from a copy of the arguments and hands it over.
+- Only the outermost picture call is looked up: a picture function that calls another
+  gets the real figure.
+- A picture function that writes a file (``conv_layer.save_gif``) asks for its bytes
+  with :func:`stored_file` and hands them over with :func:`record_file`.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "picture_key", "fingerprint",
+           "StoredFigure", "stored_file", "record_file"]
+
+#: folder of stored pictures a kernel reads (the grader binds it read-only)
+PICTURES_VAR = "CONVCOURSE_PICTURES"
+#: folder the grader's run of the instructor's notebook writes pictures into
+RECORD_VAR = "CONVCOURSE_PICTURES_RECORD"
+#: the format of the keys; change it when what a key covers changes
+_VERSION = b"convcourse-pictures-1"
+_KEY_ATTRIBUTE = "_convcourse_picture_key"
+
+_state = threading.local()
+
+
+class _Unhashable(Exception):
+    """An argument that cannot be hashed by value: the call draws."""
+
+
+def _feed(h, value) -> None:
+    """Feed ``value`` to hash ``h`` by value and type, or raise :class:`_Unhashable`.
+
+    Exact types only: a subclass of ``list`` or ``ndarray`` may behave differently.
+    """
+    kind = type(value)
+    if value is None or kind in (bool, int, float, complex, str, bytes):
+        h.update(b"s" + repr((kind.__name__, value)).encode() + b"\0")
+    elif kind is np.ndarray or isinstance(value, np.generic):
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise _Unhashable
+        h.update(b"a" + f"{array.dtype.str}{array.shape}".encode() + b"\0")
+        h.update(np.ascontiguousarray(array).tobytes())
+    elif kind in (list, tuple):
+        h.update(f"{kind.__name__}[{len(value)}]".encode())
+        for item in value:
+            _feed(h, item)
+    elif kind is dict:
+        h.update(f"dict[{len(value)}]".encode())
+        for name, item in value.items():  # in order: a picture lays its entries out in order
+            _feed(h, name)
+            _feed(h, item)
+    elif isinstance(getattr(value, _KEY_ATTRIBUTE, None), str):
+        h.update(b"k" + getattr(value, _KEY_ATTRIBUTE).encode() + b"\0")  # a cached animation
+    else:
+        raise _Unhashable
+
+
+@functools.cache
+def fingerprint() -> bytes:
+    """SHA-256 of the ``convcourse`` package's files (code, data, catalogs) and the
+    versions of numpy and matplotlib: a stored picture is only used by the same code."""
+    import matplotlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(f"numpy {np.__version__} matplotlib {matplotlib.__version__}".encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            h.update(str(path.relative_to(root)).encode() + b"\0")
+            h.update(path.read_bytes())
+    return h.digest()
+
+
+def _settings() -> bytes:
+    """What a picture's look depends on besides its arguments: the language, the
+    ``rcParams``, the inline backend's formats and print settings."""
+    import matplotlib
+
+    from .i18n import get_language
+
+    parts = [get_language(), repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))]
+    try:
+        from matplotlib_inline.config import InlineBackend
+
+        if InlineBackend.initialized():
+            backend = InlineBackend.instance()
+            parts += [repr(sorted(backend.figure_formats)),
+                      repr(sorted(backend.print_figure_kwargs.items()))]
+    except ImportError:  # pragma: no cover - ipykernel depends on matplotlib-inline
+        pass
+    return "\0".join(parts).encode()
+
+
+def picture_key(func, args, kwargs) -> str | None:
+    """The key of the picture ``func(*args, **kwargs)`` draws, or None if an argument
+    cannot be hashed by value.
+
+    Examples
+    --------
+    >>> from convcourse.viz import conv_dimensions, sliding_dot_product_1d as f
+    >>> picture_key(f, ([1, 2, 0],), {}) == picture_key(f, ([1, 2, 0],), {})
+    True
+    >>> picture_key(f, ([1, 2, 0],), {}) == picture_key(f, ([1, 2, 1],), {})
+    False
+    >>> picture_key(f, (print,), {}) is None
+    True
+    """
+    h = hashlib.sha256(_VERSION + b"\0" + fingerprint())
+    h.update(f"{func.__module__}.{func.__qualname__}".encode() + b"\0" + _settings())
+    try:
+        _feed(h, args)
+        _feed(h, sorted(kwargs.items()))
+    except _Unhashable:
+        return None
+    return h.hexdigest()
+
+
+def _png_of(fig):
+    """What the kernel's display shows for ``fig``: the inline backend's PNG printer's
+    value (the PNG in base64 text with IPython 8, its bytes before)."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    printer = None
+    if shell is not None:
+        printer = shell.display_formatter.formatters["image/png"].lookup_by_type(type(fig))
+    if printer is None:
+        raise LookupError("no PNG printer for figures in this kernel")
+    return printer(fig)
+
+
+class StoredFigure:
+    """A stored picture: shows as the PNG its figure showed when it was recorded.
+
+    Anything else asked of it draws the real figure (from a copy of the call's
+    arguments, taken when it was made) and is answered by that figure, which it then
+    shows from then on.
+    """
+
+    _OWN = ("_png", "_text", "_call", "_figure")
+
+    def __init__(self, png, text: str, func, args, kwargs):
+        self._png, self._text = png, text
+        self._call = (func, copy.deepcopy(args), copy.deepcopy(kwargs))
+        self._figure = None
+
+    def _real(self):
+        if self._figure is None:
+            func, args, kwargs = self._call
+            self._figure = _draw(func, args, kwargs)
+        return self._figure
+
+    def __getattr__(self, name):
+        # IPython asks for these, copy and pickle for dunders, and the own attributes
+        # are missing only while an instance is being built: none is a reason to draw
+        if name.startswith(("_repr_", "_ipython_", "__")) or name in self._OWN:
+            raise AttributeError(name)
+        return getattr(self._real(), name)
+
+    def _repr_png_(self):
+        return self._png if self._figure is None else _png_of(self._figure)
+
+    def __repr__(self):
+        return self._text if self._figure is None else repr(self._figure)
+
+
+def _draw(func, args, kwargs):
+    """Call ``func`` as a picture inside another: never looked up."""
+    _state.depth = getattr(_state, "depth", 0) + 1
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _state.depth -= 1
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write atomically (two kernels may record the same picture at once)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _load(folder: Path, key: str, func, args, kwargs):
+    """The stored picture of ``key``, or None."""
+    from IPython.display import HTML
+
+    try:
+        html = (folder / f"{key}.html").read_text(encoding="utf-8")
+    except OSError:
+        pass
+    else:
+        return HTML(html)
+    try:
+        text = (folder / f"{key}.txt").read_text(encoding="utf-8")
+        try:
+            png = (folder / f"{key}.b64").read_text(encoding="ascii")
+        except FileNotFoundError:
+            png = (folder / f"{key}.png").read_bytes()
+    except OSError:
+        return None
+    return StoredFigure(png, text, func, args, kwargs)
+
+
+def _record(folder: Path, key: str, value, func, args, kwargs):
+    """Store what a picture call returned, if it is a picture; what the call shows then
+    (a figure as its :class:`StoredFigure`: its PNG is not rendered a second time)."""
+    from IPython.display import HTML
+    from matplotlib.figure import Figure
+
+    if type(value) is Figure:
+        try:
+            png = _png_of(value)
+        except LookupError:  # not in a kernel: nothing shows it, nothing to store
+            return value
+        if png is None:  # a figure without axes shows no picture
+            return value
+        text = repr(value)
+        _write(folder / f"{key}.txt", text.encode("utf-8"))  # first: the picture means
+        if isinstance(png, str):                           # a complete entry
+            _write(folder / f"{key}.b64", png.encode("ascii"))
+        else:
+            _write(folder / f"{key}.png", png)
+        return StoredFigure(png, text, func, args, kwargs)
+    if type(value) is HTML and isinstance(value.data, str):
+        _write(folder / f"{key}.html", value.data.encode("utf-8"))
+    return value
+
+
+def _close_animations(args) -> None:
+    """Close the figures of the animations a stored picture was made of, as the picture
+    function would have (pyplot would show an open figure again at the end of the cell)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import Animation
+
+    for value in args:
+        if isinstance(value, Animation):
+            plt.close(value._fig)
+            value._draw_was_started = True  # its frames are in the stored player: no warning
+
+
+def picture(func):
+    """Decorate a picture function of :mod:`convcourse.viz`: drawn once, then stored.
+
+    Without ``CONVCOURSE_PICTURES`` or ``CONVCOURSE_PICTURES_RECORD`` the function
+    is called as it is.  An animation it returns carries its key, so that
+    :func:`~convcourse.viz.show_animation` of it is stored too.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        read, write = os.environ.get(PICTURES_VAR), os.environ.get(RECORD_VAR)
+        if (not read and not write) or getattr(_state, "depth", 0):
+            return _draw(func, args, kwargs)
+        key = picture_key(func, args, kwargs)
+        if key is None:
+            return _draw(func, args, kwargs)
+        if read:
+            stored = _load(Path(read), key, func, args, kwargs)
+            if stored is not None:
+                _close_animations(args)
+                return stored
+        value = _draw(func, args, kwargs)
+        from matplotlib.animation import Animation
+
+        if isinstance(value, Animation):  # show_animation's key of it builds on this one
+            setattr(value, _KEY_ATTRIBUTE, key)
+        if write:
+            return _record(Path(write), key, value, func, args, kwargs)
+        return value
+
+    return wrapper
+
+
+def stored_file(func, args, suffix: str) -> bytes | None:
+    """The stored bytes of the file ``func(*args)`` writes (its destination is not part
+    of the key), or None: draw it.  Closes the figures of animations in ``args``, as
+    drawing them would."""
+    read = os.environ.get(PICTURES_VAR)
+    key = picture_key(func, args, {}) if read else None
+    if key is None:
+        return None
+    try:
+        data = (Path(read) / f"{key}{suffix}").read_bytes()
+    except OSError:
+        return None
+    _close_animations(args)
+    return data
+
+
+def record_file(func, args, suffix: str, path) -> None:
+    """Store the file ``func(*args)`` wrote at ``path``, when recording."""
+    write = os.environ.get(RECORD_VAR)
+    key = picture_key(func, args, {}) if write else None
+    if key is not None:
+        _write(Path(write) / f"{key}{suffix}", Path(path).read_bytes())
