@@ -243,3 +243,18 @@ def test_rich_output_is_capped_per_cell_and_per_notebook(tmp_path):
     assert shown[1] == ["c" * 1500]  # 2500 of the notebook's 3500 used ...
     assert "dropped: more than the notebook's" in shown[2][0]  # ... 1200 more is too much
     assert shown[3] == ["f" * 900]  # what was dropped does not count
+
+
+def test_the_kernel_is_killed_after_the_last_cell_not_asked_to_exit(tmp_path):
+    """Every output is in once the last cell has replied; a graceful exit only cost time
+    (0.3 to 0.5 s a notebook; up to 5 s for hooks that stall), so the kernel is killed:
+    the notebook's atexit hooks never run, and its outputs are all kept."""
+    cells = [new_code_cell("import atexit, pathlib\n"
+                           "atexit.register(pathlib.Path('ran-at-exit').write_text, 'yes')"),
+             new_code_cell("print('last cell')")]
+    nb = new_notebook(cells=cells)
+    resources = {"metadata": {"path": str(tmp_path)},
+                 "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
+    nb, _ = RobustExecute(timeout=60, graded_by_convcourse=True).preprocess(nb, resources)
+    assert stream(nb.cells[1]) == "last cell\n"
+    assert not (tmp_path / "ran-at-exit").exists()

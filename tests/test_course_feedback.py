@@ -218,3 +218,74 @@ def test_in_a_browser_without_network_maths_is_typeset_pictures_load_lines_wrap(
     assert len(images) == 3 and all(i["width"] > 0 for i in images), images
     assert found["outputPres"] >= 1 and found["overflowing"] == 0
     assert found["pwned"] is None  # no payload ran
+
+
+# --------------------------------------------------- a page's cost in a grading process
+
+def test_templates_are_compiled_once_per_process_and_the_page_is_not_parsed_again(monkeypatch):
+    """A grading process renders one page per notebook: the second page compiles no
+    template, and nothing runs nbconvert's BeautifulSoup pass over it (half its time)."""
+    import jinja2
+    import nbconvert.exporters.html
+
+    nb = feedback_notebook()
+    first = render(nb)  # this process may not have rendered a page yet
+    compiled = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, *a, **k: compiled.append(a) or compile_(self, *a, **k))
+
+    def no_soup(*args, **kwargs):
+        raise AssertionError("the rendered page was parsed again")
+
+    monkeypatch.setattr(nbconvert.exporters.html, "BeautifulSoup", no_soup)
+    assert render(nb) == first
+    assert compiled == []
+
+
+def test_compiled_templates_follow_their_source():
+    """The process's compiled templates are checked against the source: an edited template
+    (here: another loader's template of the same name) is compiled again, never reused."""
+    import jinja2
+
+    from convcourse.course.feedback import _COMPILED
+
+    pages = []
+    for source in ("first {{ x }}", "second {{ x }}"):
+        env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": source}),
+                                 bytecode_cache=_COMPILED)
+        pages.append(env.get_template("t.j2").render(x=1))
+    assert pages == ["first 1", "second 1"]
+
+
+def test_images_without_a_description_get_one_and_described_images_keep_theirs():
+    from convcourse.course.feedback import NO_ALT_TEXT
+
+    described = f'<img alt="my kernel" src="data:image/gif;base64,{GIF}">'
+    nb = new_notebook(cells=[new_code_cell("show()", outputs=[
+        new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"}),
+        new_output("display_data", data={"text/html": described, "text/plain": "x"})])])
+    images = re.findall(r"<img[^>]*>", render(nb))
+    assert len(images) == 2
+    assert f'alt="{NO_ALT_TEXT}"' in images[0] and 'alt="my kernel"' in images[1]
+    assert NO_ALT_TEXT not in images[1]
+
+
+def test_a_notebooks_html_and_markdown_stay_in_their_boxes():
+    """What a notebook displays or writes in markdown is closed where it ends: a stray
+    ``</div>`` cannot lift text out of its output box into the page (a fake score
+    heading), and an unclosed ``<b>`` does not run into the next output."""
+    from bs4 import BeautifulSoup
+
+    escape = "</div>" * 8 + '<h1 id="fake">Score: 100 / 100</h1>'
+    nb = new_notebook(cells=[
+        new_markdown_cell("Some **text** " + "</div>" * 8 + '<h2 id="fake-md">Score: 9 / 9</h2>'),
+        new_code_cell("show()", outputs=[
+            new_output("display_data", data={"text/html": escape, "text/plain": "x"}),
+            new_output("display_data", data={"text/html": "<b>unclosed", "text/plain": "x"}),
+            new_output("stream", name="stdout", text="after\n")])])
+    soup = BeautifulSoup(render(nb), "html.parser")
+    assert soup.find(id="fake").find_parent("div", class_="output_html") is not None
+    assert soup.find(id="fake-md").find_parent("div", class_="text_cell_render") is not None
+    after = soup.find("pre", string=re.compile("after"))
+    assert after is not None and after.find_parent("b") is None

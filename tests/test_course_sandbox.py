@@ -511,6 +511,31 @@ def test_notebook_runs_in_sandboxed_kernel(course, monkeypatch):
     assert not ipc_dir.exists()  # ... and so are its sockets
 
 
+@needs_sandbox
+def test_the_graded_kernel_is_killed_with_everything_it_started(course):
+    """RobustExecute kills the sandboxed kernel after the last cell (no graceful exit):
+    a process the notebook started in a session of its own goes with it."""
+    pytest.importorskip("nbclient")
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from convcourse.course.execute import RobustExecute
+
+    _, work = course
+    token = uuid.uuid4().hex
+    daemon = f"import time  # {token}\ntime.sleep(600)\n"
+    nb = new_notebook(cells=[new_code_cell(
+        f"import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', {daemon!r}], start_new_session=True)\n"
+        f"print('started')")])
+    resources = {"metadata": {"path": str(work)},
+                 "nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb1"}}
+    pre = RobustExecute(timeout=60, graded_by_convcourse=True, sandbox_config=CONFIG)
+    assert pre.shutdown_kernel == "immediate"
+    nb, _ = pre.preprocess(nb, resources)
+    assert "".join(o.get("text", "") for o in nb.cells[0].outputs) == "started\n"
+    assert wait_until_gone(token=token) == []
+
+
 # -- limits on every writable place, nothing between two students (issue 9 §4) --------
 
 
