@@ -41,6 +41,7 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,14 +165,22 @@ def grade_notebook(task: NotebookTask, scratch, template_db: bytes) -> NotebookR
     with _output_to(Path(result.log)) as log, _environment(_task_env(task)):
         kernel_config, worker_config = _sandbox_configs(task)
         config = _scratch_config(task, scratch, kernel_config)
-        _autograde(task, config, log, result)
-        kernel_seconds = time.perf_counter() - start
-        if result.ok and task.judge:
-            try:
-                result.judged = _judge(task, scratch, worker_config, log)
-            except Exception as exc:  # noqa: BLE001 - reported per notebook, never fatal
-                log.exception("judge failed")
-                result.failed("judge", f"judge failed: {type(exc).__name__}: {exc}")
+        # the judge needs the submitted notebook only, not the kernel's run: its workers
+        # run beside the kernel (on another core), and its scores are written after
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            judging = (pool.submit(_run_judge, task, scratch, worker_config, log)
+                       if task.judge else None)
+            _autograde(task, config, log, result)
+            kernel_seconds = time.perf_counter() - start
+            if judging is not None:
+                try:
+                    judged = judging.result()
+                    if result.ok:
+                        result.judged = _apply_judge(task, scratch, judged)
+                except Exception as exc:  # noqa: BLE001 - reported per notebook, never fatal
+                    log.exception("judge failed")
+                    result.failed("judge", f"judge failed: {type(exc).__name__}: {exc}")
+        # the judge's time after the kernel's: what waiting for it added
         result.judge_seconds = time.perf_counter() - start - kernel_seconds
         _feedback(task, config, log, result)
         if result.stage != "autograde":
@@ -464,25 +473,18 @@ def _feedback(task: NotebookTask, config, log, result: NotebookResult) -> None:
         result.failed("feedback", f"feedback failed: {type(exc).__name__}: {exc}")
 
 
-def _judge(task: NotebookTask, scratch: Path, worker_config, log) -> dict:
-    """Judge the notebook; its scores replace the kernel's in the scratch gradebook.
-
-    Returns the judge's record of the notebook (per cell: kernel and judge scores,
-    tampering, report, mistakes), or ``{}`` when there was nothing to judge (no
-    autograded notebook).
-    """
+def _run_judge(task: NotebookTask, scratch: Path, worker_config, log) -> dict:
+    """The judge's verdicts on the submitted notebook (it runs while the kernel does):
+    ``verdicts``, ``not_judged``, ``load_errors``, ``refused``, ``workers``, ``seconds``
+    as :func:`judge.judge_notebook` gives them, and ``failure`` and ``failed_cells``
+    when the judge itself failed (then every judged cell scores 0 with the reason)."""
     from .execute import wall_limit
     from .judge import judge_notebook, judged_cells
 
     submitted = scratch / "submitted" / task.student / task.assignment / f"{task.notebook}.ipynb"
-    autograded = scratch / "autograded" / task.student / task.assignment / f"{task.notebook}.ipynb"
-    if autograded.is_symlink() or not autograded.is_file():
-        return {}
     source_nb = nbformat.read(scratch / "source" / task.assignment / f"{task.notebook}.ipynb",
                               as_version=4)
     submitted_nb = nbformat.read(submitted, as_version=4)
-    unfinished = kernel_did_not_finish(nbformat.read(autograded, as_version=4))
-    failed_cells: set = set()
     try:
         result = judge_notebook(source_nb, submitted_nb, student=task.student,
                                 assignment=task.assignment, notebook=task.notebook,
@@ -491,19 +493,28 @@ def _judge(task: NotebookTask, scratch: Path, worker_config, log) -> dict:
                                 # a wall-clock limit per statement: generous, so that a
                                 # busy machine does not stop an honest import
                                 timeout=wall_limit(task.timeout))
-        failure = ""
+        return {**result, "failure": "", "failed_cells": set()}
     except Exception as exc:  # noqa: BLE001 - a judge failure must not stop the class
         log.exception("the judge failed on %s", task.notebook)
-        failure = f"the judge could not score this cell ({type(exc).__name__}: {exc})"
-        result = {"verdicts": {}, "not_judged": [], "load_errors": [], "refused": [],
-                  "workers": 0, "seconds": 0.0}
-        failed_cells = set(judged_cells(source_nb))
-    cells = _apply_verdicts(task, scratch, result["verdicts"], unfinished, failure,
-                            failed_cells)
+        return {"verdicts": {}, "not_judged": [], "load_errors": [], "refused": [],
+                "workers": 0, "seconds": 0.0, "failed_cells": set(judged_cells(source_nb)),
+                "failure": f"the judge could not score this cell ({type(exc).__name__}: {exc})"}
+
+
+def _apply_judge(task: NotebookTask, scratch: Path, judged: dict) -> dict:
+    """The judge's scores over the kernel's in the scratch gradebook, and its record of the
+    notebook (per cell: kernel and judge scores, tampering, report, mistakes); ``{}`` when
+    there was nothing to judge (no autograded notebook)."""
+    autograded = scratch / "autograded" / task.student / task.assignment / f"{task.notebook}.ipynb"
+    if autograded.is_symlink() or not autograded.is_file():
+        return {}
+    unfinished = kernel_did_not_finish(nbformat.read(autograded, as_version=4))
+    cells = _apply_verdicts(task, scratch, judged["verdicts"], unfinished, judged["failure"],
+                            judged["failed_cells"])
     _hide_tampered_outputs(autograded, cells)
-    return {"cells": cells, "not_judged": result["not_judged"],
-            "load_errors": result["load_errors"][:20], "refused": result["refused"][:20],
-            "workers": result["workers"], "seconds": round(result["seconds"], 3)}
+    return {"cells": cells, "not_judged": judged["not_judged"],
+            "load_errors": judged["load_errors"][:20], "refused": judged["refused"][:20],
+            "workers": judged["workers"], "seconds": round(judged["seconds"], 3)}
 
 
 def _apply_verdicts(task: NotebookTask, scratch: Path, verdicts: dict, unfinished: set,
