@@ -152,3 +152,41 @@ def test_the_outputs_phase_merges_the_results_in_a_fixed_order(prepared):
     assert not any((prepared.out / "scratch").glob("*--*"))  # every task's scratch placed and gone
     assert (prepared.out / "feedback" / "partial" / "00-fixture" / "fixture.html").is_file()
     assert (prepared.out / "judge" / "partial--00-fixture.json").is_file()
+
+
+@pytest.mark.parametrize("kernel_ok", [True, False])
+def test_the_judge_runs_beside_the_kernel_and_is_applied_after_it(tmp_path, monkeypatch,
+                                                                   kernel_ok):
+    import threading
+
+    from convcourse.course import autograde
+
+    events, judge_started = [], threading.Event()
+
+    def kernel(task, config, log, result):
+        # the judge works while the kernel runs (on the old code it started after)
+        assert judge_started.wait(10), "the judge had not started while the kernel ran"
+        events.append("kernel")
+        if not kernel_ok:
+            result.failed("autograde", "autograde failed: the kernel died")
+
+    def judge(task, scratch, worker_config, log):
+        judge_started.set()
+        events.append(("judge", threading.current_thread() is not threading.main_thread()))
+        return {"verdicts": {}}
+
+    monkeypatch.setattr(autograde, "_autograde", kernel)
+    monkeypatch.setattr(autograde, "_run_judge", judge)
+    monkeypatch.setattr(autograde, "_apply_judge", lambda *a: events.append("apply") or {"a": 1})
+    monkeypatch.setattr(autograde, "_feedback", lambda *a: events.append("feedback"))
+    monkeypatch.setattr(autograde, "_scratch_rows", lambda *a: ({}, {}))
+    task = NotebookTask(student="s", assignment="01", notebook="nb", lang="en",
+                        submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=False,
+                        uid=64500)
+    result = grade_notebook(task, tmp_path / "scratch", b"")
+    if kernel_ok:
+        assert events == [("judge", True), "kernel", "apply", "feedback"]
+        assert result.ok and result.judged == {"a": 1}
+    else:  # the judge's verdicts on a notebook the kernel could not run are discarded
+        assert events == [("judge", True), "kernel", "feedback"]
+        assert not result.ok and result.stage == "autograde" and result.judged is None
