@@ -16,7 +16,8 @@ the stored picture instead of drawing it.
   arguments by value (arrays by dtype, shape and bytes), the course's language,
   matplotlib's ``rcParams``, the inline backend's settings, and the code and data
   of the ``convcourse`` package with the versions of numpy and matplotlib
-  (:func:`fingerprint`).  An argument that cannot be hashed by value (a function, a
+  (:func:`fingerprint`: the grader and the checks left out, which draw nothing).
+  An argument that cannot be hashed by value (a function, a
   figure, an object of the student's) makes the call draw.  A student whose
   ``conv2d`` returns the right array gets the stored picture of the right array,
   which is the picture their code would have drawn.
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "picture_key", "fingerprint",
+__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "picture_key", "fingerprint", "package_digest",
            "StoredFigure", "stored_file", "record_file"]
 
 #: folder of stored pictures a kernel reads (the grader binds it read-only)
@@ -87,19 +88,33 @@ def _feed(h, value) -> None:
         raise _Unhashable
 
 
+#: parts of the package no picture uses: the grader and the checks (editing them keeps
+#: the stored pictures)
+_NOT_DRAWN_WITH = ("course", "grading", "cli.py")
+
+
 @functools.cache
-def fingerprint() -> bytes:
-    """SHA-256 of the ``convcourse`` package's files (code, data, catalogs) and the
-    versions of numpy and matplotlib: a stored picture is only used by the same code."""
+def package_digest(exclude: tuple = ()) -> bytes:
+    """SHA-256 of the ``convcourse`` package's files (code, data, catalogs), but the
+    top-level entries ``exclude``, and of the versions of numpy and matplotlib."""
     import matplotlib
 
     root = Path(__file__).resolve().parent
     h = hashlib.sha256(f"numpy {np.__version__} matplotlib {matplotlib.__version__}".encode())
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            h.update(str(path.relative_to(root)).encode() + b"\0")
+        relative = path.relative_to(root)
+        if (path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+                and relative.parts[0] not in exclude):
+            h.update(str(relative).encode() + b"\0")
             h.update(path.read_bytes())
     return h.digest()
+
+
+def fingerprint() -> bytes:
+    """What a stored picture was drawn with: :func:`package_digest` of all but the grader
+    and the checks, which no picture function imports (a picture is only used by the
+    same code)."""
+    return package_digest(_NOT_DRAWN_WITH)
 
 
 def _settings() -> bytes:

@@ -161,3 +161,13 @@ def test_a_gif_is_written_from_the_stored_bytes(monkeypatch, tmp_path):
     # another speed is another file: drawn
     other = save_gif(viz.animate_conv2d(4, 3), tmp_path / "other.gif", fps=3)
     assert other.read_bytes()[:6] == b"GIF89a" and other.read_bytes() != b"GIF89a stored"
+
+
+def test_the_fingerprint_leaves_out_the_grader_and_the_checks_only():
+    # editing the grader keeps the stored pictures; editing anything a picture may use not
+    assert pc.fingerprint() == pc.package_digest(("course", "grading", "cli.py"))
+    assert pc.fingerprint() != pc.package_digest(())
+    assert pc.fingerprint() != pc.package_digest(("course", "grading", "cli.py", "viz"))
+    import convcourse.viz.convolution as drawing
+    source = open(drawing.__file__).read()
+    assert "from .._picture_cache import" in source and "grading" not in source

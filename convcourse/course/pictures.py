@@ -59,7 +59,7 @@ def default_folder() -> Path:
 
 def recorded_marker(folder, source: bytes, lang: str) -> Path:
     """The file saying that the notebook ``source`` (its bytes) was recorded in
-    ``lang`` with this package (:func:`~convcourse.viz._cache.fingerprint`)."""
+    ``lang`` with this package (:func:`~convcourse._picture_cache.fingerprint`)."""
     h = hashlib.sha256(fingerprint() + b"\0" + lang.encode() + b"\0" + source)
     return Path(folder) / "recorded" / h.hexdigest()
 

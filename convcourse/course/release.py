@@ -97,18 +97,18 @@ def release_template(workdir: Path, names, template_db: Path, cache=None) -> boo
     time), in every grading run, for the same source.  So the result is kept in
     ``cache`` (default ``~/.cache/convcourse/release``), under a hash of the source
     folders' files, nbgrader's version and the package's code
-    (:func:`convcourse._picture_cache.fingerprint`), and copied from there when the
+    (:func:`convcourse._picture_cache.package_digest`), and copied from there when the
     same source is released again.  Whether it was copied.
     """
     import hashlib
 
     import nbgrader
 
-    from .._picture_cache import fingerprint
+    from .._picture_cache import package_digest
     from .pictures import default_folder
 
     workdir, template_db = Path(workdir), Path(template_db)
-    h = hashlib.sha256(fingerprint() + f"nbgrader {nbgrader.__version__}".encode())
+    h = hashlib.sha256(package_digest() + f"nbgrader {nbgrader.__version__}".encode())
     for name in sorted(names):
         for path in sorted((workdir / "source" / name).rglob("*")):
             if path.is_file():
