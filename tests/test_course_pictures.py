@@ -153,10 +153,11 @@ def test_only_sandboxed_kernels_get_the_folder(tmp_path):
     env = autograde._task_env(task)
     assert env[pc.PICTURES_VAR] is None and env[pc.RECORD_VAR] is None
     said = []
-    run_ = types.SimpleNamespace(tasks=[task], out=tmp_path, timeout=30, jobs=1, sandboxed=False,
-                                 echo=said.append, pictures=None)
+    unsandboxed = NotebookTask(**{**task.__dict__, "sandboxed": False, "pictures": ""})
+    run_ = types.SimpleNamespace(tasks=[unsandboxed], out=tmp_path, timeout=30, jobs=1,
+                                 sandboxed=False, echo=said.append)
     prepare_pictures(run_, tmp_path / "pictures")
-    assert run_.pictures is None and not (tmp_path / "pictures").exists() and said == []
+    assert run_.tasks[0].pictures == "" and not (tmp_path / "pictures").exists() and said == []
 
 
 def test_a_notebook_that_cannot_be_recorded_is_drawn_in_every_kernel(tmp_path, monkeypatch):
@@ -165,11 +166,11 @@ def test_a_notebook_that_cannot_be_recorded_is_drawn_in_every_kernel(tmp_path, m
                         submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=True,
                         uid=64500)
     run_ = types.SimpleNamespace(tasks=[task], out=tmp_path, timeout=30, jobs=2, sandboxed=True,
-                                 echo=said.append, pictures=None)
+                                 echo=said.append)
     prepare_pictures(run_, tmp_path / "pictures")  # no source notebook there
     assert len(said) == 1 and "01/nb (en) were not recorded (FileNotFoundError" in said[0]
     assert "every kernel draws them" in said[0]
-    assert run_.pictures is None and run_.tasks[0].pictures == ""
+    assert run_.tasks[0].pictures == ""
 
 
 def test_a_run_records_a_notebook_only_for_enough_submissions(tmp_path, recorded):
@@ -184,15 +185,16 @@ def test_a_run_records_a_notebook_only_for_enough_submissions(tmp_path, recorded
                             submitted=b"{}", source=(), seeds="", timeout=30, sandboxed=True,
                             uid=64500)
         run_ = types.SimpleNamespace(tasks=[task] * n, out=tmp_path, timeout=30, jobs=1,
-                                     sandboxed=True, echo=said.append, pictures=None)
+                                     sandboxed=True, echo=said.append)
         prepare_pictures(run_, folder)
         return run_
 
     few = MIN_NOTEBOOKS_TO_RECORD - 1
-    assert prepared(few, tmp_path / "new").pictures is None and said == []
+    assert prepared(few, tmp_path / "new").tasks[0].pictures == "" and said == []
     # a folder recorded before is used even for one submission
-    assert prepared(1, done).pictures == done and said == []
+    assert prepared(1, done).tasks[0].pictures == str(done) and said == []
     run_ = prepared(MIN_NOTEBOOKS_TO_RECORD, tmp_path / "new")
-    assert run_.pictures == tmp_path / "new" and run_.tasks[0].pictures == str(tmp_path / "new")
+    assert [t.pictures for t in run_.tasks] == [str(tmp_path / "new")] * MIN_NOTEBOOKS_TO_RECORD
     assert len(said) == 1 and said[0].startswith("recorded the pictures of 01/nb (en) in ")
-    assert prepared(1, tmp_path / "new").pictures == tmp_path / "new" and len(said) == 1
+    assert prepared(1, tmp_path / "new").tasks[0].pictures == str(tmp_path / "new")
+    assert len(said) == 1

@@ -184,6 +184,14 @@ def resolve_secret(secret_file: str | os.PathLike | None = None, *, demo: bool =
     return secret, secret == PUBLIC_SECRET
 
 
+def cache_folder(kind: str) -> Path:
+    """Where the grader keeps what it computed once for every later run (the course's
+    pictures, its releases): ``$XDG_CACHE_HOME/convcourse/<kind>``, by default under
+    ``~/.cache``.  Deleting it only costs the next run the work again."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "convcourse" / kind
+
+
 def nbgrader_config(
     root: str | os.PathLike,
     *,

@@ -76,6 +76,14 @@ del _cc_showwarning
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
+def pythonpath_with_package(pythonpath: str) -> str:
+    """``pythonpath`` with the folder holding this ``convcourse`` first (once), so that a
+    kernel imports it even when it is not installed."""
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [package_parent] + [p for p in pythonpath.split(os.pathsep) if p]
+    return os.pathsep.join(dict.fromkeys(paths))
+
+
 def kernel_env(student: str, assignment: str, notebook: str, secret: str) -> dict[str, str]:
     """The environment of the kernel that runs one student's notebook.
 
@@ -91,9 +99,7 @@ def kernel_env(student: str, assignment: str, notebook: str, secret: str) -> dic
     ('alice', '01-convolution')
     """
     env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parents[2])
-    paths = [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["PYTHONPATH"] = pythonpath_with_package(env.get("PYTHONPATH", ""))
     env["CONVCOURSE_STUDENT"] = student
     env["CONVCOURSE_ASSIGNMENT"] = assignment
     env["CONVCOURSE_NOTEBOOK"] = notebook

@@ -391,7 +391,6 @@ class GradingRun:
     echo: Callable
     started: float
     unsandboxed_note: str = ""
-    pictures: Path | None = None
     wanted: dict = field(default_factory=dict)
     plan: dict = field(default_factory=dict)
     students: list = field(default_factory=list)
@@ -609,7 +608,6 @@ def prepare_pictures(run: GradingRun, folder=None) -> None:
             if said:
                 run.echo(said)
     if folder.is_dir():
-        run.pictures = folder
         run.tasks = [dataclasses.replace(t, pictures=str(folder)) for t in run.tasks]
 
 

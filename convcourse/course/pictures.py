@@ -37,6 +37,7 @@ import nbformat
 
 from ..i18n import LANG_VAR
 from .._picture_cache import PICTURES_VAR, RECORD_VAR, fingerprint
+from .config import cache_folder
 from .nbfacts import is_test_cell
 
 __all__ = ["SANDBOX_PICTURES", "default_folder", "record_pictures", "recorded_marker"]
@@ -53,8 +54,7 @@ _NOT_PASSED = ("CONVCOURSE_SECRET", "CONVCOURSE_SEEDS", PICTURES_VAR, "MATPLOTLI
 
 def default_folder() -> Path:
     """``$XDG_CACHE_HOME/convcourse/pictures`` (``~/.cache/...`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "convcourse" / "pictures"
+    return cache_folder("pictures")
 
 
 def recorded_marker(folder, source: bytes, lang: str) -> Path:
@@ -73,12 +73,10 @@ def _recording_notebook(path: Path):
 
 
 def _recording_env(folder: Path, lang: str, mpl_dir: str) -> dict:
-    from .execute import INLINE_BACKEND
+    from .execute import INLINE_BACKEND, pythonpath_with_package
 
     env = {k: v for k, v in os.environ.items() if k not in _NOT_PASSED}
-    package_parent = str(Path(__file__).resolve().parents[2])
-    paths = [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["PYTHONPATH"] = pythonpath_with_package(env.get("PYTHONPATH", ""))
     env.update({RECORD_VAR: str(folder), LANG_VAR: lang, "MPLBACKEND": INLINE_BACKEND,
                 "MPLCONFIGDIR": mpl_dir, "PYTHONHASHSEED": "0",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})

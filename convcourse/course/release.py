@@ -105,16 +105,16 @@ def release_template(workdir: Path, names, template_db: Path, cache=None) -> boo
     import nbgrader
 
     from .._picture_cache import package_digest
-    from .pictures import default_folder
+    from .autograde import read_files
+    from .config import cache_folder
 
     workdir, template_db = Path(workdir), Path(template_db)
     h = hashlib.sha256(package_digest() + f"nbgrader {nbgrader.__version__}".encode())
     for name in sorted(names):
-        for path in sorted((workdir / "source" / name).rglob("*")):
-            if path.is_file():
-                h.update(f"{name}/{path.relative_to(workdir / 'source' / name)}\0".encode())
-                h.update(path.read_bytes())
-    entry = Path(default_folder().parent / "release" if cache is None else cache) / h.hexdigest()
+        for relative, data in read_files(workdir / "source" / name):
+            h.update(f"{name}/{relative}\0".encode())
+            h.update(data)
+    entry = Path(cache_folder("release") if cache is None else cache) / h.hexdigest()
     if (entry / "template.db").is_file():
         for name in names:
             shutil.rmtree(workdir / "release" / name, ignore_errors=True)
