@@ -218,6 +218,42 @@ def test_matplotlib_reads_the_graders_font_list_instead_of_building_it(course):
     assert "Read-only file system" in result.stderr or "Permission denied" in result.stderr
 
 
+@needs_sandbox
+def test_a_grading_kernel_gets_no_debugger_and_the_compiled_package(course):
+    # ipykernel imports debugpy when it starts (0.17 s) for a debugger no graded run uses;
+    # convcourse's bytecode, compiled by the grader, is read instead of compiling it again
+    _, work = course
+    assert "debugpy" in sandbox.POLICY.kernel(1_000_000).hidden
+    assert str(Path(sandbox.__file__).resolve().parents[1]) in sandbox.compile_packages()
+    code = """
+        import importlib.util, os, sys
+        import convcourse.conv
+        try:
+            from debugpy.server import api
+            print("debugger")
+        except ImportError:
+            print("no debugger")
+        print(importlib.util.find_spec("ipykernel") is not None)
+        print(os.path.isfile(importlib.util.cache_from_source(convcourse.conv.__file__)),
+              sys.dont_write_bytecode)
+    """
+    hidden = run_py(code, work, config=sandbox.POLICY.kernel(CONFIG.uid))
+    assert hidden.returncode == 0, hidden.stderr
+    assert hidden.stdout.split() == ["no", "debugger", "True", "True", "True"]
+    plain = run_py(code, work)  # the sandbox without the policy's hiding
+    assert plain.stdout.split()[:1] == ["debugger"]
+
+
+def test_hidden_packages_are_covered_only_with_the_full_python(tmp_path):
+    hidden = sandbox._installed_dirs(["debugpy", "no_such_pkg_x"])
+    assert len(hidden) == 1 and hidden[0].endswith("debugpy")
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path, SandboxConfig(hidden=("debugpy",)))
+    assert ["--tmpfs", hidden[0]] == cmd[cmd.index(hidden[0]) - 1:cmd.index(hidden[0]) + 1]
+    cmd = sandboxed_command(["/usr/bin/true"], tmp_path,
+                            SandboxConfig(hidden=("debugpy",), python="stdlib"))
+    assert hidden[0] not in cmd
+
+
 def test_stdlib_sandboxes_get_no_font_list(tmp_path):
     cmd = sandboxed_command(["/usr/bin/true"], tmp_path, SandboxConfig(python="stdlib"))
     assert not any(sandbox.SANDBOX_MATPLOTLIB in arg for arg in cmd[:cmd.index("--")])

@@ -78,6 +78,7 @@ from .nbfacts import ANSI as _ANSI
 from .nbfacts import GRADE_PUBLIC_SECRET_WARNING, split_grade_id
 from .nbfacts import grade_id as _grade_id
 from .release import generate_assignment, release_template
+from .sandbox import compile_packages
 from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
                           normalize_notebook, read_roster)
 
@@ -556,6 +557,7 @@ def prepare_source(run: GradingRun) -> None:
     shutil.rmtree(run.out / "scratch", ignore_errors=True)
     run.template_db.parent.mkdir(parents=True)
     release_template(run.out, assignments, run.template_db)
+    compile_packages()  # the kernels and workers see it read-only: compiled once, here
 
 
 #: fewer submissions of a notebook (in one language) than this, and its pictures are not

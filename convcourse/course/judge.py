@@ -37,6 +37,7 @@ import ast
 import builtins
 import copy
 import dataclasses
+import importlib.util
 import os
 import select
 import shutil
@@ -455,6 +456,13 @@ def worker_view(blocked_modules) -> list:
         if any(name == m or name.startswith(m + ".") for m in blocked):
             continue
         view.append((str(path), f"{_VIEW}/site/convcourse/{rel.as_posix()}"))
+        # its bytecode beside it, where the grader compiled it (sandbox.compile_packages):
+        # else every worker compiles the modules it imports again; Python checks that the
+        # bytecode matches the source's size and time, which the bind keeps
+        cached = Path(importlib.util.cache_from_source(str(path)))
+        if cached.is_file():
+            inside = Path(f"{_VIEW}/site/convcourse") / rel.parent / "__pycache__" / cached.name
+            view.append((str(cached), inside.as_posix()))
     return view
 
 
