@@ -36,6 +36,7 @@ import copy
 import functools
 import hashlib
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -117,23 +118,54 @@ def fingerprint() -> bytes:
     return package_digest(_NOT_DRAWN_WITH)
 
 
+#: rcParams that decide when and where pyplot shows a figure, not how it looks: importing
+#: pyplot in a kernel turns ``interactive`` on, and a kernel whose pictures are all stored
+#: never imports pyplot (:class:`convcourse.viz._draw.lazy_module`).
+_NOT_LOOKS = frozenset({"interactive", "backend", "backend_fallback"})
+
+
+#: the inline backend's own defaults (``matplotlib_inline.config.InlineBackend``)
+_INLINE_DEFAULTS = {"figure_formats": {"png"}, "print_figure_kwargs": {"bbox_inches": "tight"},
+                    "rc": {}}
+
+
+def _inline_backend() -> tuple:
+    """``(figure formats, print_figure_kwargs, rc)`` of the kernel's inline backend, sorted.
+
+    Read from the backend once it is active; before, from its defaults and the shell's
+    configuration, which it will start from, and without importing it: importing
+    ``matplotlib_inline`` activates it, and that imports pyplot (0.5 s), which a kernel
+    whose pictures are all stored never needs.
+    """
+    config = sys.modules.get("matplotlib_inline.config")
+    if config is not None and config.InlineBackend.initialized():
+        backend = config.InlineBackend.instance()
+        values = {name: getattr(backend, name) for name in _INLINE_DEFAULTS}
+    else:
+        values = {name: copy.copy(value) for name, value in _INLINE_DEFAULTS.items()}
+        shell = None
+        if "IPython" in sys.modules:
+            shell = sys.modules["IPython"].get_ipython()
+        given = (shell.config.get("InlineBackend") if shell is not None else None) or {}
+        if given.get("figure_format"):
+            values["figure_formats"] = {given["figure_format"]}
+        for name in _INLINE_DEFAULTS:
+            if name in given:
+                values[name] = given[name]
+    return (sorted(values["figure_formats"]), sorted(values["print_figure_kwargs"].items()),
+            sorted((k, repr(v)) for k, v in values["rc"].items()))
+
+
 def _settings() -> bytes:
     """What a picture's look depends on besides its arguments: the language, the
-    ``rcParams``, the inline backend's formats and print settings."""
+    ``rcParams``, the inline backend's formats, print settings and rc."""
     import matplotlib
 
     from .i18n import get_language
 
-    parts = [get_language(), repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))]
-    try:
-        from matplotlib_inline.config import InlineBackend
-
-        if InlineBackend.initialized():
-            backend = InlineBackend.instance()
-            parts += [repr(sorted(backend.figure_formats)),
-                      repr(sorted(backend.print_figure_kwargs.items()))]
-    except ImportError:  # pragma: no cover - ipykernel depends on matplotlib-inline
-        pass
+    parts = [get_language(), repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()
+                                         if k not in _NOT_LOOKS))]
+    parts += [repr(value) for value in _inline_backend()]
     return "\0".join(parts).encode()
 
 
@@ -274,12 +306,18 @@ def _record(folder: Path, key: str, value, func, args, kwargs):
 
 def _close_animations(args) -> None:
     """Close the figures of the animations a stored picture was made of, as the picture
-    function would have (pyplot would show an open figure again at the end of the cell)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.animation import Animation
+    function would have (pyplot would show an open figure again at the end of the cell).
 
+    Without ``matplotlib.animation`` imported no argument is an animation, and neither
+    it nor pyplot is imported here: a kernel whose pictures are all stored never
+    imports them (:class:`convcourse.viz._draw.lazy_module`)."""
+    animation = sys.modules.get("matplotlib.animation")
+    if animation is None:
+        return
     for value in args:
-        if isinstance(value, Animation):
+        if isinstance(value, animation.Animation):
+            import matplotlib.pyplot as plt
+
             plt.close(value._fig)
             value._draw_was_started = True  # its frames are in the stored player: no warning
 

@@ -120,6 +120,48 @@ def test_the_kernel_shows_the_stored_picture_not_a_drawn_one(recorded, tmp_path)
     assert wrong.cells[3].outputs[0]["data"]["image/png"] not in ("TUFSS0VE\n", None)
 
 
+def test_a_kernel_whose_pictures_are_all_stored_never_imports_pyplot(recorded):
+    """pyplot is half a second of every kernel: the picture modules import it when they
+    draw (viz._draw.lazy_module), and looking a picture up does not."""
+    _, _, folder, _, _ = recorded
+    probe = new_code_cell("import sys\nprint(sorted(m for m in sys.modules if m in "
+                          "('matplotlib.pyplot', 'matplotlib_inline.backend_inline')))")
+    for factor, env, imported in [
+            (2, {pc.PICTURES_VAR: str(folder)}, "[]"),  # the instructor's answer: stored
+            (3, {pc.PICTURES_VAR: str(folder)}, "['matplotlib.pyplot', "
+                                                "'matplotlib_inline.backend_inline']"),
+            (2, {}, "['matplotlib.pyplot', 'matplotlib_inline.backend_inline']")]:
+        nb = notebook(factor)
+        nb.cells = nb.cells[:4] + [probe]  # the pictures, not the animation or the test
+        shown = run(nb, env)
+        assert shown.cells[-1].outputs[0]["text"].strip() == imported, (factor, env)
+        assert "image/png" in shown.cells[3].outputs[0]["data"]
+
+
+def test_the_key_is_the_same_before_and_after_pyplot_is_imported():
+    """The key of a call looked up before anything drew (no pyplot, the inline backend not
+    active yet) is the key of the same call after a figure was drawn, and it follows the
+    inline backend's settings even when they are configured before it is active."""
+    settings = ("from convcourse._picture_cache import picture_key as key\n"
+                "from convcourse.viz import conv_dimensions as f\n")
+    nb = new_notebook(cells=[
+        new_code_cell(settings + "before = key(f, (), {})"),
+        new_code_cell("import matplotlib.pyplot as plt\nplt.close(plt.figure())\n"
+                      "print(before == key(f, (), {}))"),
+        new_code_cell("%config InlineBackend.figure_formats = ['svg']\n"
+                      "print(before == key(f, (), {}))"),
+    ])
+    configured = new_notebook(cells=[
+        new_code_cell("%config InlineBackend.figure_formats = ['svg']\n"
+                      + settings + "early = key(f, (), {})"),
+        new_code_cell("import matplotlib.pyplot as plt\nplt.close(plt.figure())\n"
+                      "print(early == key(f, (), {}))"),
+    ])
+    ran, early = run(nb, {}), run(configured, {})
+    assert [c.outputs[0]["text"].strip() for c in ran.cells[1:]] == ["True", "False"]
+    assert early.cells[1].outputs[0]["text"].strip() == "True"
+
+
 @needs_sandbox
 def test_a_sandboxed_kernel_reads_the_folder_and_cannot_write_it(recorded, tmp_path):
     _, source, folder, _, _ = recorded

@@ -354,9 +354,9 @@ class SandboxPolicy:
                 ("RLIMIT_NPROC", 1))
 
 
-#: What a grading kernel does not get: ipykernel imports debugpy when it starts (about
-#: 0.1 to 0.17 s of every kernel) only to offer a debugger that no
-#: graded run uses; without it, ipykernel says the debugger is unavailable and goes on.
+#: What a grading kernel does not get: ipykernel imports debugpy when it starts (0.1 to
+#: 0.17 s of every kernel) only to offer a debugger that no graded run uses; without it,
+#: ipykernel says the debugger is unavailable and goes on.
 KERNEL_HIDDEN = ("debugpy",)
 
 #: the policy of every grading run

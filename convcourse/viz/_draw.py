@@ -7,16 +7,46 @@ convolution is worked out by hand; every picture function ends with
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.patches import Rectangle
+import importlib
 
-__all__ = ["WINDOW_COLOR", "OUTPUT_COLOR", "PAD_COLOR", "correlate_valid", "finish", "fmt",
+import numpy as np
+
+__all__ = ["lazy_module", "WINDOW_COLOR", "OUTPUT_COLOR", "PAD_COLOR", "correlate_valid", "finish", "fmt",
            "draw_cells", "cell_axes", "translate_figure"]
 
 WINDOW_COLOR = "#ff7f0e"   # the kernel's window on the input
 OUTPUT_COLOR = "#2ca02c"   # the output cell being computed
 PAD_COLOR = "#d9d9d9"      # padding cells
+
+
+class lazy_module:  # noqa: N801 - stands for a module, named like one
+    """A module imported the first time one of its attributes is used.
+
+    The picture modules reach pyplot, its patches and animations through these.  A
+    grading kernel whose pictures are all stored (:mod:`convcourse._picture_cache`)
+    then never imports pyplot, about 0.5 s of every kernel; the first picture that is
+    really drawn imports it.
+
+    Examples
+    --------
+    >>> patches = lazy_module("matplotlib.patches")
+    >>> patches.Rectangle.__name__
+    'Rectangle'
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self):
+        return f"lazy_module({self._name!r})"
+
+
+plt = lazy_module("matplotlib.pyplot")
+patches = lazy_module("matplotlib.patches")
+animation = lazy_module("matplotlib.animation")
 
 
 def correlate_valid(x: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -75,7 +105,7 @@ def draw_cells(ax, values, x0=0.0, y0=0.0, *, face="white", highlight=None,
             color = face
             if highlight is not None and highlight[i, j]:
                 color = highlight_color
-            ax.add_patch(Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=color,
+            ax.add_patch(patches.Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=color,
                                    edgecolor="black", linewidth=1))
             if text:
                 ax.text(x0 + j + 0.5, y0 - i - 0.5, fmt(values[i, j]), ha="center",

@@ -15,12 +15,11 @@ Examples
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Rectangle
 
 from .._picture_cache import picture
 from .._validation import check_int, ntuple
+from ._draw import patches, plt  # imported when first drawn
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import PAD_COLOR as _PAD
 from ._draw import WINDOW_COLOR as _WINDOW
@@ -139,7 +138,7 @@ def gradient_flow_1d(x, w, grad_output, weight_index=None, input_index=None):
                       f"dL/dx[{jj}] = {terms} = {_fmt(grad_x)}", fontsize=11)
     for ax, cell in ((axes[0], None), (axes[1], jj)):
         if cell is not None:
-            ax.add_patch(Rectangle((cell, -1), 1, 1, fill=False, edgecolor=_WINDOW, lw=3))
+            ax.add_patch(patches.Rectangle((cell, -1), 1, 1, fill=False, edgecolor=_WINDOW, lw=3))
     _finish(fig)
     fig.subplots_adjust(top=0.8)  # room for the two-line titles
     return fig
@@ -249,7 +248,7 @@ def backward_2d(x, weight, grad_output, stride=1, weight_position=(0, 0), input_
             color = _WINDOW if window[i, j] else face[i, j]
             is_g = (i - kh + 1) % sh == 0 and (j - kw + 1) % sw == 0 and \
                 0 <= i - kh + 1 < spread.shape[0] and 0 <= j - kw + 1 < spread.shape[1]
-            ax.add_patch(Rectangle((j, -i - 1), 1, 1, facecolor=color, edgecolor="black"))
+            ax.add_patch(patches.Rectangle((j, -i - 1), 1, 1, facecolor=color, edgecolor="black"))
             ax.text(j + 0.5, -i - 0.5, _fmt(big[i, j]), ha="center", va="center",
                     fontsize=11, fontweight="bold" if is_g else "normal",
                     color="black" if is_g else "#737373")

@@ -25,14 +25,13 @@ Examples
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .._picture_cache import picture
 from ..arithmetic import conv_params, receptive_field
 from ..nn.layers import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                          Sequential)
+from ._draw import patches, plt  # imported when first drawn
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import WINDOW_COLOR as _WINDOW
 from ._draw import cell_axes as _cell_axes
@@ -116,7 +115,7 @@ def stacked_3x3(channels=64, max_layers=4):
     _draw_cells(ax, np.zeros((1, 1)), 11, -2, highlight=np.ones((1, 1), dtype=bool),
                 highlight_color=_OUTPUT, text=False)
     for x0, x1, y in ((5.1, 6.4, -2.5), (9.6, 10.9, -2.5)):
-        ax.add_patch(FancyArrowPatch((x0, y), (x1, y), arrowstyle="-|>", mutation_scale=14))
+        ax.add_patch(patches.FancyArrowPatch((x0, y), (x1, y), arrowstyle="-|>", mutation_scale=14))
     ax.text(2.5, -5.6, "input: 5x5 pixels", ha="center", fontsize=9)
     ax.text(8.0, -4.6, "layer 1: 3x3", ha="center", fontsize=9)
     ax.text(11.5, -3.6, "layer 2", ha="center", fontsize=9)
@@ -131,7 +130,7 @@ def stacked_3x3(channels=64, max_layers=4):
     _draw_cells(ax, np.zeros((5, 5)), 0, 0, highlight=full, text=False)
     _draw_cells(ax, np.zeros((1, 1)), 7.5, -2, highlight=np.ones((1, 1), dtype=bool),
                 highlight_color=_OUTPUT, text=False)
-    ax.add_patch(FancyArrowPatch((5.1, -2.5), (7.4, -2.5), arrowstyle="-|>", mutation_scale=14))
+    ax.add_patch(patches.FancyArrowPatch((5.1, -2.5), (7.4, -2.5), arrowstyle="-|>", mutation_scale=14))
     ax.text(6.25, -2.2, "5x5 conv", ha="center", va="bottom", fontsize=9)
     ax.text(2.5, -5.6, "input: 5x5 pixels", ha="center", fontsize=9)
     ax.text(8.0, -3.6, "layer 1", ha="center", fontsize=9)
@@ -324,11 +323,11 @@ def architecture(model, input_shape=(1, 8, 8)):
             fontweight="bold")
     for i, layer in enumerate(layers):
         cx = step * (i + 1)
-        ax.add_patch(FancyBboxPatch((cx - 0.5, 0.45), 1.0, 1.25, boxstyle="round,pad=0.03",
+        ax.add_patch(patches.FancyBboxPatch((cx - 0.5, 0.45), 1.0, 1.25, boxstyle="round,pad=0.03",
                                     facecolor=_LAYER_COLORS.get(type(layer), "white"),
                                     edgecolor="black"))
         ax.text(cx, 1.075, _layer_label(layer), ha="center", va="center", fontsize=8)
-        ax.add_patch(FancyArrowPatch((cx - step + 0.53, 1.075), (cx - 0.53, 1.075),
+        ax.add_patch(patches.FancyArrowPatch((cx - step + 0.53, 1.075), (cx - 0.53, 1.075),
                                      arrowstyle="-|>", mutation_scale=10, color="#555555"))
         ax.text(cx, 0.12, " x ".join(map(str, shapes[i + 1])), ha="center", va="center",
                 fontsize=9, fontweight="bold")

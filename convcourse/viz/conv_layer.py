@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import animation
-from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from .._picture_cache import picture, record_file, stored_file
 from .._validation import check_int, ntuple
 from ..arithmetic import conv_params, receptive_field
 from ..conv import conv2d, conv2d_backward
+from ._draw import animation, patches, plt  # imported when first drawn
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import WINDOW_COLOR as _WINDOW
 from ._draw import finish as _finish
@@ -41,7 +39,7 @@ _CHANNEL_COLORS = ["#c6dbef", "#fdd0a2", "#c7e9c0", "#dadaeb", "#fcbba1", "#d9d9
 def _stack(ax, x, y, width, height, depth, colors, step=0.35, label=None):
     """``depth`` rectangles, each shifted up-right by ``step``: a volume seen from the front."""
     for d in range(depth - 1, -1, -1):
-        ax.add_patch(Rectangle((x + d * step, y + d * step), width, height,
+        ax.add_patch(patches.Rectangle((x + d * step, y + d * step), width, height,
                                facecolor=colors[d % len(colors)], edgecolor="black", linewidth=1))
     if label:
         ax.text(x + width / 2 + (depth - 1) * step / 2, y - 0.45, label, ha="center", va="top",
@@ -94,7 +92,7 @@ def layer_diagram(in_channels, out_channels, kernel_size, input_size=8):
     _stack(ax, 0, 0, size, size, shown_d, _CHANNEL_COLORS, step=step,
            label=f"input: {d} channel{'s' * (d > 1)} × {n} × {n}")
     # the window of one filter on the input (front slice)
-    ax.add_patch(Rectangle((cell, size - cell * (kh + 1)), cell * kw, cell * kh, fill=False,
+    ax.add_patch(patches.Rectangle((cell, size - cell * (kh + 1)), cell * kw, cell * kh, fill=False,
                            edgecolor=_WINDOW, linewidth=2.5))
     in_right = size + (shown_d - 1) * step
     fx = in_right + 2.0
@@ -119,7 +117,7 @@ def layer_diagram(in_channels, out_channels, kernel_size, input_size=8):
            label=f"output: {k} channel{'s' * (k > 1)} × {oh} × {ow}")
     for x0, x1, text in ((in_right + 0.2, fx - 0.25, "slide each\nfilter"),
                          (f_right, ox - 0.2, "one map\nper filter")):
-        ax.add_patch(FancyArrowPatch((x0, size / 2), (x1, size / 2), arrowstyle="-|>",
+        ax.add_patch(patches.FancyArrowPatch((x0, size / 2), (x1, size / 2), arrowstyle="-|>",
                                      mutation_scale=18, linewidth=1.5, color="#444444"))
         ax.text((x0 + x1) / 2, size / 2 + 0.3, text, ha="center", va="bottom", fontsize=9)
     ax.set_xlim(-0.5, ox + cell * ow + (shown_out - 1) * step + 0.5)
@@ -200,7 +198,7 @@ def conv_matrix_sparsity(image_shape, kernel, matrix=None, row=None):
     cmap = plt.get_cmap("coolwarm").with_extremes(bad="white")
     axes[0].imshow(masked, cmap=cmap, vmin=-lim, vmax=lim, interpolation="nearest",
                    aspect="auto")
-    axes[0].add_patch(Rectangle((-0.5, row - 0.5), m.shape[1], 1, fill=False,
+    axes[0].add_patch(patches.Rectangle((-0.5, row - 0.5), m.shape[1], 1, fill=False,
                                 edgecolor=_OUTPUT, linewidth=2))
     axes[0].set_title(f"M: {m.shape[0]} × {m.shape[1]}, {zeros:.0%} zeros")
     axes[0].set_xlabel(f"input pixel (H·W = {h}·{w})")

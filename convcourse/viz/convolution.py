@@ -18,14 +18,12 @@ Examples
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import animation
-from matplotlib.patches import Rectangle
 
 from .._picture_cache import picture
 from .._padding import output_length
 from .._validation import ntuple
+from ._draw import animation, patches, plt  # imported when first drawn
 from ._draw import OUTPUT_COLOR as _OUTPUT
 from ._draw import PAD_COLOR as _PAD
 from ._draw import WINDOW_COLOR as _WINDOW
@@ -91,7 +89,7 @@ def sliding_dot_product_1d(signal, kernel, positions=None):
         done[0, i] = True
         shown = np.where(np.arange(out.size) <= i, out, np.nan)
         for j in range(out.size):
-            ax.add_patch(Rectangle((j + (k.size - 1) / 2, -4.0), 1, 1,
+            ax.add_patch(patches.Rectangle((j + (k.size - 1) / 2, -4.0), 1, 1,
                                    facecolor=_OUTPUT if j == i else "white", edgecolor="black"))
             if j <= i:
                 ax.text(j + (k.size - 1) / 2 + 0.5, -3.5, _fmt(shown[j]), ha="center", va="center")
@@ -354,13 +352,13 @@ def animate_conv2d(input_shape, kernel_size, stride=1, padding=0, dilation=1, *,
     for i in range(H):
         for j in range(W):
             inside = ph <= i < ph + h and pw <= j < pw + w
-            ax_in.add_patch(Rectangle((j, -i - 1), 1, 1, facecolor="white" if inside else _PAD,
+            ax_in.add_patch(patches.Rectangle((j, -i - 1), 1, 1, facecolor="white" if inside else _PAD,
                                       edgecolor="#888888", linewidth=0.8))
-    taps = [Rectangle((0, 0), 1, 1, facecolor=_WINDOW, alpha=0.75, edgecolor="black")
+    taps = [patches.Rectangle((0, 0), 1, 1, facecolor=_WINDOW, alpha=0.75, edgecolor="black")
             for _ in range(kh * kw)]
     for t in taps:
         ax_in.add_patch(t)
-    outline = Rectangle((0, 0), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=2, linestyle="--")
+    outline = patches.Rectangle((0, 0), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=2, linestyle="--")
     ax_in.add_patch(outline)
     _cell_axes(ax_in, W, H)
     ax_in.set_title(f"input {h}×{w}, padding {(ph, pw)} (grey)\n"
@@ -368,7 +366,7 @@ def animate_conv2d(input_shape, kernel_size, stride=1, padding=0, dilation=1, *,
     cells = []
     for i in range(oh):
         for j in range(ow):
-            r = Rectangle((j, -i - 1), 1, 1, facecolor="white", edgecolor="#888888")
+            r = patches.Rectangle((j, -i - 1), 1, 1, facecolor="white", edgecolor="#888888")
             ax_out.add_patch(r)
             cells.append(r)
     _cell_axes(ax_out, max(ow, 3), H)

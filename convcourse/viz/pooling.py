@@ -16,14 +16,13 @@ Examples
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import ConnectionPatch, Rectangle
 
 from .._picture_cache import picture
 from .._validation import check_choice, check_int, ntuple
 from ..kernels import gradient_magnitude
 from ..pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from ._draw import patches, plt  # imported when first drawn
 from ._draw import cell_axes as _cell_axes
 from ._draw import draw_cells as _draw_cells
 from ._draw import finish as _finish
@@ -186,7 +185,7 @@ def _window_boxes(ax, shape, k, s, x0=0.0, y0=0.0, inset=0.08):
     for i in range(oh):
         for j in range(ow):
             d = inset * (1 + (n % 3)) if overlap else 1.5 * inset
-            ax.add_patch(Rectangle((x0 + j * s[1] + d, y0 - i * s[0] - k[0] + d),
+            ax.add_patch(patches.Rectangle((x0 + j * s[1] + d, y0 - i * s[0] - k[0] + d),
                                    k[1] - 2 * d, k[0] - 2 * d, fill=False,
                                    edgecolor=_COLORS[n % len(_COLORS)], linewidth=2.5))
             n += 1
@@ -198,7 +197,7 @@ def _output_cells(ax, values, x0=0.0, y0=0.0):
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             color = _COLORS[(i * values.shape[1] + j) % len(_COLORS)]
-            ax.add_patch(Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=_tint(color),
+            ax.add_patch(patches.Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=_tint(color),
                                    edgecolor="black"))
             ax.text(x0 + j + 0.5, y0 - i - 0.5, _fmt3(values[i, j]), ha="center", va="center",
                     fontsize=11)
@@ -342,7 +341,7 @@ def global_pooling(feature_maps=None):
         _cell_axes(axes[ch], w, h, f"channel {ch}: mean {_fmt3(means[ch])}")
     ax = axes[-1]
     for ch in range(c):
-        ax.add_patch(Rectangle((0.5, -ch - 1), 1, 1, facecolor=_tint(_COLORS[ch % len(_COLORS)]),
+        ax.add_patch(patches.Rectangle((0.5, -ch - 1), 1, 1, facecolor=_tint(_COLORS[ch % len(_COLORS)]),
                                edgecolor="black"))
         ax.text(1.0, -ch - 0.5, _fmt3(means[ch]), ha="center", va="center", fontsize=11)
     _cell_axes(ax, 2, max(h, c), f"output ({c}, 1, 1)\n→ linear layer")
@@ -506,9 +505,9 @@ def gradient_routing(x=None, grad_output=None, kernel_size=3, stride=2, mode="ma
         for n, (r, q) in enumerate(targets):
             i, j = divmod(n, ow)
             received.setdefault((r, q), []).append(g[i, j])
-            axes[2].add_patch(Rectangle((q, -r - 1), 1, 1, facecolor=_COLORS[n % len(_COLORS)],
+            axes[2].add_patch(patches.Rectangle((q, -r - 1), 1, 1, facecolor=_COLORS[n % len(_COLORS)],
                                         alpha=0.3, edgecolor="none", zorder=1.5))
-            fig.add_artist(ConnectionPatch(
+            fig.add_artist(patches.ConnectionPatch(
                 xyA=(j + 1.5, -i - 0.5), coordsA=axes[1].transData,
                 xyB=(q + 0.15, -r - 0.2), coordsB=axes[2].transData,
                 arrowstyle="->", color=_COLORS[n % len(_COLORS)], linewidth=1.6,
