@@ -289,3 +289,27 @@ def test_a_notebooks_html_and_markdown_stay_in_their_boxes():
     assert soup.find(id="fake-md").find_parent("div", class_="text_cell_render") is not None
     after = soup.find("pre", string=re.compile("after"))
     assert after is not None and after.find_parent("b") is None
+
+
+def test_a_cells_highlighting_is_remembered_and_equals_nbconverts(monkeypatch):
+    from nbconvert.filters import highlight as nbconvert_highlight
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from convcourse.course import feedback
+
+    monkeypatch.setattr(feedback._RememberedHighlight, "_seen", {})
+    calls = []
+    real = nbconvert_highlight._pygments_highlight
+    monkeypatch.setattr(nbconvert_highlight, "_pygments_highlight",
+                        lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    ours, theirs = feedback._RememberedHighlight(), Highlight2HTML()
+    source = "def f(x):\n    return 2 * x  # doubled"
+    first = ours(source, metadata={"nbgrader": {"grade_id": "a"}})
+    again = ours(source, metadata={"nbgrader": {"grade_id": "b"}, "execution": {}})
+    assert first == again == theirs(source)
+    assert calls.count(source) == 2  # ours once, nbconvert's once
+    # what nbconvert reads of the metadata still counts, and so does the source
+    bash = ours("%%bash\necho hi", metadata={"magics_language": "bash"})
+    assert bash == theirs("%%bash\necho hi", metadata={"magics_language": "bash"})
+    assert bash != ours("%%bash\necho hi")
+    assert ours(source + " ") != first

@@ -265,7 +265,7 @@ class FeedbackExporter(HTMLExporter):
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
         highlight_code = self.filters.get("highlight_code",
-                                          Highlight2HTML(pygments_lexer=lexer, parent=self))
+                                          _RememberedHighlight(pygments_lexer=lexer, parent=self))
         resources = self._init_resources(resources)
         filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
                                                  parent=self, resources=resources)
@@ -279,6 +279,28 @@ class FeedbackExporter(HTMLExporter):
         if missing:
             self.log.warning("Alternative text is missing on %s image(s).", missing)
         return output[:match.start(2)] + body + output[match.end(2):], resources
+
+
+class _RememberedHighlight(Highlight2HTML):
+    """nbconvert's highlighting of a code cell, remembered for the same source in this
+    process: a notebook's cells are mostly the released ones, the same in every
+    submission, and pygments took 0.1 to 0.2 s of every page.  The cell's metadata
+    counts only through its ``magics_language`` (the one key nbconvert reads)."""
+
+    _seen: dict = {}
+    MAX_REMEMBERED = 4096
+
+    def __call__(self, source, language=None, metadata=None):
+        magics = metadata.get("magics_language") if metadata else None
+        key = (source, language or self.pygments_lexer, magics,
+               repr(sorted(self.extra_formatter_options.items())))
+        html = self._seen.get(key)
+        if html is None:
+            html = super().__call__(source, language, metadata)
+            if len(self._seen) >= self.MAX_REMEMBERED:
+                self._seen.clear()
+            self._seen[key] = html
+        return html
 
 
 #: what a screen reader says of a picture the notebook gave no description (nbconvert's words)
