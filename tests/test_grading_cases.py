@@ -7,7 +7,9 @@ or a model go through `run_exercise`, and the replay of a printed seed.
 
 import dataclasses
 import inspect
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,6 +80,28 @@ def test_the_visible_form_passes_quietly_or_raises_the_report(toy_check, capsys)
     assert capsys.readouterr().out == "double: all 4 public cases passed (basic, shapes).\n"
     with pytest.raises(AssertionError, match=r"(?s)double \(public cases\): 0/2.*not doubled"):
         check(identity)
+
+
+def test_a_failing_check_shows_the_student_its_call_and_one_short_frame(toy_check):
+    # IPython formats every frame of a traceback with its source: the check raises from
+    # its own short file after the grader's work has returned, so the student reads
+    # their call, the check's name and the report (and the grader's thousand lines of
+    # _cases.py are neither shown nor parsed: 0.3 s of every failing test cell)
+    from IPython.core.ultratb import VerboseTB
+
+    _, check = toy_check
+    try:
+        check(identity)
+    except AssertionError:
+        etype, value, tb = sys.exc_info()
+    frames = []
+    while tb is not None:
+        frames.append((Path(tb.tb_frame.f_code.co_filename).name, tb.tb_frame.f_code.co_name))
+        tb = tb.tb_next
+    assert frames == [("test_grading_cases.py", inspect.currentframe().f_code.co_name),
+                      ("_check.py", "check_double")]
+    text = VerboseTB(theme_name="nocolor").text(etype, value, value.__traceback__)
+    assert "grading/_cases.py" not in text and "check_double" in text and "not doubled" in text
 
 
 def test_the_hidden_form_prints_the_report_and_returns_a_float(toy_check, graded_env, capsys):

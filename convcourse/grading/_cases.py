@@ -62,6 +62,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._check import checker
 from ._mistakes import (arrays_close, as_answer_array, format_array, match_mistakes,
                         max_error, shape_difference)
 from ._runner import Forbidden, call_student
@@ -782,10 +783,12 @@ def _hidden_check(ex: Exercise, func, points) -> float:
     return float(min(outcome.score, outcome.points))
 
 
-def _visible_check(ex: Exercise, func, points) -> None:
+def _visible_failure(ex: Exercise, func, points) -> str | None:
+    """The report of the public cases when one failed (the check raises it, from
+    :mod:`._check`), else None after printing that they passed."""
     outcome = run_cell(ex, func, hidden=False, points=points)
     if not outcome.passed:
-        raise AssertionError("\n" + translate(outcome.report))
+        return "\n" + translate(outcome.report)
     shown = ex.visible or ex
     print(translate(shown.passed_message or f"{ex.name}: all {len(outcome.results)} public cases "
                     f"passed ({', '.join(ex.groups)})."))
@@ -887,12 +890,13 @@ def make_check(exercises: dict, name: str, what: str, module: str, *,
     if answer is None:
         answer = INTEGER_ANSWER_TEXT if ex.integer_answer else ARRAY_TOLERANCE_TEXT
 
-    def check(func, *, points=None, hidden=False):
-        if hidden:
-            return _quietly(lambda: _hidden_check(exercises[name], func, points))
-        return _quietly(lambda: _visible_check(exercises[name], func, points))
+    check = checker(
+        lambda func, points: _quietly(lambda: _visible_failure(exercises[name], func, points)),
+        lambda func, points: _quietly(lambda: _hidden_check(exercises[name], func, points)))
 
     check.__name__ = check.__qualname__ = f"check_{name}"
+    # the name a traceback shows for the check's frame
+    check.__code__ = check.__code__.replace(co_name=check.__name__, co_qualname=check.__name__)
     check.__module__ = module  # so that doctest finds the example in that module
     check.__doc__ = _CHECK_DOC.format(
         name=ex.name, what=what, points=ex.default_points, groups=", ".join(ex.groups),
