@@ -1,5 +1,8 @@
 """Tests for convcourse.data: the bundled photograph, the digits, the split."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,9 +72,6 @@ def test_digits_float32_and_fresh_copies():
 
 
 def test_digits_are_sklearns_read_without_importing_sklearn(monkeypatch):
-    import subprocess
-    import sys
-
     code = ("import sys; from convcourse.data import load_digits; x, y = load_digits(); "
             "print('sklearn' in sys.modules, x.shape)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -171,3 +171,18 @@ def test_split_does_not_modify_inputs():
 def test_split_rejects(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         train_test_split(*args, **kwargs)
+
+
+def test_photo_is_matplotlibs_image_decoded_without_its_drawing_machinery():
+    # the same bytes as matplotlib.image.imread, without importing it (and backend_bases)
+    from matplotlib import cbook
+    from matplotlib import image as mpimg
+
+    expected = mpimg.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    np.testing.assert_array_equal(load_photo(gray=False), expected / 255.0)
+    code = ("import sys; from convcourse.data import load_photo; load_photo(); "
+            "print(sorted(m for m in ('matplotlib.image', 'matplotlib.backend_bases', "
+            "'matplotlib.pyplot') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
