@@ -209,3 +209,32 @@ def test_a_new_sqlite_gradebook_starts_as_a_copy_of_the_template(tmp_path):
     assert db.read_bytes() == b"another run's gradebook"
     assert _new_sqlite_copy("postgresql://u@localhost/grades", template) is False
     assert _new_sqlite_copy("sqlite://", template) is False
+
+
+@pytest.mark.slow
+def test_a_run_of_some_assignments_starts_its_gradebook_from_the_template(tmp_path, monkeypatch):
+    # nbgrader creating a gradebook runs `alembic` in a subprocess (5 s) and registering
+    # each assignment takes 1 to 2 s: a new SQLite gradebook is the template instead,
+    # without the assignments the run does not grade
+    from nbgrader import api
+
+    from convcourse.course import grade as g
+    from convcourse.course.gradebook import COURSE_ID
+
+    root = Path(__file__).resolve().parents[1]
+    subs = tmp_path / "subs"
+    shutil.copytree(root / "examples" / "sample-class" / "submitted" / "ada" / "03-pooling",
+                    subs / "ada" / "03-pooling")
+    run = g.start_run(subs, output=tmp_path / "out", jobs=1, db_url=None, timeout=60,
+                      secret_file=None, demo=True, course=root, echo=lambda *a: None,
+                      sandbox=False, judge=True, max_notebook_bytes=g.MAX_NOTEBOOK_BYTES)
+    g.prepare_source(run)
+    g.collect_submissions(run, subs)
+    assert len(run.wanted) == 6 and list(run.plan) == ["03-pooling"]
+    monkeypatch.setattr(api, "get_alembic_version",
+                        lambda: pytest.fail("nbgrader created the gradebook itself"))
+    g._register(run)
+    with api.Gradebook(run.db_url, COURSE_ID) as gb:
+        assert [a.name for a in gb.assignments] == ["03-pooling"]
+        assert [s.id for s in gb.students] == ["ada"]
+        assert {nb.name for nb in gb.find_assignment("03-pooling").notebooks} == {"03-pooling"}

@@ -73,7 +73,8 @@ from .config import assignments as list_assignments
 from .config import check_db_url, course_root, notebook_names, resolve_secret
 from .execute import wall_limit
 from .feedback import missing_feedback_html
-from .gradebook import COURSE_ID, register_students, registration_lock, retry_when_locked
+from .gradebook import (COURSE_ID, register_students, registration_lock, remove_assignments,
+                        retry_when_locked)
 from .nbfacts import ANSI as _ANSI
 from .nbfacts import GRADE_PUBLIC_SECRET_WARNING, split_grade_id
 from .nbfacts import grade_id as _grade_id
@@ -783,12 +784,15 @@ def _failure(res: NotebookResult) -> dict:
 def _register(run: GradingRun) -> None:
     """The class and the assignments in the gradebook, one run at a time.
 
-    A new SQLite gradebook of a run that grades every assignment starts as a copy of
-    the run's template (every assignment registered, no student: what registering them
-    one by one makes, without nbgrader's 1 to 2 s an assignment).
+    A new SQLite gradebook starts as a copy of the run's template (every assignment
+    registered, no student), without the assignments the run does not grade: what
+    registering the graded ones one by one makes, without nbgrader's creation of a
+    gradebook (it runs ``alembic`` in a subprocess, about 5 s) and its 1 to 2 s an
+    assignment.
     """
     with registration_lock(run.db_url):
-        if set(run.plan) == set(run.wanted) and _new_sqlite_copy(run.db_url, run.template_db):
+        if _new_sqlite_copy(run.db_url, run.template_db):
+            remove_assignments(run.db_url, sorted(set(run.wanted) - set(run.plan)))
             register_students(run.db_url, run.students)
             return
         register_students(run.db_url, run.students)

@@ -17,7 +17,8 @@ import time
 import zlib
 from contextlib import contextmanager
 
-__all__ = ["COURSE_ID", "registration_lock", "register_students", "retry_when_locked"]
+__all__ = ["COURSE_ID", "registration_lock", "register_students", "remove_assignments",
+           "retry_when_locked"]
 
 #: nbgrader's course id for every gradebook convcourse writes
 COURSE_ID = "convcourse"
@@ -57,6 +58,18 @@ def register_students(db_url: str, students) -> None:
     with Gradebook(db_url, COURSE_ID) as gb:
         for s in students:
             gb.update_or_create_student(s)
+
+
+def remove_assignments(db_url: str, names) -> None:
+    """Remove the assignments ``names`` (with their notebooks and cells) from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    names = list(names)
+    if not names:
+        return
+    with Gradebook(db_url, COURSE_ID) as gb:
+        for name in names:
+            gb.remove_assignment(name)
 
 
 def retry_when_locked(action, *, attempts: int = 6, sleep=time.sleep):
