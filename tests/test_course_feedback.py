@@ -313,3 +313,34 @@ def test_a_cells_highlighting_is_remembered_and_equals_nbconverts(monkeypatch):
     assert bash == theirs("%%bash\necho hi", metadata={"magics_language": "bash"})
     assert bash != ours("%%bash\necho hi")
     assert ours(source + " ") != first
+
+
+def test_compiled_templates_are_kept_for_the_next_process(tmp_path):
+    from jinja2 import DictLoader, Environment
+
+    from convcourse.course.feedback import _CompiledTemplates
+
+    compiled = []
+
+    class Counting(Environment):
+        def compile(self, source, *args, **kwargs):
+            compiled.append(source)
+            return super().compile(source, *args, **kwargs)
+
+    def render(sources, folder):
+        env = Counting(loader=DictLoader(sources), bytecode_cache=_CompiledTemplates(folder))
+        return env.get_template("page").render(name="ada")
+
+    folder = tmp_path / "templates"
+    assert render({"page": "hello {{ name }}"}, folder) == "hello ada"
+    assert len(compiled) == 1 and len(list(folder.glob("*.jinja"))) == 1
+    assert render({"page": "hello {{ name }}"}, folder) == "hello ada"  # another process
+    assert len(compiled) == 1
+    assert render({"page": "bye {{ name }}"}, folder) == "bye ada"      # the source changed
+    assert len(compiled) == 2
+    for stored in folder.glob("*.jinja"):
+        stored.write_bytes(b"not a template")                         # corrupt: compiled again
+    assert render({"page": "bye {{ name }}"}, folder) == "bye ada" and len(compiled) == 3
+    unwritable = tmp_path / "file"
+    unwritable.write_text("")
+    assert render({"page": "hi {{ name }}"}, unwritable / "sub") == "hi ada"  # never fails
