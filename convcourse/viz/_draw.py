@@ -11,8 +11,8 @@ import importlib
 
 import numpy as np
 
-__all__ = ["lazy_module", "WINDOW_COLOR", "OUTPUT_COLOR", "PAD_COLOR", "correlate_valid", "finish", "fmt",
-           "draw_cells", "cell_axes", "translate_figure"]
+__all__ = ["lazy_module", "WINDOW_COLOR", "OUTPUT_COLOR", "PAD_COLOR", "correlate_valid", "finish",
+           "fmt", "draw_cells", "cell_axes", "translate_figure"]
 
 WINDOW_COLOR = "#ff7f0e"   # the kernel's window on the input
 OUTPUT_COLOR = "#2ca02c"   # the output cell being computed
@@ -106,7 +106,7 @@ def draw_cells(ax, values, x0=0.0, y0=0.0, *, face="white", highlight=None,
             if highlight is not None and highlight[i, j]:
                 color = highlight_color
             ax.add_patch(patches.Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=color,
-                                   edgecolor="black", linewidth=1))
+                                           edgecolor="black", linewidth=1))
             if text:
                 ax.text(x0 + j + 0.5, y0 - i - 0.5, fmt(values[i, j]), ha="center",
                         va="center", fontsize=fontsize)

@@ -130,7 +130,8 @@ def stacked_3x3(channels=64, max_layers=4):
     _draw_cells(ax, np.zeros((5, 5)), 0, 0, highlight=full, text=False)
     _draw_cells(ax, np.zeros((1, 1)), 7.5, -2, highlight=np.ones((1, 1), dtype=bool),
                 highlight_color=_OUTPUT, text=False)
-    ax.add_patch(patches.FancyArrowPatch((5.1, -2.5), (7.4, -2.5), arrowstyle="-|>", mutation_scale=14))
+    ax.add_patch(patches.FancyArrowPatch((5.1, -2.5), (7.4, -2.5), arrowstyle="-|>",
+                                         mutation_scale=14))
     ax.text(6.25, -2.2, "5x5 conv", ha="center", va="bottom", fontsize=9)
     ax.text(2.5, -5.6, "input: 5x5 pixels", ha="center", fontsize=9)
     ax.text(8.0, -3.6, "layer 1", ha="center", fontsize=9)
@@ -324,11 +325,11 @@ def architecture(model, input_shape=(1, 8, 8)):
     for i, layer in enumerate(layers):
         cx = step * (i + 1)
         ax.add_patch(patches.FancyBboxPatch((cx - 0.5, 0.45), 1.0, 1.25, boxstyle="round,pad=0.03",
-                                    facecolor=_LAYER_COLORS.get(type(layer), "white"),
-                                    edgecolor="black"))
+                                            facecolor=_LAYER_COLORS.get(type(layer), "white"),
+                                            edgecolor="black"))
         ax.text(cx, 1.075, _layer_label(layer), ha="center", va="center", fontsize=8)
         ax.add_patch(patches.FancyArrowPatch((cx - step + 0.53, 1.075), (cx - 0.53, 1.075),
-                                     arrowstyle="-|>", mutation_scale=10, color="#555555"))
+                                             arrowstyle="-|>", mutation_scale=10, color="#555555"))
         ax.text(cx, 0.12, " x ".join(map(str, shapes[i + 1])), ha="center", va="center",
                 fontsize=9, fontweight="bold")
         params = sum(p.data.size for p in layer.parameters())

@@ -40,7 +40,8 @@ def _stack(ax, x, y, width, height, depth, colors, step=0.35, label=None):
     """``depth`` rectangles, each shifted up-right by ``step``: a volume seen from the front."""
     for d in range(depth - 1, -1, -1):
         ax.add_patch(patches.Rectangle((x + d * step, y + d * step), width, height,
-                               facecolor=colors[d % len(colors)], edgecolor="black", linewidth=1))
+                                       facecolor=colors[d % len(colors)], edgecolor="black",
+                                       linewidth=1))
     if label:
         ax.text(x + width / 2 + (depth - 1) * step / 2, y - 0.45, label, ha="center", va="top",
                 fontsize=10)
@@ -93,7 +94,7 @@ def layer_diagram(in_channels, out_channels, kernel_size, input_size=8):
            label=f"input: {d} channel{'s' * (d > 1)} × {n} × {n}")
     # the window of one filter on the input (front slice)
     ax.add_patch(patches.Rectangle((cell, size - cell * (kh + 1)), cell * kw, cell * kh, fill=False,
-                           edgecolor=_WINDOW, linewidth=2.5))
+                                   edgecolor=_WINDOW, linewidth=2.5))
     in_right = size + (shown_d - 1) * step
     fx = in_right + 2.0
     spacing = (size + 1.0) / shown_k
@@ -118,7 +119,7 @@ def layer_diagram(in_channels, out_channels, kernel_size, input_size=8):
     for x0, x1, text in ((in_right + 0.2, fx - 0.25, "slide each\nfilter"),
                          (f_right, ox - 0.2, "one map\nper filter")):
         ax.add_patch(patches.FancyArrowPatch((x0, size / 2), (x1, size / 2), arrowstyle="-|>",
-                                     mutation_scale=18, linewidth=1.5, color="#444444"))
+                                             mutation_scale=18, linewidth=1.5, color="#444444"))
         ax.text((x0 + x1) / 2, size / 2 + 0.3, text, ha="center", va="bottom", fontsize=9)
     ax.set_xlim(-0.5, ox + cell * ow + (shown_out - 1) * step + 0.5)
     ax.set_ylim(-1.6, size + 1.8)
@@ -199,7 +200,7 @@ def conv_matrix_sparsity(image_shape, kernel, matrix=None, row=None):
     axes[0].imshow(masked, cmap=cmap, vmin=-lim, vmax=lim, interpolation="nearest",
                    aspect="auto")
     axes[0].add_patch(patches.Rectangle((-0.5, row - 0.5), m.shape[1], 1, fill=False,
-                                edgecolor=_OUTPUT, linewidth=2))
+                                        edgecolor=_OUTPUT, linewidth=2))
     axes[0].set_title(f"M: {m.shape[0]} × {m.shape[1]}, {zeros:.0%} zeros")
     axes[0].set_xlabel(f"input pixel (H·W = {h}·{w})")
     axes[0].set_ylabel(f"output position (H_out·W_out = {oh}·{ow})")

@@ -90,7 +90,8 @@ def sliding_dot_product_1d(signal, kernel, positions=None):
         shown = np.where(np.arange(out.size) <= i, out, np.nan)
         for j in range(out.size):
             ax.add_patch(patches.Rectangle((j + (k.size - 1) / 2, -4.0), 1, 1,
-                                   facecolor=_OUTPUT if j == i else "white", edgecolor="black"))
+                                           facecolor=_OUTPUT if j == i else "white",
+                                           edgecolor="black"))
             if j <= i:
                 ax.text(j + (k.size - 1) / 2 + 0.5, -3.5, _fmt(shown[j]), ha="center", va="center")
         terms = " + ".join(f"({_fmt(a)})({_fmt(b)})" for a, b in zip(x[i:i + k.size], k))
@@ -352,13 +353,15 @@ def animate_conv2d(input_shape, kernel_size, stride=1, padding=0, dilation=1, *,
     for i in range(H):
         for j in range(W):
             inside = ph <= i < ph + h and pw <= j < pw + w
-            ax_in.add_patch(patches.Rectangle((j, -i - 1), 1, 1, facecolor="white" if inside else _PAD,
-                                      edgecolor="#888888", linewidth=0.8))
+            ax_in.add_patch(patches.Rectangle((j, -i - 1), 1, 1,
+                                              facecolor="white" if inside else _PAD,
+                                              edgecolor="#888888", linewidth=0.8))
     taps = [patches.Rectangle((0, 0), 1, 1, facecolor=_WINDOW, alpha=0.75, edgecolor="black")
             for _ in range(kh * kw)]
     for t in taps:
         ax_in.add_patch(t)
-    outline = patches.Rectangle((0, 0), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=2, linestyle="--")
+    outline = patches.Rectangle((0, 0), 1, 1, fill=False, edgecolor=_WINDOW, linewidth=2,
+                                linestyle="--")
     ax_in.add_patch(outline)
     _cell_axes(ax_in, W, H)
     ax_in.set_title(f"input {h}×{w}, padding {(ph, pw)} (grey)\n"

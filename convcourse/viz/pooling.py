@@ -186,8 +186,8 @@ def _window_boxes(ax, shape, k, s, x0=0.0, y0=0.0, inset=0.08):
         for j in range(ow):
             d = inset * (1 + (n % 3)) if overlap else 1.5 * inset
             ax.add_patch(patches.Rectangle((x0 + j * s[1] + d, y0 - i * s[0] - k[0] + d),
-                                   k[1] - 2 * d, k[0] - 2 * d, fill=False,
-                                   edgecolor=_COLORS[n % len(_COLORS)], linewidth=2.5))
+                                           k[1] - 2 * d, k[0] - 2 * d, fill=False,
+                                           edgecolor=_COLORS[n % len(_COLORS)], linewidth=2.5))
             n += 1
     return oh, ow
 
@@ -198,7 +198,7 @@ def _output_cells(ax, values, x0=0.0, y0=0.0):
         for j in range(values.shape[1]):
             color = _COLORS[(i * values.shape[1] + j) % len(_COLORS)]
             ax.add_patch(patches.Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=_tint(color),
-                                   edgecolor="black"))
+                                           edgecolor="black"))
             ax.text(x0 + j + 0.5, y0 - i - 0.5, _fmt3(values[i, j]), ha="center", va="center",
                     fontsize=11)
 
@@ -341,8 +341,9 @@ def global_pooling(feature_maps=None):
         _cell_axes(axes[ch], w, h, f"channel {ch}: mean {_fmt3(means[ch])}")
     ax = axes[-1]
     for ch in range(c):
-        ax.add_patch(patches.Rectangle((0.5, -ch - 1), 1, 1, facecolor=_tint(_COLORS[ch % len(_COLORS)]),
-                               edgecolor="black"))
+        ax.add_patch(patches.Rectangle((0.5, -ch - 1), 1, 1,
+                                       facecolor=_tint(_COLORS[ch % len(_COLORS)]),
+                                       edgecolor="black"))
         ax.text(1.0, -ch - 0.5, _fmt3(means[ch]), ha="center", va="center", fontsize=11)
     _cell_axes(ax, 2, max(h, c), f"output ({c}, 1, 1)\n→ linear layer")
     return _finish(fig)
@@ -505,8 +506,9 @@ def gradient_routing(x=None, grad_output=None, kernel_size=3, stride=2, mode="ma
         for n, (r, q) in enumerate(targets):
             i, j = divmod(n, ow)
             received.setdefault((r, q), []).append(g[i, j])
-            axes[2].add_patch(patches.Rectangle((q, -r - 1), 1, 1, facecolor=_COLORS[n % len(_COLORS)],
-                                        alpha=0.3, edgecolor="none", zorder=1.5))
+            axes[2].add_patch(patches.Rectangle((q, -r - 1), 1, 1,
+                                                facecolor=_COLORS[n % len(_COLORS)],
+                                                alpha=0.3, edgecolor="none", zorder=1.5))
             fig.add_artist(patches.ConnectionPatch(
                 xyA=(j + 1.5, -i - 0.5), coordsA=axes[1].transData,
                 xyB=(q + 0.15, -r - 0.2), coordsB=axes[2].transData,

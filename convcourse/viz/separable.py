@@ -263,7 +263,7 @@ def _slab(ax, x, y, width, height, depth, color, *, label=None, alpha=1.0):
         face = color[k] if isinstance(color, (list, tuple)) else color
         ox, oy = x + k * dx, y + k * dy
         ax.add_patch(patches.Rectangle((ox, oy), width, height, facecolor=face, edgecolor="black",
-                               linewidth=0.8, alpha=alpha))
+                                       linewidth=0.8, alpha=alpha))
     if label:
         ax.text(x + width / 2 + (depth - 1) * dx / 2, y - 0.35, label, ha="center", va="top",
                 fontsize=9)
@@ -271,7 +271,7 @@ def _slab(ax, x, y, width, height, depth, color, *, label=None, alpha=1.0):
 
 def _arrow(ax, x0, x1, y, text):
     ax.add_patch(patches.FancyArrowPatch((x0, y), (x1, y), arrowstyle="-|>", mutation_scale=14,
-                                 color="black", linewidth=1.2))
+                                         color="black", linewidth=1.2))
     ax.text((x0 + x1) / 2, y + 0.25, text, ha="center", va="bottom", fontsize=9)
 
 
@@ -346,7 +346,7 @@ def depthwise_separable_diagram(in_channels=3, out_channels=4, kernel_size=3):
     _arrow(ax, x - 1.0, x - 0.1, side / 2, "")
     for ch in range(c):
         ax.add_patch(patches.Rectangle((x + ch * (ks + 0.35), side / 2 - ks / 2), ks, ks,
-                               facecolor=colors[ch], edgecolor="black"))
+                                       facecolor=colors[ch], edgecolor="black"))
     ax.text(x + c * (ks + 0.35) / 2, side / 2 - ks / 2 - 0.35,
             f"depthwise:\n{c} kernels of {k} × {k},\none per channel", ha="center", va="top",
             fontsize=9)
@@ -358,8 +358,9 @@ def depthwise_separable_diagram(in_channels=3, out_channels=4, kernel_size=3):
     cell = 0.3
     for f in range(kout):
         for ch in range(c):
-            ax.add_patch(patches.Rectangle((x3 + f * (cell + 0.35), side / 2 + (c / 2 - ch - 1) * cell),
-                                   cell, cell, facecolor=colors[ch], edgecolor="black"))
+            ax.add_patch(patches.Rectangle(
+                (x3 + f * (cell + 0.35), side / 2 + (c / 2 - ch - 1) * cell),
+                cell, cell, facecolor=colors[ch], edgecolor="black"))
     ax.text(x3 + kout * (cell + 0.35) / 2, side / 2 - c / 2 * cell - 0.35,
             f"pointwise:\n{kout} filters\nof 1 × 1 × {c}", ha="center", va="top", fontsize=9)
     x4 = x3 + kout * (cell + 0.35) + 0.9
