@@ -1,7 +1,10 @@
 """Hidden tests never reach feedback (convcourse/course/feedback.py)."""
 
+import logging
+
 import pytest
 from nbformat.v4 import new_code_cell, new_output
+from traitlets.config import Config
 
 from convcourse.course.feedback import StripHiddenTests, missing_feedback_html, strip_hidden_tests
 
@@ -344,3 +347,18 @@ def test_compiled_templates_are_kept_for_the_next_process(tmp_path):
     unwritable = tmp_path / "file"
     unwritable.write_text("")
     assert render({"page": "hi {{ name }}"}, unwritable / "sub") == "hi ada"  # never fails
+    before = sorted(tmp_path.rglob("*"))
+    assert render({"page": "in this process {{ name }}"}, None) == "in this process ada"
+    assert sorted(tmp_path.rglob("*")) == before  # no folder given: nothing written
+
+
+def test_a_grading_task_keeps_the_compiled_templates_in_the_cache_folder(monkeypatch, tmp_path):
+    from convcourse.course import autograde, feedback
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(feedback._COMPILED, "folder", None)
+    monkeypatch.setattr("nbgrader.converters.GenerateFeedback.start", lambda self: None)
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path / "course")
+    autograde._feedback(None, config, logging.getLogger("test"), None)
+    assert feedback._COMPILED.folder == tmp_path / "convcourse" / "templates"

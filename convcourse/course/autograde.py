@@ -464,6 +464,10 @@ def _feedback(task: NotebookTask, config, log, result: NotebookResult) -> None:
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
 
+    from .config import cache_folder
+    from .feedback import keep_compiled_templates
+
+    keep_compiled_templates(cache_folder("templates"))  # for this worker's next run
     try:
         app = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=log)
         app.force = True

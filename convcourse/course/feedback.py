@@ -41,7 +41,7 @@ from .nbfacts import split_grade_id
 from .safe_html import animation_as_image, sanitize, tex_to_mathml
 
 __all__ = ["StripHiddenTests", "strip_hidden_tests", "missing_feedback_html", "FeedbackExporter",
-           "grade_cell_label", "TEMPLATE_NAME", "template_dirs"]
+           "grade_cell_label", "TEMPLATE_NAME", "template_dirs", "keep_compiled_templates"]
 
 #: the feedback template (``templates/<name>/index.html.j2``), extending nbgrader's
 TEMPLATE_NAME = "convcourse_feedback"
@@ -334,41 +334,39 @@ def _with_alt_text(clean: str) -> tuple[str, int]:
 class _CompiledTemplates(BytecodeCache):
     """The page's templates, compiled once instead of once per page.
 
-    Kept in this process, and in the grader's cache folder (``config.cache_folder``) for
-    the next process: a grading worker's first page compiled them all again (0.3 to
-    0.5 s of its first notebook).  Jinja keys each by the template's name and file, and
-    a stored one is used only for the same source (its hash) and the same Jinja and
-    Python; only templates (ours, nbgrader's, nbconvert's) are kept, nothing of a
-    notebook.  A folder that cannot be read or written is skipped.
+    Kept in this process, and in ``folder`` when one is given (a grading task gives the
+    grader's cache folder, :func:`keep_compiled_templates`) for the next process: a
+    grading worker's first page compiled them all again (0.3 to 0.5 s of its first
+    notebook).  Jinja keys each by the template's name and file, and a stored one is
+    used only for the same source (its hash) and the same Jinja and Python; only
+    templates (ours, nbgrader's, nbconvert's) are kept, nothing of a notebook.  A folder
+    that cannot be read or written is skipped.
     """
 
     def __init__(self, folder=None):
         self.code: dict[str, bytes] = {}
         self.folder = folder
 
-    def _folder(self) -> Path:
-        if self.folder is None:
-            from .config import cache_folder
-
-            self.folder = cache_folder("templates")
-        return Path(self.folder)
-
     def load_bytecode(self, bucket):
-        if bucket.key not in self.code:
-            try:
-                with open(self._folder() / f"{bucket.key}.jinja", "rb") as stored:
-                    bucket.load_bytecode(stored)  # checks Jinja's magic and the source's hash
-            except Exception:  # noqa: BLE001 - missing, unreadable or corrupt: compile it
-                bucket.reset()
-            if bucket.code is not None:
-                self.code[bucket.key] = bucket.bytecode_to_string()
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
             return
-        bucket.bytecode_from_string(self.code[bucket.key])
+        if self.folder is None:
+            return
+        try:
+            with open(Path(self.folder) / f"{bucket.key}.jinja", "rb") as stored:
+                bucket.load_bytecode(stored)  # checks Jinja's magic and the source's hash
+        except Exception:  # noqa: BLE001 - missing, unreadable or corrupt: compile it
+            bucket.reset()
+        if bucket.code is not None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
 
     def dump_bytecode(self, bucket):
         self.code[bucket.key] = data = bucket.bytecode_to_string()
+        if self.folder is None:
+            return
         try:
-            folder = self._folder()
+            folder = Path(self.folder)
             folder.mkdir(parents=True, exist_ok=True)
             partial = folder / f".{bucket.key}.{os.getpid()}.part"
             partial.write_bytes(data)
@@ -378,3 +376,9 @@ class _CompiledTemplates(BytecodeCache):
 
 
 _COMPILED = _CompiledTemplates()
+
+
+def keep_compiled_templates(folder) -> None:
+    """Keep the feedback page's compiled templates in ``folder`` too (None: in this
+    process only), for the processes after this one."""
+    _COMPILED.folder = None if folder is None else Path(folder)
