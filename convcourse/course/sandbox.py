@@ -452,20 +452,15 @@ def _package_dirs(names):
 
 
 def _installed_dirs(names) -> list:
-    """The directories of the installed packages ``names`` (those not installed are
-    skipped), found without importing them."""
-    import importlib.util
-
+    """The directories of the installed packages ``names`` (:func:`_package_dirs`; those
+    not installed, and single-file modules, are skipped), found without importing them."""
     found = []
     for name in names:
         try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        for path in (spec.submodule_search_locations or []) if spec is not None else []:
-            path = str(Path(path).resolve())
-            if os.path.isdir(path) and path not in found:
-                found.append(path)
+            dirs = _package_dirs([name])
+        except (ImportError, ValueError):  # not installed (or a parent package is not)
+            continue
+        found += [d for d in dirs if os.path.isdir(d) and d not in found]
     return found
 
 
