@@ -56,14 +56,15 @@ _KEY_ATTRIBUTE = "_convcourse_picture_key"
 _state = threading.local()
 
 
-class _Unhashable(Exception):
-    """An argument that cannot be hashed by value: the call draws."""
+class Unhashable(TypeError):
+    """A value that cannot be hashed by value (a picture call with one draws)."""
 
 
-def _feed(h, value) -> None:
-    """Feed ``value`` to hash ``h`` by value and type, or raise :class:`_Unhashable`.
+def feed_value(h, value) -> None:
+    """Feed ``value`` to hash ``h`` by value and type, or raise :class:`Unhashable`.
 
     Exact types only: a subclass of ``list`` or ``ndarray`` may behave differently.
+    Also the key of a model's training (:func:`convcourse.grading.cnn._start_key`).
     """
     kind = type(value)
     if value is None or kind in (bool, int, float, complex, str, bytes):
@@ -71,22 +72,22 @@ def _feed(h, value) -> None:
     elif kind is np.ndarray or isinstance(value, np.generic):
         array = np.asarray(value)
         if array.dtype.hasobject:
-            raise _Unhashable
+            raise Unhashable
         h.update(b"a" + f"{array.dtype.str}{array.shape}".encode() + b"\0")
         h.update(np.ascontiguousarray(array).tobytes())
     elif kind in (list, tuple):
         h.update(f"{kind.__name__}[{len(value)}]".encode())
         for item in value:
-            _feed(h, item)
+            feed_value(h, item)
     elif kind is dict:
         h.update(f"dict[{len(value)}]".encode())
         for name, item in value.items():  # in order: a picture lays its entries out in order
-            _feed(h, name)
-            _feed(h, item)
+            feed_value(h, name)
+            feed_value(h, item)
     elif isinstance(getattr(value, _KEY_ATTRIBUTE, None), str):
         h.update(b"k" + getattr(value, _KEY_ATTRIBUTE).encode() + b"\0")  # a cached animation
     else:
-        raise _Unhashable
+        raise Unhashable
 
 
 #: parts of the package no picture uses: the grader and the checks (editing them keeps
@@ -186,9 +187,9 @@ def picture_key(func, args, kwargs) -> str | None:
     h = hashlib.sha256(_VERSION + b"\0" + fingerprint())
     h.update(f"{func.__module__}.{func.__qualname__}".encode() + b"\0" + _settings())
     try:
-        _feed(h, args)
-        _feed(h, sorted(kwargs.items()))
-    except _Unhashable:
+        feed_value(h, args)
+        feed_value(h, sorted(kwargs.items()))
+    except Unhashable:
         return None
     return h.hexdigest()
 

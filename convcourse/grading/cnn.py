@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._padding import output_length, resolve_padding
+from .._picture_cache import feed_value
 from ..data import load_digits, train_test_split
 from ..nn.layers import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                          Sequential)
@@ -731,7 +732,9 @@ def _train_and_score(model) -> tuple:
 
 def _start_key(model) -> str:
     """A digest of everything a model's training starts from: each layer's type and
-    attributes, its parameters' values (dtype, shape, bytes), in order."""
+    attributes, its parameters' values (dtype, shape, bytes), in order (by value, as a
+    picture's arguments are: :func:`convcourse._picture_cache.feed_value`, which raises a
+    TypeError for anything else; rebuild_model makes nothing else)."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -739,19 +742,8 @@ def _start_key(model) -> str:
     def add(value):
         if isinstance(value, Parameter):
             digest.update(b"P")
-            add(value.data)
-            add(value.grad)
-        elif isinstance(value, np.ndarray):
-            digest.update(repr((value.dtype.str, value.shape)).encode())
-            digest.update(np.ascontiguousarray(value).tobytes())
-        elif type(value) is tuple:
-            digest.update(f"T{len(value)}".encode())
-            for item in value:
-                add(item)
-        elif type(value) in (bool, int, float, str, type(None)):
-            digest.update(repr((type(value).__name__, value)).encode())
-        else:  # pragma: no cover - rebuild_model makes none; never mistake one for another
-            raise TypeError(f"no key for a {type(value).__name__}")
+            value = (value.data, value.grad)
+        feed_value(digest, value)
 
     for name, value in sorted(vars(model).items()):
         if name != "layers":
