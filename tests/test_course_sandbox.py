@@ -730,3 +730,140 @@ def test_the_command_is_built_in_named_steps_that_keep_their_order(tmp_path):
                                     "--", cmd[cmd.index("--") + 1])]
     assert order == sorted(order)
     assert cmd[cmd.index("--") + 1].endswith("prlimit")
+
+
+# -- the kernel client: ready when its kernel is, with nothing of the start-up left ---
+
+class _ScriptedKernel:
+    """Channels of a kernel that answers kernel_info as ``plan`` says, request by request:
+    ``"reply"`` (the shell reply, then busy and idle on IOPub), ``"lost"`` (the reply;
+    IOPub not subscribed yet: its statuses are lost, then the kernel's welcome), or
+    ``"silent"`` (nothing).  ``chatter``: a stream message is always waiting on IOPub."""
+
+    def __init__(self, plan, chatter=False, alive=True):
+        import collections
+        self.plan, self.chatter, self.alive = list(plan), chatter, alive
+        self.shell, self.iopub = collections.deque(), collections.deque()
+        self.requests, self.reads = [], 0
+        kernel = self
+
+        class Channel:
+            def __init__(self, queue):
+                self.queue = queue
+
+            def send(self, msg):
+                kernel.answer(msg)
+
+            async def get_msg(self, timeout=None):
+                from queue import Empty
+                kernel.reads += 1
+                assert kernel.reads < 10_000, "the client never stops reading"
+                if self.queue is kernel.iopub and kernel.chatter and not self.queue:
+                    self.queue.append(kernel.msg("stream", {"name": "stdout", "text": "."}, ""))
+                if not self.queue:
+                    raise Empty
+                return self.queue.popleft()
+
+            def is_alive(self):
+                return True
+
+        self.shell_channel, self.iopub_channel = Channel(self.shell), Channel(self.iopub)
+
+    @staticmethod
+    def msg(kind, content, parent):
+        return {"msg_type": kind, "content": content, "parent_header": {"msg_id": parent},
+                "header": {"msg_type": kind}, "metadata": {}}
+
+    def answer(self, request):
+        msg_id = request["header"]["msg_id"]
+        self.requests.append(msg_id)
+        how = self.plan.pop(0) if self.plan else "silent"
+        if how == "silent":
+            return
+        self.shell.append(self.msg("kernel_info_reply", {"status": "ok",
+                                                        "protocol_version": "5.3"}, msg_id))
+        if how == "lost":
+            self.iopub.append(self.msg("iopub_welcome", {}, ""))
+        else:
+            for state in ("busy", "idle"):
+                self.iopub.append(self.msg("status", {"execution_state": state}, msg_id))
+
+
+def _ready_client(kernel):
+    import asyncio
+    pytest.importorskip("jupyter_client")
+    client = sandbox.ReadyKernelClient()
+    client._shell_channel, client._iopub_channel = kernel.shell_channel, kernel.iopub_channel
+    client.shell_wait = client.iopub_wait = 0.01
+
+    async def alive():
+        return kernel.alive
+    client._async_is_alive = alive
+    return client, asyncio.run
+
+
+def test_the_client_is_ready_at_its_own_requests_idle_status():
+    # jupyter_client's client waits for 0.2 s of IOPub silence: a kernel that always
+    # has something to say would keep it waiting for ever
+    kernel = _ScriptedKernel(["reply"], chatter=True)
+    client, run = _ready_client(kernel)
+    run(client.wait_for_ready(timeout=5))
+    assert len(kernel.requests) == 1
+    assert not kernel.shell and not kernel.iopub  # the request's reply and statuses read
+
+
+def test_the_client_asks_again_when_iopub_was_subscribed_too_late():
+    # a chatty kernel: IOPub is never silent, so only the welcome says "ask again"
+    kernel = _ScriptedKernel(["lost", "reply"], chatter=True)
+    client, run = _ready_client(kernel)
+    run(client.wait_for_ready(timeout=5))
+    assert len(kernel.requests) == 2 and not kernel.iopub
+
+
+def test_the_client_skips_replies_to_its_earlier_requests():
+    kernel = _ScriptedKernel(["silent", "reply"])
+    client, run = _ready_client(kernel)
+    first = client.kernel_info()  # answered late: its reply comes before the next one's
+    kernel.shell.append(kernel.msg("kernel_info_reply", {"status": "ok"}, first))
+    run(client.wait_for_ready(timeout=5))
+    assert len(kernel.requests) == 2 and not kernel.shell
+
+
+def test_the_client_says_when_the_kernel_died_or_never_answered():
+    client, run = _ready_client(_ScriptedKernel([], alive=False))
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        run(client.wait_for_ready(timeout=5))
+    client, run = _ready_client(_ScriptedKernel([]))
+    with pytest.raises(RuntimeError, match="didn't respond in 0.05 seconds"):
+        run(client.wait_for_ready(timeout=0.05))
+
+
+@needs_sandbox
+def test_a_sandboxed_kernel_is_ready_with_nothing_of_its_start_left_on_iopub(course):
+    import asyncio
+    from queue import Empty
+
+    pytest.importorskip("jupyter_client")
+    _, work = course
+
+    async def start_and_run():
+        km = sandbox.SandboxedKernelManager(sandbox_config=CONFIG, workdir=str(work))
+        await km.start_kernel()
+        kc = km.client()
+        assert type(kc) is sandbox.ReadyKernelClient
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            with pytest.raises(Empty):  # the start-up's messages were all read
+                await kc.iopub_channel.get_msg(timeout=0.5)
+            msg_id = kc.execute("print(6 * 7)")
+            seen = []
+            while not seen or seen[-1]["msg_type"] != "stream":
+                seen.append(await kc.iopub_channel.get_msg(timeout=30))
+            assert {m["parent_header"]["msg_id"] for m in seen} == {msg_id}
+            assert seen[-1]["content"]["text"] == "42\n"
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(start_and_run())
