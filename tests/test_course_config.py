@@ -143,6 +143,16 @@ def test_the_sanitizing_pipeline_is_quiet_about_released_hidden_tests(tmp_path):
     assert c.RobustExecute.graded_by_convcourse is True
 
 
+def test_both_autograde_pipelines_check_metadata_with_the_schema_built_once(tmp_path):
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    from convcourse.course.execute import CheckCellMetadataOnce
+
+    c = nbgrader_config(tmp_path)
+    for pipeline in (c.Autograde.sanitize_preprocessors, c.Autograde.autograde_preprocessors):
+        assert pipeline[-1] is CheckCellMetadataOnce and CheckCellMetadata not in pipeline
+
+
 def test_feedback_preprocessor_accepts_the_exporters_display_priority(caplog):
     import logging
 

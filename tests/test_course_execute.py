@@ -196,6 +196,55 @@ def test_overwrite_cells_warns_only_about_real_changes(monkeypatch, caplog, subm
     assert ("has changed!" in caplog.text) is warns
 
 
+GOOD = {"grade": True, "grade_id": "a", "locked": False, "points": 2, "schema_version": 3,
+        "solution": True}
+
+
+@pytest.mark.parametrize("metadata", [
+    GOOD, {**GOOD, "points": "two"}, {**GOOD, "grade": "yes"}, {**GOOD, "points": -1},
+    {k: v for k, v in GOOD.items() if k != "grade_id"}, {**GOOD, "grade_id": ""},
+    {**GOOD, "grade_id": "a b"}, {**GOOD, "extra": 1}, {"schema_version": 3},
+    {**GOOD, "schema_version": 1}, {**GOOD, "schema_version": 9}, {**GOOD, "cell_type": 3},
+])
+def test_metadata_checked_with_the_schema_built_once_fails_as_nbgraders_check(metadata, caplog):
+    """CheckCellMetadataOnce passes and fails exactly where nbgrader's CheckCellMetadata
+    does, with the same errors; the second cell is a duplicate when the first is GOOD."""
+    import copy
+
+    from nbgrader.nbgraderformat import MetadataValidator
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    from convcourse.course.execute import CheckCellMetadataOnce, FastMetadataValidator
+
+    def outcome(check):
+        nb = new_notebook(cells=[
+            new_code_cell("x", metadata={"nbgrader": copy.deepcopy(metadata)}),
+            new_code_cell("y", metadata={"nbgrader": {**GOOD, "grade_id": "b"}}),
+            new_code_cell("z", metadata={"nbgrader": {**GOOD, "grade_id": "a"}})])
+        try:
+            check(nb)
+            return "passed"
+        except Exception as exc:  # noqa: BLE001 - compared, whatever it is
+            return f"{type(exc).__name__}: {exc}"
+
+    theirs = outcome(lambda nb: MetadataValidator().validate_nb(nb))
+    assert outcome(lambda nb: FastMetadataValidator().validate_nb(nb)) == theirs
+    assert outcome(lambda nb: FastMetadataValidator().validate_nb(nb)) == theirs  # built: the same
+    assert theirs != "passed"  # every case is wrong somewhere (GOOD's grade id comes twice)
+    with caplog.at_level("ERROR"):
+        assert (outcome(lambda nb: CheckCellMetadataOnce().preprocess(nb, {}))
+                == outcome(lambda nb: CheckCellMetadata().preprocess(nb, {})))
+
+
+def test_a_valid_notebook_passes_the_metadata_check_built_once():
+    from convcourse.course.execute import CheckCellMetadataOnce
+
+    nb = new_notebook(cells=[new_code_cell("x", metadata={"nbgrader": GOOD}),
+                             new_code_cell("y", metadata={"nbgrader": {**GOOD, "grade_id": "b"}}),
+                             new_code_cell("no nbgrader metadata")])
+    assert CheckCellMetadataOnce().preprocess(nb, {"r": 1}) == (nb, {"r": 1})
+
+
 def test_figures_become_png_outputs_with_the_inline_backend(tmp_path, monkeypatch):
     """A figure a cell returns (viz functions close theirs) and one pyplot leaves open are
     both PNG images in the graded notebook, not the text "<Figure size ... with 1 Axes>"."""

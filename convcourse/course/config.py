@@ -275,14 +275,15 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
     The autograde pipeline is nbgrader's own (``Autograde.autograde_preprocessors``)
     with ``Execute`` replaced, and its sanitizing pipeline nbgrader's with
     ``OverwriteCells`` made quiet about released hidden tests
-    (``execute.QuietOverwriteCells``); the feedback pipeline is ``GetGrades``,
+    (``execute.QuietOverwriteCells``); in both, ``CheckCellMetadata`` builds its
+    schema's validator once, not at every cell (``execute.CheckCellMetadataOnce``:
+    the same checks and errors); the feedback pipeline is ``GetGrades``,
     ``StripHiddenTests``, ``CSSHTMLHeaderPreprocessor``, rendered by
     ``feedback.FeedbackExporter``.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
-        CheckCellMetadata,
         ClearOutput,
         DeduplicateIds,
         GetGrades,
@@ -292,12 +293,12 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
         SaveAutoGrades,
     )
 
-    from .execute import QuietOverwriteCells, RobustExecute
+    from .execute import CheckCellMetadataOnce, QuietOverwriteCells, RobustExecute
     from .feedback import FeedbackExporter, StripHiddenTests
 
     _silence_known_nbgrader_noise()
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                          QuietOverwriteCells, CheckCellMetadata]
+                                          QuietOverwriteCells, CheckCellMetadataOnce]
 
     c.Autograde.autograde_preprocessors = [
         RobustExecute,
@@ -306,7 +307,7 @@ def apply_robust_pipeline(c: Config, *, timeout: int = 60, max_output_chars: int
         LimitOutput,
         SaveAutoGrades,
         AssignLatePenalties,
-        CheckCellMetadata,
+        CheckCellMetadataOnce,
     ]
     c.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
     # self-contained, sanitised pages: maths as MathML, no script, nothing from another host
