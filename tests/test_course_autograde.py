@@ -142,6 +142,83 @@ def test_a_task_in_another_process_writes_only_its_scratch_and_returns_plain_dat
     assert set(result.judged["cells"]) <= set(result.grades)
 
 
+def _process_state() -> dict:
+    """What a pool process has done before its first notebook (run in that process)."""
+    import sqlalchemy
+
+    from convcourse.course import sandbox
+
+    return {"modules": sorted(m for m in ("nbgrader.converters", "nbclient", "nbconvert",
+                                          "jupyter_client.kernelspec", "pygments.lexers.python")
+                              if m in sys.modules),
+            "mappers configured": ("nbgrader.api" in sys.modules and sqlalchemy.inspect(
+                sys.modules["nbgrader.api"].Student).configured),
+            "sandbox probed": sandbox._probe.cache_info().currsize > 0,
+            "rfc3987_syntax": sys.modules.get("rfc3987_syntax", "never imported")}
+
+
+def test_a_pool_process_is_warm_before_its_first_notebook(prepared, monkeypatch, tmp_path):
+    from convcourse.course.grade import start_pool
+    from convcourse.course.sandbox import sandbox_available
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with start_pool(prepared, 1) as pool:
+        state = pool.submit(_process_state).result()
+    assert state["modules"] == ["jupyter_client.kernelspec", "nbclient", "nbconvert",
+                                "nbgrader.converters", "pygments.lexers.python"]
+    assert state["mappers configured"] is True
+    assert state["sandbox probed"] is bool(sandbox_available())
+    assert state["rfc3987_syntax"] in (None, "never imported")
+    # the feedback page's templates, compiled and kept for the next process
+    assert any((tmp_path / "cache" / "convcourse" / "templates").iterdir())
+
+
+def test_warming_up_goes_on_past_a_step_that_fails(monkeypatch):
+    from convcourse.course import autograde
+
+    done = []
+
+    def fails():
+        raise OSError("no cache folder")
+
+    monkeypatch.setattr(autograde, "_warm_nbgrader", fails)
+    monkeypatch.setattr(autograde, "_warm_kernel_start", lambda: done.append("kernel"))
+    monkeypatch.setattr(autograde, "_warm_feedback", lambda: done.append("feedback"))
+    assert autograde.warm_up() is None
+    assert done == ["kernel", "feedback"]
+
+
+def test_grading_processes_skip_the_grammar_jsonschema_would_compile():
+    """rfc3987_syntax compiles a grammar as it is imported (2.8 s): the course's tooling
+    does without it, and nbformat still validates; a process that imported jsonschema
+    first keeps it."""
+    import importlib.util
+    import subprocess
+    import textwrap
+
+    probe = textwrap.dedent("""
+        import sys, convcourse.course.autograde, nbformat, jsonschema
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+        nb.cells[0].source = 7
+        for check in (lambda: nbformat.validate(nb),
+                      lambda: jsonschema.validate(7, {"type": "string"})):
+            try:
+                check()
+            except jsonschema.ValidationError:
+                print("invalid", end=" ")
+        print(sys.modules.get("rfc3987_syntax", "never imported"))
+    """)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out in ("invalid invalid None\n", "invalid invalid never imported\n")
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        return
+    first = ("import sys, jsonschema, convcourse.course; "
+             "print(sys.modules.get('rfc3987_syntax') is not None)")
+    assert subprocess.run([sys.executable, "-c", first], capture_output=True, text=True,
+                          check=True).stdout == "True\n"
+
+
 @pytest.mark.slow
 def test_the_outputs_phase_merges_the_results_in_a_fixed_order(prepared):
     """Results arrive in any order; the gradebook and the tables do not depend on it."""

@@ -53,7 +53,8 @@ from .gradebook import COURSE_ID
 from .nbfacts import grade_id
 from .pictures import SANDBOX_PICTURES
 
-__all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "pack_files", "unpack_files",
+__all__ = ["NotebookTask", "NotebookResult", "grade_notebook", "warm_up", "pack_files",
+           "unpack_files",
            "read_files", "write_files",
            "task_failure", "progress_line", "record_name",
            "kernel_did_not_finish", "judged_cell_text", "scratch_db_url"]
@@ -189,6 +190,61 @@ def grade_notebook(task: NotebookTask, scratch, template_db: bytes) -> NotebookR
     result.feedback = str(scratch / "feedback" / task.student / task.assignment)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def warm_up() -> None:
+    """Pay a grading process's first-use costs before its first notebook.
+
+    The first notebook a process grades took about 1 s longer than the others: the
+    imports of nbgrader, nbclient and SQLAlchemy's mappers, the kernel spec's lookup,
+    the sandbox's probes, the feedback page's templates, lexers and sanitiser.  A run's
+    pool calls this in each process as it starts (``grade.start_pool``), while the
+    run's own process prepares the source and the submissions, so that the first
+    notebook costs what the others do.  It grades nothing and writes nothing but the
+    templates' cache, and it never fails: what it could not do, the first notebook does.
+    """
+    for step in (_warm_nbgrader, _warm_kernel_start, _warm_feedback):
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - a cache not warmed is the only consequence
+            continue
+
+
+def _warm_nbgrader() -> None:
+    import sqlalchemy.orm
+    from nbgrader.api import Gradebook  # noqa: F401 - the mapped classes
+    from nbgrader.converters import Autograde, GenerateFeedback  # noqa: F401
+
+    from . import execute, judge  # noqa: F401
+
+    sqlalchemy.orm.configure_mappers()
+
+
+def _warm_kernel_start() -> None:
+    import tempfile
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from .sandbox import POLICY, sandbox_available, sandboxed_command
+
+    KernelSpecManager().get_kernel_spec("python3")
+    config = POLICY.kernel(POLICY.worker().uid)
+    if sandbox_available(config):
+        with tempfile.TemporaryDirectory() as folder:
+            sandboxed_command(["/bin/true"], folder, config)
+
+
+def _warm_feedback() -> None:
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from .config import cache_folder
+    from .feedback import FeedbackExporter, keep_compiled_templates
+
+    keep_compiled_templates(cache_folder("templates"))
+    nb = new_notebook(cells=[new_markdown_cell("$H_{out} = H - K + 1$, **warm**"),
+                             new_code_cell("import numpy as np\nprint(np.ones(3))")],
+                      metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+    FeedbackExporter().from_notebook_node(nb)
 
 
 # ------------------------------------------------------------------ results and their files as data

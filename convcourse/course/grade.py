@@ -15,7 +15,8 @@ phases that hand one :class:`GradingRun` along:
    notebooks is drawn once, ever (``pictures.py``), and the kernels show it from a
    folder bound read-only into their sandbox instead of drawing it again;
 3. :func:`autograde.grade_notebook`, once per notebook (``--jobs`` at a time, in a
-   process pool: :func:`grade_locally`; or on the workers of a Dask cluster:
+   process pool: :func:`grade_locally`, its processes started by :func:`start_pool`
+   before phase 1, warming up meanwhile; or on the workers of a Dask cluster:
    ``cluster.grade_on_cluster``): a pure task, whose inputs are data (the notebook,
    the assignment's source, the template gradebook, seeds derived from the course
    secret, never the secret) and plain settings, and whose result is plain data,
@@ -49,6 +50,7 @@ language (``metadata.convcourse.lang``) goes to its kernel as
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import dataclasses
 import json
@@ -68,7 +70,7 @@ import nbformat
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from .autograde import (UNTRUSTED_STAGES, NotebookResult, NotebookTask, grade_notebook,
                         judged_cell_text, kernel_did_not_finish, progress_line, read_files,
-                        record_name, task_failure)
+                        record_name, task_failure, warm_up)
 from .config import assignments as list_assignments
 from .config import check_db_url, course_root, notebook_names, resolve_secret
 from .execute import wall_limit
@@ -84,7 +86,7 @@ from .submissions import (MAX_NOTEBOOK_BYTES, NotebookProblem, find_submissions,
                           normalize_notebook, read_roster)
 
 __all__ = ["grade", "GradingRun", "start_run", "prepare_source", "collect_submissions",
-           "grade_notebook", "grade_locally", "write_outputs", "cell_message",
+           "grade_notebook", "start_pool", "grade_locally", "write_outputs", "cell_message",
            "task_failure", "progress_line", "record_name",
            "collect_results", "TAMPERING", "UNFINISHED", "kernel_did_not_finish",
            "judged_message", "judged_cell_text", "submitted_language"]
@@ -485,16 +487,22 @@ def grade(submissions, *, output="output", jobs: int = 1, db_url: str | None = N
     run = start_run(submissions, output=output, jobs=jobs, db_url=db_url, timeout=timeout,
                     secret_file=secret_file, demo=demo, course=course, echo=echo,
                     sandbox=sandbox, judge=judge, max_notebook_bytes=max_notebook_bytes)
-    prepare_source(run)
-    collect_submissions(run, submissions, roster=roster, student=student)
-    if pictures and scheduler is None:
-        prepare_pictures(run)
-    if scheduler is not None:
-        from .cluster import grade_on_cluster
+    # the local pool's processes start now and warm up while this one prepares
+    pool = start_pool(run) if scheduler is None else None
+    try:
+        prepare_source(run)
+        collect_submissions(run, submissions, roster=roster, student=student)
+        if pictures and scheduler is None:
+            prepare_pictures(run)
+        if scheduler is not None:
+            from .cluster import grade_on_cluster
 
-        results = grade_on_cluster(run, scheduler)
-    else:
-        results = grade_locally(run)
+            results = grade_on_cluster(run, scheduler)
+        else:
+            results = grade_locally(run, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return write_outputs(run, results)
 
 
@@ -711,10 +719,35 @@ def _task(run: GradingRun, student: str, assignment: str, notebook: str, lang: s
         sandboxed=run.sandboxed, uid=POLICY.task_uid(run.out, len(run.tasks)), judge=run.judge)
 
 
-def grade_locally(run: GradingRun) -> list[NotebookResult]:
+def start_pool(run: GradingRun, workers: int | None = None) -> ProcessPoolExecutor:
+    """The pool of processes that grade the run's notebooks, started now.
+
+    Each process runs :func:`autograde.warm_up` as it starts, so that its first
+    notebook costs what the others do; started before the run prepares (as
+    :func:`grade` does), the processes warm up meanwhile.  Processes are reused:
+    student code runs in kernels and judge workers, never in them.
+
+    Parameters
+    ----------
+    run : GradingRun
+    workers : int, optional
+        Processes (default ``run.jobs``).
+    """
+    workers = run.jobs if workers is None else workers
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=warm_up,
+                               mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):  # the pool starts a process per task submitted, up to workers
+        pool.submit(int)
+    return pool
+
+
+def grade_locally(run: GradingRun, pool: ProcessPoolExecutor | None = None
+                  ) -> list[NotebookResult]:
     """Run every task in a pool of ``run.jobs`` processes; the results, as they finish.
 
-    A task that raises (its process died) is that notebook's failure, never the class's.
+    ``pool``: a pool of :func:`start_pool` to use (the caller shuts it down); by
+    default one is started for the run's tasks and shut down after them.  A task that
+    raises (its process died) is that notebook's failure, never the class's.
     """
     tasks = run.tasks
     total = len(tasks)
@@ -724,10 +757,10 @@ def grade_locally(run: GradingRun) -> list[NotebookResult]:
     if not total:
         return results
     template = run.template_db.read_bytes()
-    # processes are reused: student code runs in kernels and workers, never in them
-    ctx = multiprocessing.get_context("spawn")
     begun = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=min(run.jobs, total), mp_context=ctx) as pool:
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(start_pool(run, min(run.jobs, total)))
         futures = {pool.submit(grade_notebook, t, str(run.scratch(t.student, t.assignment,
                                                                   t.notebook)), template): t
                    for t in tasks}
