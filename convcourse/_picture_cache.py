@@ -17,8 +17,10 @@ the stored picture instead of drawing it.
   matplotlib's ``rcParams``, the inline backend's settings, and the code and data
   of the ``convcourse`` package with the versions of numpy and matplotlib
   (:func:`fingerprint`: the grader and the checks left out, which draw nothing).
-  An argument that cannot be hashed by value (a function, a
-  figure, an object of the student's) makes the call draw.  A student whose
+  A function is hashed by its name when importing the name gives it (numpy's, a
+  builtin), else by its code and the values it uses (a lambda of the notebook's).
+  An argument that cannot be hashed by value (a figure, an object of the student's,
+  a function that uses one) makes the call draw.  A student whose
   ``conv2d`` returns the right array gets the stored picture of the right array,
   which is the picture their code would have drawn.
 - A stored figure comes back as a :class:`StoredFigure`, which shows the stored PNG
@@ -38,6 +40,7 @@ import hashlib
 import os
 import sys
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -60,11 +63,14 @@ class Unhashable(TypeError):
     """A value that cannot be hashed by value (a picture call with one draws)."""
 
 
-def feed_value(h, value) -> None:
+def feed_value(h, value, _seen=None) -> None:
     """Feed ``value`` to hash ``h`` by value and type, or raise :class:`Unhashable`.
 
     Exact types only: a subclass of ``list`` or ``ndarray`` may behave differently.
-    Also the key of a model's training (:func:`convcourse.grading.cnn._start_key`).
+    A module, or a function or class that importing its name gives, goes by that name;
+    a function of the notebook's by its code and the values it uses
+    (:func:`_feed_function`).  Also the key of a model's training
+    (:func:`convcourse.grading.cnn._start_key`).
     """
     kind = type(value)
     if value is None or kind in (bool, int, float, complex, str, bytes):
@@ -78,16 +84,95 @@ def feed_value(h, value) -> None:
     elif kind in (list, tuple):
         h.update(f"{kind.__name__}[{len(value)}]".encode())
         for item in value:
-            feed_value(h, item)
+            feed_value(h, item, _seen)
     elif kind is dict:
         h.update(f"dict[{len(value)}]".encode())
         for name, item in value.items():  # in order: a picture lays its entries out in order
-            feed_value(h, name)
-            feed_value(h, item)
+            feed_value(h, name, _seen)
+            feed_value(h, item, _seen)
     elif isinstance(getattr(value, _KEY_ATTRIBUTE, None), str):
         h.update(b"k" + getattr(value, _KEY_ATTRIBUTE).encode() + b"\0")  # a cached animation
+    elif _importable_name(value) is not None:
+        h.update(b"n" + _importable_name(value).encode() + b"\0")
+    elif kind is types.FunctionType:
+        _feed_function(h, value, set() if _seen is None else _seen)
     else:
         raise Unhashable
+
+
+def _importable_name(value) -> str | None:
+    """``module:qualname`` of a module, class or function that importing that name gives
+    (a library's: numpy's functions and ufuncs, builtins), else None: it is the same
+    code in every process where the versions are the same (numpy's are in the key)."""
+    if isinstance(value, types.ModuleType):
+        return f"{value.__name__}:" if sys.modules.get(value.__name__) is value else None
+    module = getattr(value, "__module__", None)
+    if isinstance(value, np.ufunc):
+        module = "numpy"
+    qualname = getattr(value, "__qualname__", getattr(value, "__name__", None))
+    if (not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__"
+            or not callable(value) or module not in sys.modules):
+        return None
+    found = sys.modules[module]
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return f"{module}:{qualname}" if found is value else None
+
+
+def _feed_function(h, func, seen: set) -> None:
+    """A function of the notebook's (a lambda, a ``def`` in a cell) by what decides what it
+    does: its code (not where it was written: a cell's file name differs in every
+    kernel), its defaults, the values its closure holds and the values of the globals
+    its code names, each by value as :func:`feed_value` feeds them (so a function that
+    uses a student's object is Unhashable).  A global it names that is not there is a
+    builtin, which a module-level global of that name would shadow: the globals are
+    read as the function would read them now.
+    """
+    if id(func) in seen:  # a recursive function, or one its globals lead back to
+        h.update(b"r" + func.__qualname__.encode() + b"\0")
+        return
+    seen.add(id(func))
+    code = func.__code__
+    h.update(b"f")
+    _feed_code(h, code)
+    feed_value(h, (func.__defaults__, func.__kwdefaults__), seen)
+    for cell in func.__closure__ or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:  # an empty cell: a name the function assigns after it is made
+            h.update(b"e")
+            continue
+        feed_value(h, contents, seen)
+    for name in sorted(_global_names(code)):
+        if name in func.__globals__:
+            h.update(b"g" + name.encode() + b"\0")
+            feed_value(h, func.__globals__[name], seen)
+
+
+def _feed_code(h, code) -> None:
+    """A code object by what it does: never its file name or line numbers."""
+    h.update(repr((code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+                   code.co_flags, code.co_names, code.co_varnames, code.co_freevars,
+                   code.co_cellvars)).encode() + b"\0")
+    h.update(code.co_code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _feed_code(h, const)
+        elif type(const) is frozenset:  # `x in {1, 2}`: in a stable order
+            h.update(b"z" + repr(sorted(map(repr, const))).encode() + b"\0")
+        else:
+            feed_value(h, const)
+
+
+def _global_names(code) -> set:
+    """The names a code object (and the code nested in it: comprehensions, inner
+    functions) may read as globals: its ``co_names`` (attribute names too, which
+    only make the key stricter)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
 
 
 #: parts of the package no picture uses: the grader and the checks (editing them keeps
@@ -181,7 +266,7 @@ def picture_key(func, args, kwargs) -> str | None:
     True
     >>> picture_key(f, ([1, 2, 0],), {}) == picture_key(f, ([1, 2, 1],), {})
     False
-    >>> picture_key(f, (print,), {}) is None
+    >>> picture_key(f, (object(),), {}) is None
     True
     """
     h = hashlib.sha256(_VERSION + b"\0" + fingerprint())

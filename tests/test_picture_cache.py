@@ -42,10 +42,66 @@ def test_the_key_follows_every_argument_by_value_and_type():
     assert key(a[::2], [1]) == key(np.ascontiguousarray(a[::2]), [1])  # layout does not matter
 
 
-@pytest.mark.parametrize("argument", [print, object(), np.array([None, 1]),
-                                      type("MyList", (list,), {})([1, 2])])
+class Students:
+    """A class of the student's: defined in the notebook, whose module is ``__main__``."""
+
+    __module__ = "__main__"
+
+
+@pytest.mark.parametrize("argument", [object(), Students(), np.array([None, 1]),
+                                      type("MyList", (list,), {})([1, 2]),
+                                      np.random.default_rng(0), np.random.rand,
+                                      lambda v: Students(), Students.__init__.__get__(Students())])
 def test_an_argument_not_hashable_by_value_gives_no_key(argument):
     assert key(argument, [1]) is None
+
+
+def cell(source, filename="<cell 1>", lines_before=0, **namespace):
+    """The function ``f`` a notebook cell of ``source`` defines, as a kernel compiles it."""
+    env = {"__name__": "__main__", "np": np, **namespace}
+    exec(compile("\n" * lines_before + source, filename, "exec"), env)
+    return env["f"]
+
+
+def test_a_notebooks_function_is_keyed_by_what_it_does_not_where_it_was_written():
+    source = "f = lambda v: np.sum(np.sin(v) * v ** 2)"
+    base = key(cell(source), [1])
+    assert base is not None
+    # another kernel: its cells' file names and lines differ
+    assert key(cell(source, "/tmp/ipykernel_4242/1234.py", lines_before=7), [1]) == base
+    different = [
+        key(cell("f = lambda v: np.sum(np.cos(v) * v ** 2)"), [1]),       # the code
+        key(cell("f = lambda v: np.sum(np.sin(v) * v ** 3)"), [1]),       # a constant
+        key(cell("f = lambda v, p=2: np.sum(np.sin(v) * v ** p)"), [1]),  # a default
+        key(cell("f = lambda v: np.sum(np.sin(v) * v ** p)", p=2), [1]),  # a global ...
+        key(cell("f = lambda v: np.sum(np.sin(v) * v ** p)", p=3), [1]),  # ... by value
+        key(cell("def g(p):\n    return lambda v: v ** p\nf = g(2)"), [1]),  # a closure ...
+        key(cell("def g(p):\n    return lambda v: v ** p\nf = g(3)"), [1]),  # ... by value
+    ]
+    assert base not in different and len(set(different)) == len(different)
+
+
+def test_a_function_is_keyed_through_the_functions_it_calls():
+    caller = "f = lambda v: helper(v) + 1"
+    one = key(cell(caller, helper=cell("f = lambda v: v * 2")), [1])
+    assert one == key(cell(caller, helper=cell("f = lambda v: v * 2", "<cell 9>")), [1])
+    assert one != key(cell(caller, helper=cell("f = lambda v: v * 3")), [1])
+    assert key(cell(caller, helper=cell("class S:\n    pass\nf = lambda v: S()")),
+               [1]) is None  # a helper that uses a class of the student's
+    # recursion, direct or through a global, ends
+    assert key(cell("def f(n):\n    return 1 if n < 2 else n * f(n - 1)"), [1]) is not None
+    table = {}
+    f = cell("def f(n):\n    return table['g'](n)", table=table)
+    table["g"] = f
+    assert key(f, [1]) is not None
+
+
+def test_a_librarys_function_is_keyed_by_its_name():
+    assert key(np.sum, [1]) == key(np.sum, [1]) != key(np.mean, [1])
+    assert key(np.sin, [1]) not in (None, key(np.cos, [1]))  # ufuncs
+    assert key(print, [1]) not in (None, key(len, [1]))      # builtins
+    assert key(viz.sliding_dot_product_1d, [1]) is not None  # the package's (its code is keyed)
+    assert key(np, [1]) is not None and key(np, [1]) != key(pc, [1])  # modules
 
 
 def test_the_key_follows_the_language_and_rcparams(monkeypatch):
