@@ -87,3 +87,20 @@ def test_checks_compared_draws_one_bar_per_check():
     assert heights == pytest.approx([1e-10, 2e-10, 1e-16, 0.5])
     with pytest.raises(ValueError, match="same length"):
         vb.checks_compared(["a"], [1, 2], [1])
+
+
+def test_checks_compared_draws_and_is_keyed_by_the_errors_to_3_digits():
+    from convcourse import _picture_cache as pc
+
+    exact = [1.2345678e-10, 0.5]
+    fig = vb.checks_compared(["mine", "flipped"], exact, [0.0, 0.123456])
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == [1.23e-10, 0.5, 1e-16, 0.123]  # rounded, the floor kept
+    # two correct implementations: errors that differ in their last bits, one picture
+    calls = [(["mine", "flipped"], [1.2345678e-10 * (1 + d), 0.5], [0.0, 0.123456], 1e-6)
+             for d in (0.0, 1e-12)]
+    keys = [pc.picture_key(vb._checks_compared, (labels, vb._significant(ge),
+                                                 vb._significant(fe), t), {})
+            for labels, ge, fe, t in calls]
+    assert keys[0] == keys[1] != pc.picture_key(vb._checks_compared, (
+        ["mine", "flipped"], vb._significant([1.24e-10, 0.5]), [0.0, 0.123], 1e-6), {})
