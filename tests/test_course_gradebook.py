@@ -47,3 +47,54 @@ def test_any_other_error_is_raised_at_once():
 def test_bad_attempts_are_named(attempts):
     with pytest.raises(ValueError, match=rf"attempts must be a positive int; got {attempts!r}"):
         retry_when_locked(lambda: None, attempts=attempts)
+
+
+# -- one engine for nbgrader's Gradebooks of a task's scratch gradebook --------------
+
+@pytest.fixture
+def gradebooks(tmp_path, monkeypatch):
+    """``open(name)``: an nbgrader Gradebook of SQLite file ``name`` in ``tmp_path``
+    (nbgrader's alembic stamp is made without its subprocess)."""
+    api = pytest.importorskip("nbgrader.api")
+    monkeypatch.setattr(api, "get_alembic_version", lambda: "test")
+
+    def url(name):
+        return f"sqlite:///{tmp_path / name}"
+
+    def open_(name):
+        return api.Gradebook(url(name), "convcourse")
+
+    return url, open_
+
+
+def test_in_a_block_the_gradebooks_of_its_url_share_one_engine(gradebooks):
+    from convcourse.course import gradebook
+
+    url, open_ = gradebooks
+    with gradebook.shared_engine(url("a.db")):
+        with open_("a.db") as first:
+            first.add_student("ann")
+            engine = first.engine
+        with open_("a.db") as second:  # the first's close disposed of its pool only
+            assert second.engine is engine
+            assert [s.id for s in second.students] == ["ann"]
+        with open_("other.db") as other:
+            assert other.engine is not engine
+    assert url("a.db") not in gradebook._SHARED  # disposed of at the end of the block
+    with open_("a.db") as third, open_("a.db") as fourth:  # outside: nbgrader's own engines
+        assert third.engine is not engine and fourth.engine is not third.engine
+        assert [s.id for s in third.students] == ["ann"]
+
+
+def test_blocks_of_one_url_count_their_users(gradebooks):
+    from convcourse.course import gradebook
+
+    url, open_ = gradebooks
+    with gradebook.shared_engine(url("a.db")):
+        with gradebook.shared_engine(url("a.db")):
+            with open_("a.db") as gb:
+                engine = gb.engine
+        assert gradebook._SHARED[url("a.db")] == (engine, 1)  # the outer block still uses it
+        with open_("a.db") as gb:
+            assert gb.engine is engine
+    assert url("a.db") not in gradebook._SHARED

@@ -49,7 +49,7 @@ import nbformat
 
 from .._picture_cache import PICTURES_VAR, RECORD_VAR
 from ..i18n import LANG_VAR
-from .gradebook import COURSE_ID
+from .gradebook import COURSE_ID, shared_engine
 from .nbfacts import grade_id
 from .pictures import SANDBOX_PICTURES
 
@@ -163,7 +163,8 @@ def grade_notebook(task: NotebookTask, scratch, template_db: bytes) -> NotebookR
     scratch = _fresh_scratch(task, Path(scratch), template_db)
     result = NotebookResult(task.student, task.assignment, task.notebook,
                             sandboxed=task.sandboxed, log=str(scratch / "grading.log"))
-    with _output_to(Path(result.log)) as log, _environment(_task_env(task)):
+    with (_output_to(Path(result.log)) as log, _environment(_task_env(task)),
+          shared_engine(scratch_db_url(scratch))):
         kernel_config, worker_config = _sandbox_configs(task)
         config = _scratch_config(task, scratch, kernel_config)
         # the judge needs the submitted notebook only, not the kernel's run: its workers
