@@ -26,6 +26,9 @@ the stored picture instead of drawing it.
 - A stored figure comes back as a :class:`StoredFigure`, which shows the stored PNG
   and, when anything else of it is used (``fig.axes``, ``fig.savefig``), draws the
   real figure from a copy of the arguments and hands it over.
+- A stored animation comes back as a :class:`StoredAnimation`, which carries its key
+  and nothing else: showing its player or writing its GIF takes the stored ones, and
+  anything else builds the real animation.
 - Only the outermost picture call is looked up: a picture function that calls another
   gets the real figure.
 - A picture function that writes a file (``conv_layer.save_gif``) asks for its bytes
@@ -46,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "picture_key", "fingerprint", "package_digest",
-           "StoredFigure", "stored_file", "record_file"]
+           "StoredFigure", "StoredAnimation", "stored_file", "record_file"]
 
 #: folder of stored pictures a kernel reads (the grader binds it read-only)
 PICTURES_VAR = "CONVCOURSE_PICTURES"
@@ -328,6 +331,44 @@ class StoredFigure:
         return self._text if self._figure is None else repr(self._figure)
 
 
+class StoredAnimation:
+    """An animation the grader recorded: a stand-in that carries its key, made without
+    matplotlib (no figure, no frames).
+
+    What a notebook does with an animation is show its player
+    (:func:`convcourse.viz.show_animation`) or write its GIF
+    (:func:`convcourse.viz.conv_layer.save_gif`), and both are stored under the
+    animation's key: with this stand-in they take the stored player or GIF, and the
+    kernel never imports pyplot nor draws a frame.  Anything else asked of it builds
+    the real animation (from a copy of the call's arguments, taken when it was made)
+    and is answered by it.
+    """
+
+    _OWN = (_KEY_ATTRIBUTE, "_call", "_animation")
+
+    def __init__(self, key: str, func, args, kwargs):
+        setattr(self, _KEY_ATTRIBUTE, key)
+        self._call = (func, copy.deepcopy(args), copy.deepcopy(kwargs))
+        self._animation = None
+
+    def real(self):
+        """The real animation (built on the first call)."""
+        if self._animation is None:
+            func, args, kwargs = self._call
+            self._animation = _draw(func, args, kwargs)
+            setattr(self._animation, _KEY_ATTRIBUTE, getattr(self, _KEY_ATTRIBUTE))
+        return self._animation
+
+    def __getattr__(self, name):
+        # as StoredFigure's: IPython's probes, copy's and pickle's are no reason to build
+        if name.startswith(("_repr_", "_ipython_", "__")) or name in self._OWN:
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+    def __repr__(self):
+        return repr(self.real())
+
+
 def _draw(func, args, kwargs):
     """Call ``func`` as a picture inside another: never looked up."""
     _state.depth = getattr(_state, "depth", 0) + 1
@@ -354,6 +395,8 @@ def _load(folder: Path, key: str, func, args, kwargs):
         pass
     else:
         return HTML(html)
+    if (folder / f"{key}.animation").is_file():
+        return StoredAnimation(key, func, args, kwargs)
     try:
         text = (folder / f"{key}.txt").read_text(encoding="utf-8")
         try:
@@ -369,8 +412,12 @@ def _record(folder: Path, key: str, value, func, args, kwargs):
     """Store what a picture call returned, if it is a picture; what the call shows then
     (a figure as its :class:`StoredFigure`: its PNG is not rendered a second time)."""
     from IPython.display import HTML
+    from matplotlib.animation import Animation
     from matplotlib.figure import Figure
 
+    if isinstance(value, Animation):  # its player and GIF are stored by their own calls
+        _write(folder / f"{key}.animation", b"")
+        return value
     if type(value) is Figure:
         try:
             png = _png_of(value)
@@ -401,6 +448,8 @@ def _close_animations(args) -> None:
     if animation is None:
         return
     for value in args:
+        if isinstance(value, StoredAnimation):  # the real one, if it was built
+            value = value._animation
         if isinstance(value, animation.Animation):
             import matplotlib.pyplot as plt
 

@@ -83,9 +83,9 @@ def entries(folder):
 def test_recording_stores_the_pictures_but_not_the_test_cells(recorded):
     _, _, folder, first, again = recorded
     assert first is True and again is False  # the marker: recorded once
-    # conv_dimensions and image_grid (a PNG and its text each), the animation's player;
-    # not the test cell's picture
-    assert entries(folder) == [".b64", ".b64", ".html", ".txt", ".txt"]
+    # conv_dimensions and image_grid (a PNG and its text each), the animation (a marker:
+    # its stand-in is made from the key) and its player; not the test cell's picture
+    assert entries(folder) == [".animation", ".b64", ".b64", ".html", ".txt", ".txt"]
     assert len(list((folder / "recorded").glob("*.lock"))) == 1
 
 

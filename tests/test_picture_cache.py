@@ -156,6 +156,38 @@ def test_ipython_probing_a_stored_figure_does_not_draw_it(tmp_path):
     assert copy.copy(shown)._repr_png_() == b"PNG"
 
 
+def test_a_stored_animation_is_a_stand_in_until_more_than_its_player_or_gif_is_asked(
+        monkeypatch, tmp_path):
+    from matplotlib.animation import Animation
+
+    from convcourse.viz import conv_layer
+
+    monkeypatch.setenv(pc.RECORD_VAR, str(tmp_path))
+    recorded = viz.animate_conv2d(3, 2)
+    gif = conv_layer.save_gif(recorded, tmp_path / "recorded.gif")
+    assert isinstance(recorded, Animation) and (tmp_path / "recorded.gif").is_file()
+    monkeypatch.delenv(pc.RECORD_VAR)
+    monkeypatch.setenv(pc.PICTURES_VAR, str(tmp_path))
+
+    anim = viz.animate_conv2d(3, 2)
+    assert isinstance(anim, pc.StoredAnimation)
+    assert conv_layer.save_gif(anim, tmp_path / "shown.gif").read_bytes() == gif.read_bytes()
+    assert anim._animation is None  # the GIF came from the folder: nothing was built
+    for name in ("_repr_html_", "_ipython_display_", "__setstate__"):
+        with pytest.raises(AttributeError):
+            getattr(anim, name)
+    assert anim._animation is None
+    assert anim.n_frames == 4  # anything else: the real animation, with the same key
+    assert isinstance(anim._animation, Animation)
+    assert pc.picture_key(conv_layer.save_gif, (anim, 3), {}) == pc.picture_key(
+        conv_layer.save_gif, (anim._animation, 3), {})
+    # a GIF at another speed was not recorded: drawn from the real animation
+    assert conv_layer.save_gif(anim, tmp_path / "fast.gif", fps=3).read_bytes()[:6] == b"GIF89a"
+    built = viz.animate_conv2d(4, 2)  # not recorded: built
+    assert isinstance(built, Animation)
+    plt.close(built._fig)
+
+
 @pc.picture
 def _inner(n):
     fig, ax = plt.subplots()
@@ -213,7 +245,7 @@ def test_a_gif_is_written_from_the_stored_bytes(monkeypatch, tmp_path):
     anim = viz.animate_conv2d(4, 3)
     shown = save_gif(anim, tmp_path / "shown.gif", fps=2)
     assert shown.read_bytes() == b"GIF89a stored"
-    assert not plt.fignum_exists(anim._fig.number) and anim._draw_was_started
+    assert anim._animation is None  # the stored animation's stand-in: no figure was made
     # another speed is another file: drawn
     other = save_gif(viz.animate_conv2d(4, 3), tmp_path / "other.gif", fps=3)
     assert other.read_bytes()[:6] == b"GIF89a" and other.read_bytes() != b"GIF89a stored"

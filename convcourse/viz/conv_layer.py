@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._picture_cache import picture, record_file, stored_file
+from .._picture_cache import StoredAnimation, picture, record_file, stored_file
 from .._validation import check_int, ntuple
 from ..arithmetic import conv_params, receptive_field
 from ..conv import conv2d, conv2d_backward
@@ -512,7 +512,8 @@ def save_gif(anim, path, fps=2):
     ...     path.read_bytes()[:6]
     b'GIF89a'
     """
-    if not isinstance(anim, animation.Animation):
+    # a stored animation first: checking for matplotlib's would import it
+    if not isinstance(anim, StoredAnimation) and not isinstance(anim, animation.Animation):
         raise TypeError(f"anim must be a matplotlib animation, got {type(anim).__name__}")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
         raise ValueError(f"fps must be a positive number, got {fps!r}")
