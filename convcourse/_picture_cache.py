@@ -296,26 +296,23 @@ def _png_of(fig):
     return printer(fig)
 
 
-class StoredFigure:
-    """A stored picture: shows as the PNG its figure showed when it was recorded.
+class _StandIn:
+    """What a stored picture's stand-ins share: the call they stand for (its arguments
+    copied when the stand-in is made); anything asked of one that it does not have
+    itself is answered by the real thing, which that call makes on the first such ask
+    (``_made``)."""
 
-    Anything else asked of it draws the real figure (from a copy of the call's
-    arguments, taken when it was made) and is answered by that figure, which it then
-    shows from then on.
-    """
+    _OWN: tuple = ("_call", "_made")
 
-    _OWN = ("_png", "_text", "_call", "_figure")
-
-    def __init__(self, png, text: str, func, args, kwargs):
-        self._png, self._text = png, text
+    def __init__(self, func, args, kwargs):
         self._call = (func, copy.deepcopy(args), copy.deepcopy(kwargs))
-        self._figure = None
+        self._made = None
 
     def _real(self):
-        if self._figure is None:
+        if self._made is None:
             func, args, kwargs = self._call
-            self._figure = _draw(func, args, kwargs)
-        return self._figure
+            self._made = _draw(func, args, kwargs)
+        return self._made
 
     def __getattr__(self, name):
         # IPython asks for these, copy and pickle for dunders, and the own attributes
@@ -324,14 +321,29 @@ class StoredFigure:
             raise AttributeError(name)
         return getattr(self._real(), name)
 
+
+class StoredFigure(_StandIn):
+    """A stored picture: shows as the PNG its figure showed when it was recorded.
+
+    Anything else asked of it draws the real figure (from a copy of the call's
+    arguments, taken when it was made) and is answered by that figure, which it then
+    shows from then on.
+    """
+
+    _OWN = _StandIn._OWN + ("_png", "_text")
+
+    def __init__(self, png, text: str, func, args, kwargs):
+        super().__init__(func, args, kwargs)
+        self._png, self._text = png, text
+
     def _repr_png_(self):
-        return self._png if self._figure is None else _png_of(self._figure)
+        return self._png if self._made is None else _png_of(self._made)
 
     def __repr__(self):
-        return self._text if self._figure is None else repr(self._figure)
+        return self._text if self._made is None else repr(self._made)
 
 
-class StoredAnimation:
+class StoredAnimation(_StandIn):
     """An animation the grader recorded: a stand-in that carries its key, made without
     matplotlib (no figure, no frames).
 
@@ -344,29 +356,19 @@ class StoredAnimation:
     and is answered by it.
     """
 
-    _OWN = (_KEY_ATTRIBUTE, "_call", "_animation")
+    _OWN = _StandIn._OWN + (_KEY_ATTRIBUTE,)
 
     def __init__(self, key: str, func, args, kwargs):
+        super().__init__(func, args, kwargs)
         setattr(self, _KEY_ATTRIBUTE, key)
-        self._call = (func, copy.deepcopy(args), copy.deepcopy(kwargs))
-        self._animation = None
 
-    def real(self):
-        """The real animation (built on the first call)."""
-        if self._animation is None:
-            func, args, kwargs = self._call
-            self._animation = _draw(func, args, kwargs)
-            setattr(self._animation, _KEY_ATTRIBUTE, getattr(self, _KEY_ATTRIBUTE))
-        return self._animation
-
-    def __getattr__(self, name):
-        # as StoredFigure's: IPython's probes, copy's and pickle's are no reason to build
-        if name.startswith(("_repr_", "_ipython_", "__")) or name in self._OWN:
-            raise AttributeError(name)
-        return getattr(self.real(), name)
+    def _real(self):
+        animation = super()._real()
+        setattr(animation, _KEY_ATTRIBUTE, getattr(self, _KEY_ATTRIBUTE))
+        return animation
 
     def __repr__(self):
-        return repr(self.real())
+        return repr(self._real())
 
 
 def _draw(func, args, kwargs):
@@ -449,7 +451,7 @@ def _close_animations(args) -> None:
         return
     for value in args:
         if isinstance(value, StoredAnimation):  # the real one, if it was built
-            value = value._animation
+            value = value._made
         if isinstance(value, animation.Animation):
             import matplotlib.pyplot as plt
 

@@ -136,9 +136,9 @@ def test_a_stored_picture_is_shown_and_the_real_one_drawn_when_used(monkeypatch,
     assert isinstance(shown, pc.StoredFigure)
     assert shown._repr_png_() == b"PNG!" and repr(shown) == "<Figure stored>"
     signal[:] = 99  # changed after the call: the figure is drawn from the call's arguments
-    assert shown._figure is None
+    assert shown._made is None
     axes = shown.axes  # anything else of it: the real figure
-    assert isinstance(shown._figure, Figure) and axes == shown._figure.axes
+    assert isinstance(shown._made, Figure) and axes == shown._made.axes
     texts = {t.get_text() for ax in axes for t in ax.texts}
     assert "99" not in texts and "2" in texts
     assert repr(shown).startswith("<Figure size")
@@ -151,7 +151,7 @@ def test_ipython_probing_a_stored_figure_does_not_draw_it(tmp_path):
     for name in ("_repr_html_", "_repr_mimebundle_", "_ipython_display_", "__setstate__"):
         with pytest.raises(AttributeError):
             getattr(shown, name)
-    assert shown._figure is None
+    assert shown._made is None
     import copy
     assert copy.copy(shown)._repr_png_() == b"PNG"
 
@@ -172,20 +172,20 @@ def test_a_stored_animation_is_a_stand_in_until_more_than_its_player_or_gif_is_a
     anim = viz.animate_conv2d(3, 2)
     assert isinstance(anim, pc.StoredAnimation)
     assert conv_layer.save_gif(anim, tmp_path / "shown.gif").read_bytes() == gif.read_bytes()
-    assert anim._animation is None  # the GIF came from the folder: nothing was built
+    assert anim._made is None  # the GIF came from the folder: nothing was built
     for name in ("_repr_html_", "_ipython_display_", "__setstate__"):
         with pytest.raises(AttributeError):
             getattr(anim, name)
-    assert anim._animation is None
+    assert anim._made is None
     assert anim.n_frames == 4  # anything else: the real animation, with the same key
-    assert isinstance(anim._animation, Animation)
+    assert isinstance(anim._made, Animation)
     assert pc.picture_key(conv_layer.save_gif, (anim, 3), {}) == pc.picture_key(
-        conv_layer.save_gif, (anim._animation, 3), {})
+        conv_layer.save_gif, (anim._made, 3), {})
     # a GIF at another speed was not recorded: drawn from the real animation
     assert conv_layer.save_gif(anim, tmp_path / "fast.gif", fps=3).read_bytes()[:6] == b"GIF89a"
     built = viz.animate_conv2d(4, 2)  # not recorded: built
     assert isinstance(built, Animation)
-    plt.close(built._fig)
+    conv_layer.save_gif(built, tmp_path / "built.gif")  # which closes its figure
 
 
 @pc.picture
@@ -245,7 +245,7 @@ def test_a_gif_is_written_from_the_stored_bytes(monkeypatch, tmp_path):
     anim = viz.animate_conv2d(4, 3)
     shown = save_gif(anim, tmp_path / "shown.gif", fps=2)
     assert shown.read_bytes() == b"GIF89a stored"
-    assert anim._animation is None  # the stored animation's stand-in: no figure was made
+    assert anim._made is None  # the stored animation's stand-in: no figure was made
     # another speed is another file: drawn
     other = save_gif(viz.animate_conv2d(4, 3), tmp_path / "other.gif", fps=3)
     assert other.read_bytes()[:6] == b"GIF89a" and other.read_bytes() != b"GIF89a stored"
