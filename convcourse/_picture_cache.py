@@ -95,8 +95,8 @@ def feed_value(h, value, _seen=None) -> None:
             feed_value(h, item, _seen)
     elif isinstance(getattr(value, _KEY_ATTRIBUTE, None), str):
         h.update(b"k" + getattr(value, _KEY_ATTRIBUTE).encode() + b"\0")  # a cached animation
-    elif _importable_name(value) is not None:
-        h.update(b"n" + _importable_name(value).encode() + b"\0")
+    elif (name := _importable_name(value)) is not None:
+        h.update(b"n" + name.encode() + b"\0")
     elif kind is types.FunctionType:
         _feed_function(h, value, set() if _seen is None else _seen)
     else:
@@ -135,9 +135,8 @@ def _feed_function(h, func, seen: set) -> None:
         h.update(b"r" + func.__qualname__.encode() + b"\0")
         return
     seen.add(id(func))
-    code = func.__code__
     h.update(b"f")
-    _feed_code(h, code)
+    names = _feed_code(h, func.__code__)
     feed_value(h, (func.__defaults__, func.__kwdefaults__), seen)
     for cell in func.__closure__ or ():
         try:
@@ -146,35 +145,29 @@ def _feed_function(h, func, seen: set) -> None:
             h.update(b"e")
             continue
         feed_value(h, contents, seen)
-    for name in sorted(_global_names(code)):
+    for name in sorted(names):
         if name in func.__globals__:
             h.update(b"g" + name.encode() + b"\0")
             feed_value(h, func.__globals__[name], seen)
 
 
-def _feed_code(h, code) -> None:
-    """A code object by what it does: never its file name or line numbers."""
+def _feed_code(h, code) -> set:
+    """Feed a code object by what it does, never its file name or line numbers; return
+    the names it and the code nested in it (comprehensions, inner functions) may read
+    as globals: their ``co_names`` (attribute names too, which only make the key
+    stricter)."""
     h.update(repr((code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
                    code.co_flags, code.co_names, code.co_varnames, code.co_freevars,
                    code.co_cellvars)).encode() + b"\0")
     h.update(code.co_code)
+    names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            _feed_code(h, const)
+            names |= _feed_code(h, const)
         elif type(const) is frozenset:  # `x in {1, 2}`: in a stable order
             h.update(b"z" + repr(sorted(map(repr, const))).encode() + b"\0")
         else:
             feed_value(h, const)
-
-
-def _global_names(code) -> set:
-    """The names a code object (and the code nested in it: comprehensions, inner
-    functions) may read as globals: its ``co_names`` (attribute names too, which
-    only make the key stricter)."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
     return names
 
 

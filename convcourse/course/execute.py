@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -302,12 +303,18 @@ class _SchemaOnce(BaseMetadataValidator):
             raise error
 
     def _validator(self):
-        key = json.dumps(self.schema, sort_keys=True)
+        key = self._schema_key
         if key not in self._validators:
             cls = jsonschema.validators.validator_for(self.schema)
             cls.check_schema(self.schema)
             self._validators[key] = cls(self.schema)
         return self._validators[key]
+
+    @functools.cached_property
+    def _schema_key(self) -> str:
+        """The schema as text: the key of its validator (written once per notebook's
+        validator, not once per cell)."""
+        return json.dumps(self.schema, sort_keys=True)
 
 
 class FastMetadataValidator(MetadataValidator, _SchemaOnce):

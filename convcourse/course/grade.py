@@ -758,9 +758,8 @@ def grade_locally(run: GradingRun, pool: ProcessPoolExecutor | None = None
         return results
     template = run.template_db.read_bytes()
     begun = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        if pool is None:
-            pool = stack.enter_context(start_pool(run, min(run.jobs, total)))
+    with (contextlib.nullcontext(pool) if pool is not None
+          else start_pool(run, min(run.jobs, total))) as pool:
         futures = {pool.submit(grade_notebook, t, str(run.scratch(t.student, t.assignment,
                                                                   t.notebook)), template): t
                    for t in tasks}

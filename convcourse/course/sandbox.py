@@ -895,14 +895,14 @@ def sandbox_available(config=None):
 
 
 try:  # the kernel manager needs jupyter_client (an extra of the course tooling)
+    import zmq as _zmq
     from jupyter_client.asynchronous import AsyncKernelClient as _AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager as _AsyncKernelManager
     from traitlets import Any as _AnyTrait
     from traitlets import DottedObjectName as _DottedObjectName
     from traitlets import Type as _TypeTrait
-    from traitlets import default as _default
-    import zmq as _zmq
     from traitlets import Unicode as _UnicodeTrait
+    from traitlets import default as _default
 except ImportError:  # pragma: no cover - the course extra is not installed
     _AsyncKernelManager = None
 
