@@ -73,7 +73,7 @@ def feed_value(h, value, _seen=None) -> None:
     A module, or a function or class that importing its name gives, goes by that name;
     a function of the notebook's by its code and the values it uses
     (:func:`_feed_function`).  Also the key of a model's training
-    (:func:`convcourse.grading.cnn._start_key`).
+    (:func:`convcourse.nn._replay.feed_model`).
     """
     kind = type(value)
     if value is None or kind in (bool, int, float, complex, str, bytes):

@@ -240,3 +240,57 @@ def test_a_run_records_a_notebook_only_for_enough_submissions(tmp_path, recorded
     assert len(said) == 1 and said[0].startswith("recorded the pictures of 01/nb (en) in ")
     assert prepared(1, tmp_path / "new").tasks[0].pictures == str(tmp_path / "new")
     assert len(said) == 1
+
+
+def training_notebook():
+    """A notebook that trains a small model with fit, and says whether a training step ran
+    (a probe around the loss fit calls at each step)."""
+    return new_notebook(cells=[
+        new_code_cell("import numpy as np\nimport convcourse.nn.train as T\n"
+                      "from convcourse.nn.train import fit, make_cnn\n"
+                      "steps = []\nloss = T.softmax_cross_entropy\n"
+                      "T.softmax_cross_entropy = lambda *a: (steps.append(1), loss(*a))[1]"),
+        new_code_cell("rng = np.random.default_rng(0)\nx = rng.standard_normal((40, 1, 4, 4))\n"
+                      "y = (x[:, 0, 0, 0] > 0).astype(int)\n"
+                      "model = make_cnn(image_size=4, channels=(4,), num_classes=2, rng=0)\n"
+                      "history = fit(model, x, y, epochs=3, batch_size=8, lr=1e-2)\n"
+                      "print([float(h).hex() for h in history])\n"
+                      "print(model[0].weight.data.tobytes().hex())\n"
+                      "print(model[-1].bias.grad.tobytes().hex())"),
+        new_code_cell("print(len(steps) > 0)"),
+    ])
+
+
+@needs_sandbox
+def test_a_sandboxed_kernel_replays_the_recorded_training(tmp_path):
+    """fit in a grading kernel takes the run the grader recorded (convcourse.nn._replay):
+    the same history, weights and gradients as training, and no training step."""
+    source, folder = tmp_path / "source", tmp_path / "pictures"
+    source.mkdir()
+    nbformat.write(training_notebook(), source / "nb.ipynb")
+    assert pictures.record_pictures(source, "nb", "en", folder)
+    assert len(list(folder.glob("*.training.npz"))) == 1
+    task = types.SimpleNamespace(sandboxed=True, uid=64500, pictures=str(folder))
+    kernel_config, _ = autograde._sandbox_configs(task)
+    km = sandbox.SandboxedKernelManager(sandbox_config=kernel_config, workdir=str(tmp_path))
+    replayed = run(training_notebook(), {}, km=km)
+    # trained as the recording was: one BLAS thread
+    trained = run(training_notebook(), {name: "1" for name in ("OPENBLAS_NUM_THREADS",
+                                                                "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+    assert outputs(replayed)[1] == outputs(trained)[1]
+    assert [o["text"] for o in replayed.cells[2].outputs] == ["False\n"]
+    assert [o["text"] for o in trained.cells[2].outputs] == ["True\n"]
+
+
+def test_the_recording_kernel_computes_as_a_sandboxed_kernel(monkeypatch, tmp_path):
+    """The variables that decide numpy's arithmetic (a recorded training run is keyed by
+    them) are a sandboxed kernel's in the recording kernel, whatever the grader's are."""
+    from convcourse.nn._replay import NUMERIC_VARS
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    env = pictures._recording_env(tmp_path, "en", str(tmp_path))
+    kernel_config, _ = sandbox.POLICY.task_configs(64500)
+    sandboxed = sandbox._environment(kernel_config, dict(os.environ))
+    assert {n: env.get(n) for n in NUMERIC_VARS} == {n: sandboxed.get(n) for n in NUMERIC_VARS}
+    assert "OPENBLAS_CORETYPE" not in env and env["OMP_NUM_THREADS"] == "1"

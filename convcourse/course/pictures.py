@@ -2,7 +2,8 @@
 
 Before a class is graded, :func:`record_pictures` runs each instructor's notebook
 once per language the class hands in, with ``CONVCOURSE_PICTURES_RECORD`` set: every
-picture it draws is stored in the picture folder, keyed by the call.  The grading
+picture it draws is stored in the picture folder, keyed by the call, and so is every
+training run of ``fit`` (:mod:`convcourse.nn._replay`: the last notebook's model).  The grading
 kernels then read that folder (bound read-only into the sandbox at
 :data:`SANDBOX_PICTURES`): a picture drawn with the same arguments is shown from the
 folder, not drawn again (0.3 to 1 s each, 10 to 15 a notebook).
@@ -37,6 +38,7 @@ import nbformat
 
 from ..i18n import LANG_VAR
 from .._picture_cache import PICTURES_VAR, RECORD_VAR, fingerprint
+from ..nn._replay import NUMERIC_VARS
 from .config import cache_folder
 from .nbfacts import is_test_cell
 
@@ -47,9 +49,9 @@ SANDBOX_PICTURES = "/run/convcourse-pictures"
 
 #: variables of the grader's environment a recording kernel does not get: the course
 #: secret and seeds (no check runs there anyway), and what would change matplotlib's
-#: defaults away from a sandboxed kernel's
+#: defaults or numpy's arithmetic (a recorded training run) away from a sandboxed kernel's
 _NOT_PASSED = ("CONVCOURSE_SECRET", "CONVCOURSE_SEEDS", PICTURES_VAR, "MATPLOTLIBRC",
-               "MPLCONFIGDIR")
+               "MPLCONFIGDIR") + NUMERIC_VARS
 
 
 def default_folder() -> Path:

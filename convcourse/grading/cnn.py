@@ -45,12 +45,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._padding import output_length, resolve_padding
-from .._picture_cache import feed_value
 from ..data import load_digits, train_test_split
 from ..nn.layers import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                          Sequential)
 from ..nn.loss import softmax_cross_entropy as _package_softmax_cross_entropy
-from ..nn.module import Parameter
+from ..nn._replay import feed_model
 from ..nn.train import DIGITS_RECIPE, accuracy, fit
 from ._builders import as_float as _as_float, normal as _normal
 from ._cases import (Case, CaseResult, Exercise, Outcome, _report, make_check, make_reproduce,
@@ -732,28 +731,13 @@ def _train_and_score(model) -> tuple:
 
 def _start_key(model) -> str:
     """A digest of everything a model's training starts from: each layer's type and
-    attributes, its parameters' values (dtype, shape, bytes), in order (by value, as a
-    picture's arguments are: :func:`convcourse._picture_cache.feed_value`, which raises a
-    TypeError for anything else; rebuild_model makes nothing else)."""
+    attributes, its parameters' values (dtype, shape, bytes), in order
+    (:func:`convcourse.nn._replay.feed_model`, which raises a TypeError for anything it
+    cannot hash by value; rebuild_model makes nothing else)."""
     import hashlib
 
     digest = hashlib.sha256()
-
-    def add(value):
-        if isinstance(value, Parameter):
-            digest.update(b"P")
-            value = (value.data, value.grad)
-        feed_value(digest, value)
-
-    for name, value in sorted(vars(model).items()):
-        if name != "layers":
-            digest.update(f"M{name}".encode())
-            add(value)
-    for layer in model.layers:
-        digest.update(f"L{type(layer).__module__}.{type(layer).__qualname__}".encode())
-        for name, value in sorted(vars(layer).items()):
-            digest.update(f"A{name}".encode())
-            add(value)
+    feed_model(digest, model)
     return digest.hexdigest()
 
 
