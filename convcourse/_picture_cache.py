@@ -19,8 +19,11 @@ the stored picture instead of drawing it.
   (:func:`fingerprint`: the grader and the checks left out, which draw nothing).
   A function is hashed by its name when importing the name gives it (numpy's, a
   builtin), else by its code and the values it uses (a lambda of the notebook's).
-  An argument that cannot be hashed by value (a figure, an object of the student's,
-  a function that uses one) makes the call draw.  A student whose
+  A model of :mod:`convcourse.nn` is hashed by its layers' types and state (the
+  picture functions that run a model run a copy of it, so a stored picture, which
+  runs nothing, leaves the model as drawing would).  An argument that cannot be
+  hashed by value (a figure, an object of the student's, a layer of a class the
+  student wrote, a function that uses one) makes the call draw.  A student whose
   ``conv2d`` returns the right array gets the stored picture of the right array,
   which is the picture their code would have drawn.
 - A stored figure comes back as a :class:`StoredFigure`, which shows the stored PNG
@@ -72,7 +75,8 @@ def feed_value(h, value, _seen=None) -> None:
     Exact types only: a subclass of ``list`` or ``ndarray`` may behave differently.
     A module, or a function or class that importing its name gives, goes by that name;
     a function of the notebook's by its code and the values it uses
-    (:func:`_feed_function`).  Also the key of a model's training
+    (:func:`_feed_function`); a model or layer of :mod:`convcourse.nn` by its layers'
+    types and every attribute's value (:func:`convcourse.nn._replay.feed_model`).  Also the key of a model's training
     (:func:`convcourse.nn._replay.feed_model`).
     """
     kind = type(value)
@@ -99,6 +103,20 @@ def feed_value(h, value, _seen=None) -> None:
         h.update(b"n" + name.encode() + b"\0")
     elif kind is types.FunctionType:
         _feed_function(h, value, set() if _seen is None else _seen)
+    elif kind.__module__.startswith("convcourse.nn."):
+        # a model, layer or parameter of the course's, by its type and state (nn imports
+        # this module: imported here, where only nn's objects lead)
+        from .nn._replay import feed_model
+        from .nn.module import Module, Parameter
+
+        if kind is Parameter:
+            h.update(b"P")
+            feed_value(h, (value.data, value.grad), _seen)
+        elif isinstance(value, Module):
+            h.update(b"m")
+            feed_model(h, value)
+        else:
+            raise Unhashable
     else:
         raise Unhashable
 

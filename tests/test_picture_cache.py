@@ -259,3 +259,26 @@ def test_the_fingerprint_leaves_out_the_grader_and_the_checks_only():
     import convcourse.viz.convolution as drawing
     source = open(drawing.__file__).read()
     assert "from .._picture_cache import" in source and "grading" not in source
+
+
+def test_a_course_model_is_keyed_by_its_layers_and_state():
+    from convcourse.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+
+    def model(rng=0):
+        return Sequential(Conv2d(1, 2, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2),
+                          Flatten(), Linear(32, 10, rng=rng))
+
+    base = key(model(), func=viz.cnn.architecture)
+    assert base is not None and base == key(model(), func=viz.cnn.architecture)
+    assert key(model(rng=1), func=viz.cnn.architecture) != base  # the weights
+    ran = model()
+    ran.forward(np.ones((1, 1, 8, 8)))
+    assert key(ran, func=viz.cnn.architecture) != base  # the caches of the last batch
+    assert key(model()[0].weight, [1]) == key(model()[0].weight, [1]) is not None
+
+    class MyReLU(ReLU):  # a layer class the student wrote
+        pass
+
+    mine = model()
+    mine.layers[1] = MyReLU()
+    assert key(mine, func=viz.cnn.architecture) is None

@@ -155,3 +155,20 @@ def test_figures_are_detached_from_pyplot(model):
     pictures.architecture(model)
     pictures.feature_maps(model, np.zeros((8, 8)))
     assert not plt.get_fignums()
+
+
+def test_drawing_a_model_leaves_it_as_it_was(model, rng):
+    """The pictures run a copy of the model: its caches of the last batch stay the
+    caller's (a stored picture, which runs nothing, leaves them the same)."""
+    model.forward(rng.random((3, 1, 8, 8)))
+    before = [{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(l).items()}
+              for l in model]
+    pictures.architecture(model)
+    pictures.feature_maps(model, rng.random((8, 8)))
+    for layer, saved in zip(model, before):
+        assert vars(layer).keys() == saved.keys()
+        for name, value in saved.items():
+            if isinstance(value, np.ndarray):
+                assert np.array_equal(vars(layer)[name], value), name
+            else:
+                assert vars(layer)[name] is value or vars(layer)[name] == value, name

@@ -25,6 +25,8 @@ Examples
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._picture_cache import picture
@@ -46,9 +48,12 @@ _LAYER_COLORS = {Conv2d: "#9ecae1", ReLU: "#c7e9c0", MaxPool2d: "#fdd0a2", AvgPo
 
 
 def _check_model(model) -> list:
+    """A copy of the model's layers: a picture runs them (their caches of the last batch
+    change), and drawing a model leaves it as it was (a stored picture, which runs
+    nothing, leaves it the same)."""
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a convcourse.nn.Sequential, got {type(model).__name__}")
-    return list(model)
+    return copy.deepcopy(list(model))
 
 
 def _as_images(images, name: str) -> np.ndarray:
