@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "picture_key", "fingerprint", "package_digest",
+__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "register_feeder", "picture_key", "fingerprint", "package_digest",
            "StoredFigure", "StoredAnimation", "stored_file", "record_file"]
 
 #: folder of stored pictures a kernel reads (the grader binds it read-only)
@@ -67,6 +67,19 @@ _state = threading.local()
 
 class Unhashable(TypeError):
     """A value that cannot be hashed by value (a picture call with one draws)."""
+
+
+#: how to feed objects of other modules' types by value, ``{type: feed(h, value)}``, looked
+#: up along the value's type's MRO (:func:`register_feeder`)
+_FEEDERS: dict = {}
+
+
+def register_feeder(kind: type, feed) -> None:
+    """Have :func:`feed_value` feed objects of ``kind`` (and its subclasses) with
+    ``feed(h, value)``, which feeds them by value or raises :class:`Unhashable`.
+    :mod:`convcourse.nn` registers its models and parameters this way, so that this
+    module imports nothing of it (nn imports this module)."""
+    _FEEDERS[kind] = feed
 
 
 def feed_value(h, value, _seen=None) -> None:
@@ -103,20 +116,8 @@ def feed_value(h, value, _seen=None) -> None:
         h.update(b"n" + name.encode() + b"\0")
     elif kind is types.FunctionType:
         _feed_function(h, value, set() if _seen is None else _seen)
-    elif kind.__module__.startswith("convcourse.nn."):
-        # a model, layer or parameter of the course's, by its type and state (nn imports
-        # this module: imported here, where only nn's objects lead)
-        from .nn._replay import feed_model
-        from .nn.module import Module, Parameter
-
-        if kind is Parameter:
-            h.update(b"P")
-            feed_value(h, (value.data, value.grad), _seen)
-        elif isinstance(value, Module):
-            h.update(b"m")
-            feed_model(h, value)
-        else:
-            raise Unhashable
+    elif (feed := next((_FEEDERS[k] for k in kind.__mro__ if k in _FEEDERS), None)) is not None:
+        feed(h, value)  # a model or parameter of convcourse.nn
     else:
         raise Unhashable
 

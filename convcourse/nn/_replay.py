@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from .._picture_cache import (PICTURES_VAR, RECORD_VAR, Unhashable, _importable_name, _write,
-                              feed_value, fingerprint)
-from .module import Parameter
+                              feed_value, fingerprint, register_feeder)
+from .module import Module, Parameter
 
 __all__ = ["feed_model", "training_key", "run_key", "replayed", "record"]
 
@@ -77,10 +77,24 @@ def feed_model(h, model) -> None:
             if i == 0 and attribute == "layers":
                 continue  # fed as the parts that follow
             h.update(f"A{attribute}\0".encode())
-            if type(value) is Parameter:
-                h.update(b"P")
-                value = (value.data, value.grad)
             feed_value(h, value)
+
+
+def _feed_parameter(h, value) -> None:
+    if type(value) is not Parameter:  # a subclass may behave differently
+        raise Unhashable
+    h.update(b"P")
+    feed_value(h, (value.data, value.grad))
+
+
+def _feed_module(h, value) -> None:
+    h.update(b"m")
+    feed_model(h, value)
+
+
+# a picture of a model (its architecture, its feature maps) is keyed by the model's value
+register_feeder(Parameter, _feed_parameter)
+register_feeder(Module, _feed_module)
 
 
 @functools.cache
