@@ -76,6 +76,7 @@ from .config import check_db_url, course_root, notebook_names, resolve_secret
 from .execute import wall_limit
 from .feedback import missing_feedback_html
 from .gradebook import (COURSE_ID, register_students, registration_lock, remove_assignments,
+                        shared_engine,
                         retry_when_locked)
 from .nbfacts import ANSI as _ANSI
 from .nbfacts import GRADE_PUBLIC_SECRET_WARNING, split_grade_id
@@ -787,12 +788,13 @@ def write_outputs(run: GradingRun, results: list[NotebookResult]) -> dict:
         if res.stage in UNTRUSTED_STAGES:
             # no score of this notebook can be trusted: 0, with the reason
             run.problems.setdefault((res.student, res.assignment, res.notebook), res.error)
-    _register(run)
-    _merge_into_gradebook(run, results)
-    _place_task_files(run, results)
-    _save_state(run.out, run.problems, run.cell_notes, run.todo)
-    grades, cells = collect_results(run.out, run.db_url, run.students, run.plan, run.problems,
-                                    run.cell_notes)
+    with shared_engine(run.db_url):  # one engine for every opening of the gradebook below
+        _register(run)
+        _merge_into_gradebook(run, results)
+        _place_task_files(run, results)
+        _save_state(run.out, run.problems, run.cell_notes, run.todo)
+        grades, cells = collect_results(run.out, run.db_url, run.students, run.plan,
+                                        run.problems, run.cell_notes)
     _missing_feedback(run, cells)
     mistakes, picture, heatmap = _write_tables(run, grades, cells)
     tampered = [r for r in cells if r["message"].startswith(TAMPERING)]
@@ -854,7 +856,8 @@ def _merge_into_gradebook(run: GradingRun, results: list[NotebookResult]) -> Non
     As nbgrader's autograde does, a notebook of a graded assignment that was not graded
     (missing, unreadable) scores 0 in the gradebook.
     """
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Comment, Gradebook, Grade
+    from sqlalchemy.orm import joinedload
 
     by_submission: dict = {}
     for res in results:
@@ -868,13 +871,19 @@ def _merge_into_gradebook(run: GradingRun, results: list[NotebookResult]) -> Non
             for notebook in run.plan.get(assignment, []):
                 subnb = gb.find_submission_notebook(notebook, assignment, student)
                 res = rows.get(notebook)
-                for g in subnb.grades:
+                # the grades and comments with their cells, whose names they go by, in one
+                # query each (``subnb.grades`` loads each grade's cell by itself: 0.02 s a
+                # notebook, 45 s of a class of 360)
+                for g in gb.db.query(Grade).options(joinedload(Grade.cell)).filter(
+                        Grade.notebook_id == subnb.id):
                     g.auto_score = res.grades.get(g.name) if res else 0
                     # as nbgrader's SaveAutoGrades: a manual score, or no automatic one,
                     # needs the instructor (a notebook not graded does not)
                     g.needs_manual_grade = bool(res) and (g.manual_score is not None
                                                           or g.auto_score is None)
-                for c in (subnb.comments if res else []):
+                comments = gb.db.query(Comment).options(joinedload(Comment.cell)).filter(
+                    Comment.notebook_id == subnb.id) if res else []
+                for c in comments:
                     c.auto_comment = res.comments.get(c.name)
             gb.db.commit()
 
