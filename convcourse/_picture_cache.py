@@ -51,8 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "register_feeder", "picture_key", "fingerprint", "package_digest",
-           "StoredFigure", "StoredAnimation", "stored_file", "record_file"]
+__all__ = ["PICTURES_VAR", "RECORD_VAR", "picture", "register_feeder", "picture_key",
+           "fingerprint", "package_digest", "StoredFigure", "StoredAnimation", "stored_file", "record_file"]
 
 #: folder of stored pictures a kernel reads (the grader binds it read-only)
 PICTURES_VAR = "CONVCOURSE_PICTURES"
@@ -88,9 +88,9 @@ def feed_value(h, value, _seen=None) -> None:
     Exact types only: a subclass of ``list`` or ``ndarray`` may behave differently.
     A module, or a function or class that importing its name gives, goes by that name;
     a function of the notebook's by its code and the values it uses
-    (:func:`_feed_function`); a model or layer of :mod:`convcourse.nn` by its layers'
-    types and every attribute's value (:func:`convcourse.nn._replay.feed_model`).  Also the key of a model's training
-    (:func:`convcourse.nn._replay.feed_model`).
+    (:func:`_feed_function`); a model, layer or parameter of :mod:`convcourse.nn` by its
+    layers' types and every attribute's value (:func:`convcourse.nn._replay.feed_model`,
+    registered with :func:`register_feeder`), which also keys a model's training.
     """
     kind = type(value)
     if value is None or kind in (bool, int, float, complex, str, bytes):

@@ -275,8 +275,8 @@ def test_a_sandboxed_kernel_replays_the_recorded_training(tmp_path):
     km = sandbox.SandboxedKernelManager(sandbox_config=kernel_config, workdir=str(tmp_path))
     replayed = run(training_notebook(), {}, km=km)
     # trained as the recording was: one BLAS thread
-    trained = run(training_notebook(), {name: "1" for name in ("OPENBLAS_NUM_THREADS",
-                                                                "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+    one_thread = dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+    trained = run(training_notebook(), one_thread)
     assert outputs(replayed)[1] == outputs(trained)[1]
     assert [o["text"] for o in replayed.cells[2].outputs] == ["False\n"]
     assert [o["text"] for o in trained.cells[2].outputs] == ["True\n"]

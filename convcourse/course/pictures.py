@@ -3,8 +3,8 @@
 Before a class is graded, :func:`record_pictures` runs each instructor's notebook
 once per language the class hands in, with ``CONVCOURSE_PICTURES_RECORD`` set: every
 picture it draws is stored in the picture folder, keyed by the call, and so is every
-training run of ``fit`` (:mod:`convcourse.nn._replay`: the last notebook's model).  The grading
-kernels then read that folder (bound read-only into the sandbox at
+training run of ``fit`` (:mod:`convcourse.nn._replay`: the last notebook's model).  The
+grading kernels then read that folder (bound read-only into the sandbox at
 :data:`SANDBOX_PICTURES`): a picture drawn with the same arguments is shown from the
 folder, not drawn again (0.3 to 1 s each, 10 to 15 a notebook).
 
@@ -12,12 +12,14 @@ What is recorded, and why it is safe to show to students:
 
 - the instructor's notebook **without its test cells** (visible and hidden): no
   check runs, no hidden case is drawn, and no seed or secret is in the recording
-  kernel's environment; what is stored is what the released notebook draws with the
-  instructor's answers, which the course library computes for anyone;
+  kernel's environment; what is stored is what the released notebook draws (and the
+  models it trains) with the instructor's answers, which the course library computes
+  for anyone;
 - by a kernel of the grader's (it runs the instructor's code, as ``nbgrader
   generate_assignment`` does), in a copy of the assignment's folder, with the
   environment a sandboxed kernel has where it matters to a picture (a fresh
-  matplotlib configuration folder, the inline backend, the language);
+  matplotlib configuration folder, the inline backend, the language) or to numpy's
+  arithmetic (one BLAS thread, none of the grader's BLAS variables);
 - once per content: a marker per (instructor's notebook, language, package
   fingerprint) says it was recorded; two runs that record at once take turns.
 

@@ -52,7 +52,7 @@ _VERSION = b"convcourse-training-1"
 _SUFFIX = ".training.npz"
 #: variables that choose how many threads, and which kernels, numpy's BLAS uses
 NUMERIC_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                 "OPENBLAS_CORETYPE", "OPENBLAS_VERBOSE", "MKL_CBWR", "NPY_DISABLE_CPU_FEATURES")
+                "OPENBLAS_CORETYPE", "OPENBLAS_VERBOSE", "MKL_CBWR", "NPY_DISABLE_CPU_FEATURES")
 
 
 def _parts(model) -> list:
